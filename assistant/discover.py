@@ -1,0 +1,179 @@
+"""Find essay files under the given paths and read them defensively.
+
+Everything that can go wrong with a file on disk (missing, unreadable, binary,
+not UTF-8, empty, huge, a symlink loop) becomes a :class:`Problem`: one line
+naming the file and the reason. Ingestion reports it and goes on.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+ESSAY_SUFFIXES = frozenset({".md", ".markdown", ".txt"})
+# Files that describe a folder rather than being essays in it.
+_NOT_ESSAYS = ("readme", "license", "licence", "changelog", "contributing", "code_of_conduct")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A file that looks like an essay: where it is and what it is called in the index."""
+
+    path: Path  # absolute, as found (symlinks not resolved, so the name stays the user's)
+    root: Path  # the folder (or file) given to ingest, absolute
+    source: str  # path relative to root, "/"-separated; the file name for a file root
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class EssayFile:
+    candidate: Candidate
+    text: str
+    sha256: str
+    size: int
+    mtime_ns: int
+
+
+def is_essay_name(name: str) -> bool:
+    lower = name.lower()
+    if lower.startswith((".", "_", "~")) or lower.endswith("~"):
+        return False
+    stem, suffix = os.path.splitext(lower)
+    return suffix in ESSAY_SUFFIXES and stem not in _NOT_ESSAYS
+
+
+def discover(root: Path) -> Iterator[Candidate | Problem]:
+    """Yield essay candidates under ``root`` (a folder or a single file), and problems."""
+    root = Path(os.path.abspath(root))
+    try:
+        st = root.stat()
+    except OSError as exc:
+        yield Problem(str(root), _os_reason(exc, missing="path does not exist"))
+        return
+    if stat.S_ISREG(st.st_mode):
+        if os.path.splitext(root.name.lower())[1] not in ESSAY_SUFFIXES:
+            yield Problem(str(root), "not a .md, .markdown or .txt file; skipped")
+            return
+        yield Candidate(path=root, root=root, source=root.name)
+        return
+    if not stat.S_ISDIR(st.st_mode):
+        yield Problem(str(root), "not a regular file or folder; skipped")
+        return
+    yield from _walk(root)
+
+
+def _walk(root: Path) -> Iterator[Candidate | Problem]:
+    seen_dirs: set[tuple[int, int]] = set()
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            st = folder.stat()
+        except OSError as exc:
+            yield Problem(str(folder), _os_reason(exc))
+            continue
+        if (st.st_dev, st.st_ino) in seen_dirs:
+            yield Problem(str(folder), "symlink loop (folder already visited); skipped")
+            continue
+        seen_dirs.add((st.st_dev, st.st_ino))
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            yield Problem(str(folder), _os_reason(exc))
+            continue
+        subdirs = []
+        for entry in entries:
+            path = Path(entry.path)
+            if entry.name.startswith("."):
+                continue  # .git, .venv, editor swap files: never essays
+            try:
+                is_dir = entry.is_dir(follow_symlinks=True)
+                is_file = entry.is_file(follow_symlinks=True)
+            except OSError as exc:
+                yield Problem(str(path), _os_reason(exc))
+                continue
+            if is_dir:
+                subdirs.append(path)
+            elif is_essay_name(entry.name):
+                if is_file:
+                    yield Candidate(path=path, root=root, source=path.relative_to(root).as_posix())
+                elif entry.is_symlink() and not path.exists():
+                    yield Problem(str(path), _symlink_reason(path))
+                else:
+                    yield Problem(str(path), "not a regular file; skipped")
+        stack.extend(reversed(subdirs))
+
+
+def _symlink_reason(path: Path) -> str:
+    try:
+        path.stat()
+    except OSError as exc:
+        return _os_reason(exc)
+    return "broken symlink; skipped"
+
+
+def _os_reason(exc: OSError, missing: str = "file disappeared; skipped") -> str:
+    if exc.errno == errno.ELOOP:
+        return "symlink loop; skipped"
+    if exc.errno == errno.ENOENT:
+        filename = exc.filename if isinstance(exc.filename, str) else ""
+        return "broken symlink; skipped" if os.path.islink(filename) else missing
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied; skipped (make it readable to ingest it)"
+    return f"cannot read ({exc.strerror or exc}); skipped"
+
+
+def read_essay(candidate: Candidate, max_bytes: int) -> EssayFile | Problem:
+    """Read and validate one file; never raises for a bad file."""
+    name = str(candidate.path)
+    try:
+        with open(candidate.path, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                return Problem(name, "not a regular file; skipped")
+            if st.st_size > max_bytes:
+                return Problem(name, _too_big(st.st_size, max_bytes))
+            data = fh.read(max_bytes + 1)
+    except OSError as exc:
+        return Problem(name, _os_reason(exc))
+    if len(data) > max_bytes:  # grew while we read it
+        return Problem(name, _too_big(len(data), max_bytes))
+    if not data.strip():
+        return Problem(name, "empty file; skipped")
+    if b"\x00" in data[:8192]:
+        return Problem(name, "binary file (contains NUL bytes); skipped")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Problem(
+            name,
+            f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+            "skipped — save it as UTF-8 to ingest it",
+        )
+    return EssayFile(
+        candidate=candidate,
+        text=text,
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=st.st_size,
+        mtime_ns=st.st_mtime_ns,
+    )
+
+
+def _too_big(size: int, max_bytes: int) -> str:
+    return (
+        f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit; skipped "
+        "(raise CAREER_ASSISTANT_MAX_FILE_MB to ingest it)"
+    )

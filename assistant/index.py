@@ -1,0 +1,197 @@
+"""The vector index: the only module that imports chromadb.
+
+Embedded by default (``PersistentClient`` under ``<data_dir>/chroma``); a
+``chroma run`` server when ``chroma_url`` is set, so a team can share one index
+and outgrow one machine. Queries go through langchain-chroma's ``Chroma``
+store; writes go to its collection with vectors we computed ourselves, because
+we embed a passage *with* its title and section but store only the passage.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from assistant.config import Settings
+from assistant.domain import Chunk, SearchHit
+from assistant.embeddings import LocalEmbeddings
+from assistant.errors import IndexMissingError, IndexUnavailableError
+
+log = logging.getLogger(__name__)
+
+# HNSW settings chosen for recall over build speed: a curated corpus must never
+# lose its best passage to the approximate index (see `career-assistant bench`).
+HNSW_CONFIGURATION = {
+    "space": "cosine",
+    "ef_construction": 200,
+    "ef_search": 200,
+    "max_neighbors": 32,
+}
+
+
+def _chroma_settings() -> Any:
+    from chromadb.config import Settings as ChromaSettings
+
+    # Telemetry would try to reach the network; this product never does.
+    return ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+
+
+def make_client(settings: Settings, *, create: bool) -> Any:
+    """A chromadb client for the configured store (embedded or server)."""
+    import chromadb
+
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        try:
+            client = chromadb.HttpClient(
+                host=url.hostname or "127.0.0.1",
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=_chroma_settings(),
+            )
+            client.heartbeat()
+        except Exception as exc:  # chromadb raises bare Exceptions for connection errors
+            raise IndexUnavailableError(
+                f"Cannot reach the Chroma server at {settings.chroma_url} ({exc}). "
+                "Start it with `chroma run --host 127.0.0.1 --port PORT --path DIR`, "
+                "or unset CAREER_ASSISTANT_CHROMA_URL to use the embedded index."
+            ) from exc
+        return client
+    path = settings.chroma_dir
+    if not create and not path.exists():
+        raise IndexMissingError(f"No index at {path} — run `career-assistant ingest`.")
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
+
+
+class ChunkIndex:
+    """Chunks and their vectors in one Chroma collection."""
+
+    def __init__(self, settings: Settings, embeddings: LocalEmbeddings, *, create: bool) -> None:
+        self.settings = settings
+        self.embeddings = embeddings
+        self.client = make_client(settings, create=create)
+        if not create and not self._exists():
+            where = settings.chroma_url or str(settings.chroma_dir)
+            raise IndexMissingError(
+                f"No collection {settings.collection!r} at {where} — run `career-assistant ingest`."
+            )
+        self.store = self._open_store()
+
+    def _open_store(self) -> Any:
+        from langchain_chroma import Chroma
+
+        return Chroma(
+            collection_name=self.settings.collection,
+            embedding_function=self.embeddings,
+            client=self.client,
+            collection_configuration={"hnsw": HNSW_CONFIGURATION},  # type: ignore[arg-type]
+        )
+
+    @property
+    def location(self) -> str:
+        return self.settings.chroma_url or str(self.settings.chroma_dir)
+
+    def _exists(self) -> bool:
+        names = {getattr(c, "name", c) for c in self.client.list_collections()}
+        return self.settings.collection in names
+
+    @property
+    def _collection(self) -> Any:
+        return self.store._collection
+
+    # -- reading ---------------------------------------------------------------
+
+    def count(self) -> int:
+        return int(self._collection.count())
+
+    def existing_ids(self, ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for batch in _batches(list(ids), 5000):
+            found.update(self._collection.get(ids=batch, include=[])["ids"])
+        return found
+
+    def ids_for_source(self, source: str) -> set[str]:
+        return set(self._collection.get(where={"source": source}, include=[])["ids"])
+
+    def all_metadata(self) -> list[dict[str, Any]]:
+        """Every chunk's metadata; used to rebuild a lost manifest from the index."""
+        out: list[dict[str, Any]] = []
+        total, offset, page = self.count(), 0, 5000
+        while offset < total:
+            got = self._collection.get(include=["metadatas"], limit=page, offset=offset)
+            out.extend(dict(m or {}) for m in got["metadatas"])
+            offset += page
+        return out
+
+    def search(self, query: str, k: int) -> list[SearchHit]:
+        """Top-``k`` chunks by cosine similarity to ``query``."""
+        if not query.strip():
+            return []
+        vector = self.embeddings.embed_query(query)
+        return self.search_by_vector(vector, k)
+
+    def search_by_vector(self, vector: Sequence[float] | np.ndarray, k: int) -> list[SearchHit]:
+        k = min(k, self.count())
+        if k <= 0:
+            return []
+        pairs = self.store.similarity_search_by_vector_with_relevance_scores(
+            list(map(float, vector)), k=k
+        )
+        hits = []
+        for doc, distance in pairs:
+            chunk = Chunk.from_metadata(doc.id or "", doc.page_content, doc.metadata)
+            hits.append(SearchHit(chunk=chunk, score=1.0 - float(distance)))
+        return hits
+
+    # -- writing ---------------------------------------------------------------
+
+    def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        if len(chunks) != len(vectors):
+            raise ValueError("one vector per chunk")
+        step = max(1, min(5000, int(self.client.get_max_batch_size())))
+        for lo in range(0, len(chunks), step):
+            part = chunks[lo : lo + step]
+            self._collection.upsert(
+                ids=[c.id for c in part],
+                embeddings=vectors[lo : lo + step],
+                documents=[c.text for c in part],
+                metadatas=[c.to_metadata() for c in part],
+            )
+
+    def update_metadata(self, chunks: Sequence[Chunk]) -> None:
+        """Refresh metadata (offsets, title) of stored chunks without touching their vectors.
+
+        The stored text stays: a chunk's id already pins its text up to whitespace,
+        and Chroma would want to re-embed a changed document.
+        """
+        for lo in range(0, len(chunks), 5000):
+            part = chunks[lo : lo + 5000]
+            self._collection.update(
+                ids=[c.id for c in part], metadatas=[c.to_metadata() for c in part]
+            )
+
+    def delete(self, ids: Iterable[str]) -> None:
+        for batch in _batches(list(ids), 5000):
+            self._collection.delete(ids=batch)
+
+    def drop(self) -> None:
+        """Delete the whole collection (``ingest --rebuild``)."""
+        if self._exists():
+            self.client.delete_collection(self.settings.collection)
+        self.store = self._open_store()
+
+
+def index_exists(settings: Settings) -> bool:
+    """Cheap check for the embedded store, without opening it."""
+    return bool(settings.chroma_url) or Path(settings.chroma_dir, "chroma.sqlite3").exists()
+
+
+def _batches(items: list[str], size: int) -> Iterable[list[str]]:
+    for lo in range(0, len(items), size):
+        yield items[lo : lo + size]

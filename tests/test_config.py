@@ -1,0 +1,75 @@
+"""Settings: defaults < TOML < env < flags, every setting documented in the README."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+
+from assistant.config import ENV_PREFIX, Settings, load_settings
+from assistant.errors import ConfigError
+from tests.conftest import REPO
+
+
+def test_defaults_work_offline():
+    s = load_settings(env={})
+    assert s.data_dir == Path(".data") and s.corpus == (Path("corpus"),)
+    assert s.chroma_url == "" and s.embedding_model == "" and s.k == 5
+
+
+def test_precedence_toml_then_env_then_overrides(tmp_path):
+    toml = tmp_path / "ca.toml"
+    toml.write_text('k = 7\nchunk_tokens = 150\ndata_dir = "from-toml"\ncorpus = ["a", "b"]\n')
+    env = {"CAREER_ASSISTANT_CONFIG": str(toml), "CAREER_ASSISTANT_CHUNK_TOKENS": "120"}
+    s = load_settings(env=env, data_dir="from-flag", k=None)
+    assert s.k == 7  # TOML; the None override is ignored
+    assert s.chunk_tokens == 120  # env beats TOML
+    assert s.data_dir == Path("from-flag")  # flag beats everything
+    assert s.corpus == (Path("a"), Path("b"))
+
+
+def test_table_form_of_toml(tmp_path):
+    toml = tmp_path / "ca.toml"
+    toml.write_text('[career-assistant]\ncollection = "team"\n')
+    assert load_settings(config_file=toml, env={}).collection == "team"
+
+
+def test_corpus_from_env_is_a_path_list():
+    s = load_settings(env={"CAREER_ASSISTANT_CORPUS": "x:y"})
+    assert s.corpus == (Path("x"), Path("y"))
+
+
+@pytest.mark.parametrize(
+    ("env", "phrase"),
+    [
+        ({"CAREER_ASSISTANT_K": "zero"}, "'k' has an invalid value"),
+        ({"CAREER_ASSISTANT_K": "0"}, "at least 1"),
+        ({"CAREER_ASSISTANT_EMBEDDING_DTYPE": "int8"}, "embedding_dtype"),
+        ({"CAREER_ASSISTANT_CHROMA_URL": "localhost:8000"}, "http://"),
+        ({"CAREER_ASSISTANT_CONFIG": "/no/such/file.toml"}, "does not exist"),
+    ],
+)
+def test_bad_values_name_the_setting(env, phrase):
+    with pytest.raises(ConfigError, match=phrase):
+        load_settings(env=env)
+
+
+def test_unknown_toml_key_is_an_error(tmp_path):
+    toml = tmp_path / "ca.toml"
+    toml.write_text("colection = 'typo'\n")
+    with pytest.raises(ConfigError, match="Unknown setting 'colection'"):
+        load_settings(config_file=toml, env={})
+
+
+def test_invalid_toml_is_an_error(tmp_path):
+    toml = tmp_path / "ca.toml"
+    toml.write_text("k = = 3\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings(config_file=toml, env={})
+
+
+def test_every_setting_is_in_the_readme_table():
+    readme = (REPO / "README.md").read_text()
+    for f in fields(Settings):
+        assert f"`{ENV_PREFIX}{f.name.upper()}`" in readme, f.name
