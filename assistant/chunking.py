@@ -156,9 +156,7 @@ def _word_windows(
     return units
 
 
-def _split_giant_pieces(
-    pieces: Sequence[Piece], budget: int, counter: TokenCounter
-) -> list[Piece]:
+def _split_giant_pieces(pieces: Sequence[Piece], budget: int, counter: TokenCounter) -> list[Piece]:
     """Cut a single "word" longer than the budget (minified JSON, a base64 blob) into
     slices, so one absurd token never forces the rest of the essay into tiny chunks."""
     counts = _counts(counter, [p.text for p in pieces])
