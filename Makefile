@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 CA := $(BIN)/career-assistant
 
-.PHONY: run test ingest install dev lint typecheck unit bench-ingest clean
+.PHONY: run test ingest install dev lint typecheck unit bench-ingest bench-answer clean
 
 run: install ingest
 	$(CA) search
@@ -30,7 +30,7 @@ $(VENV)/.stamp-install: pyproject.toml | $(BIN)/python
 
 $(VENV)/.stamp-dev: pyproject.toml | $(BIN)/python
 	$(PIP) install --quiet torch==2.13.0
-	$(PIP) install --quiet -e '.[dev]'
+	$(PIP) install --quiet -e '.[dev,server]'
 	touch $(VENV)/.stamp-install $@
 
 lint: dev
@@ -47,6 +47,9 @@ test: lint typecheck unit
 
 bench-ingest: install
 	$(CA) bench ingest
+
+bench-answer: install
+	$(CA) bench answer
 
 clean:
 	rm -rf .data .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -20,9 +20,7 @@ from assistant.markdown import Block
 # Word pieces kept free below the limit for [CLS]/[SEP] and the newline joins.
 _SPECIAL_TOKENS = 2
 _MIN_BUDGET = 24
-_ABBREVIATIONS = frozenset(
-    "e.g. i.e. etc. vs. mr. mrs. ms. dr. st. no. fig. approx. inc.".split()  # noqa: SIM905
-)
+_ABBREVIATIONS = frozenset("e.g. i.e. etc. vs. mr. mrs. ms. dr. st. no. fig. approx. inc.".split())
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*$")
 
 

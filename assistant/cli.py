@@ -57,9 +57,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query", nargs="?", help="the query; omit it for an interactive prompt")
     p.add_argument("--k", type=int, help="number of passages (default 5)")
     p.add_argument("--json", action="store_true", help="print a JSON list")
+    p.add_argument(
+        "--mode",
+        choices=["hybrid", "dense", "lexical"],
+        default="hybrid",
+        help="retrieval: fused dense+BM25 (default), or one of them alone",
+    )
+
+    p = sub.add_parser("ask", parents=[common], help="answer a question with cited passages")
+    p.add_argument("question", help="the question")
+    p.add_argument("--json", action="store_true", help="print the Answer as JSON")
+    p.add_argument("--llm", choices=["extractive", "openai", "llamacpp"], help="answer generator")
+    p.add_argument("--k", type=int, help="passages retrieved (default 5)")
+    p.add_argument(
+        "--history-file",
+        metavar="F",
+        help='JSON list of earlier turns: strings, or {"role", "content"} messages',
+    )
+
+    p = sub.add_parser("chat", parents=[common], help="a terminal chat with history")
+    p.add_argument("--llm", choices=["extractive", "openai", "llamacpp"], help="answer generator")
+    p.add_argument("--k", type=int, help="passages retrieved (default 5)")
+
+    sub.add_parser(
+        "calibrate", parents=[common], help="support-threshold figures on the labelled pairs"
+    )
 
     p = sub.add_parser("bench", parents=[common], help="print benchmark figures (never asserts)")
-    p.add_argument("what", choices=["ingest"], help="which benchmark")
+    p.add_argument("what", choices=["ingest", "answer"], help="which benchmark")
     p.add_argument(
         "paths",
         nargs="*",
@@ -77,6 +102,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         chroma_url=args.chroma_url,
         collection=args.collection,
         k=getattr(args, "k", None),
+        generator=getattr(args, "llm", None),
     )
 
 
@@ -89,6 +115,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _ingest(settings, args)
         if args.command == "search":
             return _search(settings, args)
+        if args.command in {"ask", "chat"}:
+            from assistant.chat_cli import ask_command, chat_command
+
+            return (
+                ask_command(settings, args)
+                if args.command == "ask"
+                else chat_command(settings, args)
+            )
+        if args.command == "calibrate":
+            from assistant.calibrate import print_calibration
+
+            return print_calibration(settings)
         if args.command == "bench":
             from assistant.bench import run_bench
 
@@ -154,7 +192,7 @@ def _search(settings: Settings, args: argparse.Namespace) -> int:
 def _print_hits(retriever: Any, query: str, args: argparse.Namespace) -> int:
     if not query.strip():
         raise AssistantError("The query is empty: give some words to search for.")
-    hits = retriever.hits(query, args.k)
+    hits = retriever.hits(query, args.k, mode=args.mode)
     if args.json:
         print(json.dumps([h.to_json() for h in hits], ensure_ascii=False, indent=2))
         return 0

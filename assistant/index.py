@@ -119,6 +119,29 @@ class ChunkIndex:
     def ids_for_source(self, source: str) -> set[str]:
         return set(self._collection.get(where={"source": source}, include=[])["ids"])
 
+    def all_chunks(self) -> list[Chunk]:
+        """Every stored chunk (text and metadata), for the lexical index."""
+        out: list[Chunk] = []
+        total, offset, page = self.count(), 0, 5000
+        while offset < total:
+            got = self._collection.get(
+                include=["documents", "metadatas"], limit=page, offset=offset
+            )
+            for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+                out.append(Chunk.from_metadata(cid, doc or "", dict(meta or {})))
+            offset += page
+        return out
+
+    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored vectors by id (to score chunks that only BM25 found)."""
+        if not ids:
+            return {}
+        got = self._collection.get(ids=list(ids), include=["embeddings"])
+        return {
+            i: np.asarray(v, dtype=np.float32)
+            for i, v in zip(got["ids"], got["embeddings"], strict=True)
+        }
+
     def all_metadata(self) -> list[dict[str, Any]]:
         """Every chunk's metadata; used to rebuild a lost manifest from the index."""
         out: list[dict[str, Any]] = []

@@ -35,7 +35,7 @@ def join_pieces(pieces: Iterable[Piece]) -> str:
 
 # Tags after which words run on (<b>x</b>y is one word); any other tag separates words.
 _INLINE_TAGS = frozenset(
-    (  # noqa: SIM905
+    (
         "a abbr b bdi bdo cite code del dfn em i ins kbd mark q s samp small span strong sub sup"
         " u var"
     ).split()

@@ -6,23 +6,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import CLI, CORPUS
+from tests.conftest import CLI, CORPUS, free_port, running_server
 
 CHROMA = CLI.parent / "chroma"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -31,41 +23,18 @@ def chroma_server(tmp_path: Path) -> Iterator[str]:
     if not CHROMA.exists():
         pytest.skip(f"{CHROMA} missing: chromadb's server CLI is not installed")
     port = free_port()
-    log = (tmp_path / "chroma.log").open("w")
-    proc = subprocess.Popen(
-        [
-            str(CHROMA),
-            "run",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--path",
-            str(tmp_path / "server-data"),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                pytest.fail(f"chroma run exited: {(tmp_path / 'chroma.log').read_text()}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("chroma run did not start listening within 60 s")
+    cmd = [
+        str(CHROMA),
+        "run",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--path",
+        str(tmp_path / "server-data"),
+    ]
+    with running_server(cmd, port, tmp_path / "chroma.log", timeout=60):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None, prefix: list[str] | None = None):
@@ -107,7 +76,7 @@ def test_unreachable_server_says_how_to_start_one(tmp_path):
 
 
 @pytest.mark.skipif(shutil.which("unshare") is None, reason="unshare (util-linux) not installed")
-def test_ingest_and_search_with_the_network_cut_off(tmp_path):
+def test_ingest_ask_and_search_with_the_network_cut_off(tmp_path):
     probe = subprocess.run(["unshare", "-n", "true"], capture_output=True)
     if probe.returncode != 0:
         pytest.skip(f"cannot create a network namespace here: {probe.stderr.decode().strip()}")
@@ -115,7 +84,13 @@ def test_ingest_and_search_with_the_network_cut_off(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_"))}
     env["HOME"] = str(tmp_path / "home")  # an empty cache: nothing downloaded earlier helps
     data = str(tmp_path / "data")
-    for args in (["ingest", str(CORPUS)], ["search", "portfolio projects", "--json"]):
+    steps = (
+        ["ingest", str(CORPUS)],
+        ["ask", "What makes an AI practitioner valuable?", "--json"],
+        ["search", "portfolio projects", "--json"],
+    )
+    outputs = []
+    for args in steps:
         res = subprocess.run(
             ["unshare", "-n", str(CLI), *args, "--data-dir", data],
             capture_output=True,
@@ -124,5 +99,8 @@ def test_ingest_and_search_with_the_network_cut_off(tmp_path):
             env=env,
         )
         assert res.returncode == 0, res.stderr
-    hits = json.loads(res.stdout)
+        outputs.append(res.stdout)
+    answer = json.loads(outputs[1])
+    assert not answer["refused"] and answer["citations"]
+    hits = json.loads(outputs[2])
     assert any("portfolio" in h["text"].lower() for h in hits)

@@ -1,0 +1,39 @@
+"""Questions the essays can never answer, recognised before retrieval.
+
+Two kinds, both by narrow patterns so ordinary questions pass untouched:
+
+* instructions aimed at the assistant itself ("ignore your instructions",
+  "print your system prompt"): the essays hold career advice, not orders, and
+  answering half of such a message would still obey the other half;
+* requests for live figures ("stock price today", "salaries right now"): the
+  essays are a fixed collection, so any number they hold is not current.
+"""
+
+from __future__ import annotations
+
+import re
+
+_INJECTION = re.compile(
+    r"\b(?:ignore|disregard|forget|override|bypass)\b[^.?!]{0,40}"
+    r"\b(?:instructions?|rules?|prompts?|guidelines|essays?|constraints?|restrictions?)\b"
+    r"|\bsystem\s+(?:prompt|override|message)\b"
+    r"|\b(?:reveal|print|show|repeat|leak)\b[^.?!]{0,30}"
+    r"\b(?:system prompt|instructions|configuration|api keys?|secrets?|hidden)\b"
+    r"|\byou are now\b|\bno (?:rules|restrictions)\b|\bjailbreak\b",
+    re.IGNORECASE,
+)
+_LIVE = re.compile(
+    r"\b(?:right now|today|at the moment|this (?:week|month|quarter|year)|as of now|live|"
+    r"currently)\b.{0,60}\?|"
+    r"\b(?:stock|share) price\b|\bexchange rate\b|\bweather\b",
+    re.IGNORECASE,
+)
+
+
+def screen(question: str) -> str:
+    """The refusal reason for a question no essay can answer, or ""."""
+    if _INJECTION.search(question):
+        return "instructions"
+    if _LIVE.search(question):
+        return "live-data"
+    return ""
