@@ -7,10 +7,10 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 CA := $(BIN)/career-assistant
 
-.PHONY: run test ingest install dev lint typecheck unit bench-ingest bench-answer clean
+.PHONY: run test ingest install dev browser lint typecheck unit bench-ingest bench-answer clean
 
-run: install ingest
-	$(CA) search
+run: install
+	$(BIN)/python app.py
 
 ingest: install
 	$(CA) ingest
@@ -40,7 +40,12 @@ lint: dev
 typecheck: dev
 	$(BIN)/mypy
 
-unit: dev
+# The browser tests drive Debian's Chromium; they skip, saying so, where it can't be installed.
+browser:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium) \
+		|| echo "chromium could not be installed: the browser tests will skip"
+
+unit: dev browser
 	$(BIN)/python -m pytest
 
 test: lint typecheck unit

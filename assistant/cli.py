@@ -79,6 +79,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--llm", choices=["extractive", "openai", "llamacpp"], help="answer generator")
     p.add_argument("--k", type=int, help="passages retrieved (default 5)")
 
+    p = sub.add_parser("serve", parents=[common], help="serve the web chat (as python app.py)")
+    from assistant.serve import add_serve_arguments
+
+    add_serve_arguments(p)
+
+    p = sub.add_parser("eval", parents=[common], help="score a gold question set (offline)")
+    p.add_argument("--dataset", required=True, metavar="F", help="gold questions (.jsonl)")
+    p.add_argument("--root", default="../shared", metavar="DIR",
+                   help="corpus root the dataset's source paths are relative to (../shared)")
+    p.add_argument("--llm", choices=["extractive", "openai", "llamacpp"], help="answer generator")
+    p.add_argument("--report", metavar="DIR", help="write report.json/.md/.html here "
+                   "(default eval/results/<time>)")
+    p.add_argument("--compare", metavar="BASE", help="exit 1 when a metric drops beyond its CI")
+    p.add_argument("--write-baseline", metavar="F", help="save these metrics as a baseline")
+
     sub.add_parser(
         "calibrate", parents=[common], help="support-threshold figures on the labelled pairs"
     )
@@ -123,6 +138,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if args.command == "ask"
                 else chat_command(settings, args)
             )
+        if args.command == "serve":
+            from assistant.serve import serve
+
+            return serve(settings, args.host, args.port, ingest=not args.no_ingest)
+        if args.command == "eval":
+            from assistant.eval_cli import eval_command
+
+            return eval_command(settings, args)
         if args.command == "calibrate":
             from assistant.calibrate import print_calibration
 

@@ -89,6 +89,8 @@ class Settings:
     llm_max_tokens: int = 400
     # When the LLM fails (down, timeout, error, nothing verifiable), answer extractively.
     llm_fallback: bool = True
+    # Answers the web chat computes at once; more wait in Gradio's queue.
+    web_concurrency: int = 4
     # Longest question accepted, in characters.
     max_question_chars: int = 4000
 

@@ -11,6 +11,7 @@ every clause ends in the ``[n]`` of the passage it came from.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -157,14 +158,15 @@ def _list_of(c: _Candidate, all_: list[_Candidate]) -> list[_Candidate]:
 
 
 def lowercase_vocabulary(texts: Iterable[str]) -> frozenset[str]:
-    """Words safe to lower-case at the start of a clause: every word of the corpus except
-    those it capitalises mid-sentence, like a name ("at Samsung", "in Python")."""
-    words: set[str] = set()
-    names: set[str] = set()
+    """Words safe to lower-case at the start of a clause: those the corpus writes in lower
+    case at least as often as it capitalises them mid-sentence, like a name ("at Samsung")."""
+    lower: Counter[str] = Counter()
+    capital: Counter[str] = Counter()
     for t in texts:
-        words.update(w.lower() for w in re.findall(r"(?<![\w'’])[A-Za-z][a-z-]+", t))
-        names.update(w.lower() for w in re.findall(r"(?<=[a-z,] )[A-Z][a-z]+", t))
-    return frozenset(words - names)
+        lower.update(re.findall(r"(?<![\w'’])[a-z][a-z-]+", t))
+        capital.update(w.lower() for w in re.findall(r"(?<=[a-z,] )[A-Z][a-z-]+", t))
+        lower.update(w.lower() for w in re.findall(r"(?:^|(?<=\n))(?:\d+\. |- )?([A-Z][a-z-]+)", t))
+    return frozenset(w for w in lower if lower[w] >= capital[w])
 
 
 def _compose(chosen: list[_Candidate], vocab: frozenset[str]) -> str:

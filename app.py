@@ -1,0 +1,8 @@
+"""Start the career assistant web chat: `python app.py [--host H] [--port P] [--data-dir D]`."""
+
+import sys
+
+from assistant.serve import main
+
+if __name__ == "__main__":
+    sys.exit(main())

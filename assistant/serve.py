@@ -1,0 +1,73 @@
+"""`python app.py` / `career-assistant serve`: make sure the index is current, then serve
+the web chat on 127.0.0.1 (never a public share link)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from assistant.config import Settings, load_settings
+from assistant.errors import AssistantError
+
+
+def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    parser.add_argument(
+        "--no-ingest",
+        action="store_true",
+        help="serve the index as it is, without checking the corpus first",
+    )
+
+
+def ensure_index(settings: Settings) -> None:
+    """Ingest the corpus when the index is missing or stale; say so when it does."""
+    from assistant.ingest import Ingester
+
+    print(f"Checking the index against {', '.join(map(str, settings.corpus))} …", file=sys.stderr)
+    report = Ingester(settings).run()
+    for problem in report.problems:
+        print(f"skipped {problem}", file=sys.stderr)
+    if report.added or report.updated or report.removed:
+        print(f"Indexed: {report.summary()}", file=sys.stderr)
+    if not report.ok:
+        raise AssistantError(
+            "Nothing could be indexed from the corpus: check --corpus (a folder of .md essays)."
+        )
+
+
+def serve(settings: Settings, host: str, port: int, *, ingest: bool = True) -> int:
+    from assistant.chain import Assistant
+    from assistant.web import launch
+
+    if ingest:
+        ensure_index(settings)
+    assistant = Assistant.from_settings(settings)
+    print(f"Career assistant on http://{host}:{port}", file=sys.stderr)
+    launch(assistant, settings, host, port)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from assistant.cli import _common
+
+    parser = argparse.ArgumentParser(
+        prog="app.py", parents=[_common()], description="Serve the career assistant web chat."
+    )
+    add_serve_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(
+            config_file=args.config,
+            data_dir=args.data_dir,
+            corpus=args.corpus,
+            chroma_url=args.chroma_url,
+            collection=args.collection,
+        )
+        return serve(settings, args.host, args.port, ingest=not args.no_ingest)
+    except AssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

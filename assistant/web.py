@@ -1,0 +1,324 @@
+"""The web chat: a Gradio app around :class:`assistant.chain.Assistant`.
+
+Thin on purpose: handlers parse what the browser sent, call the assistant, and
+render with :mod:`assistant.web_render`. The browser never names a file: a
+citation is opened by its (turn, number) in the session's own state, and the
+file behind it must lie inside the corpus root it was ingested from.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from assistant.chain import Assistant
+from assistant.config import Settings
+from assistant.domain import Answer
+from assistant.errors import AssistantError
+from assistant.web_render import (
+    answer_html,
+    error_html,
+    essay_html,
+    export_markdown,
+    is_inside,
+    partial_html,
+    sources_html,
+    viewer_message,
+)
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no phoning home, ever
+
+log = logging.getLogger(__name__)
+
+EXAMPLES = [
+    "What makes an AI practitioner valuable?",
+    "Should I accept the first offer a company makes?",
+    "How can I get paid for open source work?",
+    "What should I ask at the end of an interview?",
+]
+GENERATORS = ["extractive", "openai", "llamacpp"]
+
+CSS = """
+.ca-hidden { display: none !important; }
+.ca-answer sup.ca-cite a { text-decoration: none; font-weight: 600; padding: 0 1px; }
+.ca-refusal { border-left: 4px solid #d97706; background: #fffbeb; color: #78350f;
+  padding: 8px 12px; border-radius: 6px; }
+.ca-error { border-left: 4px solid #dc2626; background: #fef2f2; color: #7f1d1d;
+  padding: 8px 12px; border-radius: 6px; }
+.ca-note { font-size: 0.85em; color: #6b7280; margin-top: 6px; }
+.ca-source { border: 1px solid #e5e7eb; border-radius: 8px; padding: 10px 12px; margin: 8px 0; }
+.ca-source-title { margin-bottom: 6px; }
+.ca-n { color: #2563eb; font-weight: 700; }
+.ca-passage { font-size: 0.92em; line-height: 1.5; color: #374151; }
+.ca-passage mark, .ca-essay mark { background: #fde68a; padding: 0 2px; }
+.ca-path { font-size: 0.8em; color: #9ca3af; }
+.ca-open { font-size: 0.85em; }
+.ca-sources-empty { color: #9ca3af; font-style: italic; padding: 8px 0; }
+.ca-essay { white-space: pre-wrap; word-wrap: break-word; max-height: 60vh; overflow-y: auto;
+  font-family: ui-sans-serif, system-ui, sans-serif; font-size: 0.9em; line-height: 1.55;
+  background: #f9fafb; padding: 12px; border-radius: 8px; }
+.ca-viewer-title { font-weight: 600; margin-bottom: 6px; }
+"""
+
+# A click on a citation marker or an "open" link hands its (turn:n) reference to the
+# hidden button, whose event reads it from window.caRef (see `open_js` below).
+HEAD = r"""
+<script>
+document.addEventListener('click', (ev) => {
+  const link = ev.target.closest && ev.target.closest('a[data-ref], a[href^="#ca-src-"]');
+  if (!link) return;
+  ev.preventDefault();
+  // The chat's sanitizer drops data-* attributes, so markers carry "#ca-src-TURN-N".
+  const m = (link.getAttribute('href') || '').match(/^#ca-src-(\d+)-(\d+)$/);
+  window.caRef = link.getAttribute('data-ref') || (m ? m[1] + ':' + m[2] : '');
+  const btn = document.querySelector('#ca-open-btn');
+  if (btn) btn.click();
+});
+</script>
+"""
+SCROLL_JS = """() => { setTimeout(() => { const el = document.getElementById('ca-hl');
+  if (el) el.scrollIntoView({block: 'center'}); }, 50); }"""
+
+
+class FeedbackLog:
+    """Thumbs up/down appended to a JSONL file, one line per vote, safe across threads."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+
+    def append(self, record: dict[str, Any]) -> None:
+        line = json.dumps(record, ensure_ascii=False)
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as fh:
+                fh.write(line + "\n")
+
+
+class WebChat:
+    """Event handlers, kept free of Gradio objects where possible so tests can call them."""
+
+    def __init__(self, assistant: Assistant, settings: Settings) -> None:
+        self.assistant = assistant
+        self.settings = settings
+        self.feedback = FeedbackLog(settings.data_dir / "feedback.jsonl")
+        self.export_dir = Path(tempfile.mkdtemp(prefix="career-assistant-export-"))
+
+    def respond(
+        self,
+        message: str,
+        chat: list[dict[str, Any]],
+        turns: list[dict[str, Any]],
+        generator: str,
+        k: float,
+    ) -> Iterator[tuple[Any, ...]]:
+        """Stream one answer: (textbox, chat, sources, turns, note, export path)."""
+        chat, turns = list(chat or []), list(turns or [])
+        question = (message or "").strip()
+        if not question:
+            yield "", chat, sources_html(None, 0, {}), turns, "", None
+            return
+        chat += [
+            {"role": "user", "content": html.escape(question)},
+            {"role": "assistant", "content": partial_html("…")},
+        ]
+        history = [t["question"] for t in turns]
+        sources = sources_html(None, 0, {})
+        yield "", chat, sources, turns, "", None
+        text = ""
+        try:
+            for item in self.assistant.stream(question, history, generator=generator, k=int(k)):
+                if isinstance(item, Answer):
+                    yield self._final(question, item, chat, turns)
+                    return
+                text += item
+                chat[-1] = {"role": "assistant", "content": partial_html(text)}
+                yield "", chat, sources, turns, "", None
+        except AssistantError as exc:
+            chat[-1] = {"role": "assistant", "content": error_html(str(exc))}
+            yield "", chat, sources, turns, "", None
+        except Exception as exc:
+            log.exception("answer failed")
+            chat[-1] = {"role": "assistant", "content": error_html(type(exc).__name__)}
+            yield "", chat, sources, turns, "", None
+
+    def _final(
+        self, question: str, answer: Answer, chat: list[dict[str, Any]], turns: list[dict[str, Any]]
+    ) -> tuple[Any, ...]:
+        turn = len(turns)
+        chat[-1] = {"role": "assistant", "content": answer_html(answer, turn)}
+        turns.append(
+            {
+                "question": question,
+                "answer": answer.to_json(),
+                "generator": answer.generator,
+                "notes": list(answer.notes),
+                "history": [t["question"] for t in turns],
+            }
+        )
+        ms = answer.timings.get("total_ms", 0.0)
+        note = f"Answered by **{answer.generator}** in {ms:.0f} ms"
+        if answer.refused:
+            note += f" · not covered ({answer.reason})"
+        sources = sources_html(answer, turn, self.assistant.retriever.chunks)
+        return "", chat, sources, turns, note, self._export(turns)
+
+    def _export(self, turns: list[dict[str, Any]]) -> str:
+        path = self.export_dir / f"conversation-{int(time.time() * 1000)}-{id(turns)}.md"
+        path.write_text(export_markdown(turns), encoding="utf-8")
+        return str(path)
+
+    def open_source(self, ref: str, turns: list[dict[str, Any]]) -> str:
+        """The essay behind citation ``ref`` ("turn:n") of this session, highlighted."""
+        try:
+            turn_i, n = (int(x) for x in str(ref).split(":", 1))
+            if turn_i < 0 or n < 1:
+                raise IndexError(ref)
+            citation = turns[turn_i]["answer"]["citations"][n - 1]
+        except (ValueError, IndexError, KeyError, TypeError):
+            return viewer_message("That source is not part of this conversation.")
+        chunk = self.assistant.retriever.chunks.get(str(citation.get("chunk_id", "")))
+        if chunk is None:
+            return viewer_message("That passage is no longer in the index; ingest again.")
+        path, root = Path(chunk.path), Path(chunk.root or chunk.path)
+        if not is_inside(path, root):
+            log.warning("refused to open %s: outside its corpus root %s", path, root)
+            return viewer_message("That file is outside the indexed corpus.")
+        try:
+            raw = path.read_bytes().decode("utf-8", errors="replace")
+        except OSError:
+            return viewer_message(f"{chunk.source} can no longer be read; ingest again.")
+        return essay_html(
+            chunk.title, chunk.source, raw, int(citation["start"]), int(citation["end"])
+        )
+
+    def like(self, turns: list[dict[str, Any]], comment: str, index: Any, liked: Any) -> str:
+        position = index[0] if isinstance(index, list | tuple) else index
+        try:
+            turn = turns[int(position) // 2]
+        except (ValueError, IndexError, TypeError):
+            return "Could not record that vote."
+        vote = liked if isinstance(liked, bool) else str(liked).lower() in {"like", "true"}
+        self.feedback.append(
+            {
+                "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "question": turn["question"],
+                "history": turn["history"],
+                "answer": turn["answer"]["text"],
+                "citations": turn["answer"]["citations"],
+                "generator": turn["generator"],
+                "liked": vote,
+                "comment": (comment or "").strip(),
+            }
+        )
+        return "Thanks, your feedback was saved." if vote else "Thanks, noted what went wrong."
+
+
+def build_app(assistant: Assistant, settings: Settings) -> Any:
+    """The Gradio Blocks of the web chat (not launched)."""
+    import gradio as gr
+
+    chat = WebChat(assistant, settings)
+    with gr.Blocks(title="Career assistant", analytics_enabled=False) as demo:
+        gr.Markdown(
+            "## Career assistant\nAnswers from a curated collection of career essays. "
+            "Every sentence cites the passage it comes from; click a [n] to read it."
+        )
+        turns = gr.State([])
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=320):
+                chatbot = gr.Chatbot(
+                    label="Conversation",
+                    height=520,
+                    sanitize_html=True,
+                    feedback_options=("Like", "Dislike"),
+                    elem_id="ca-chat",
+                    placeholder="Ask a career question.",
+                )
+                note = gr.Markdown("", elem_id="ca-note")
+                with gr.Row():
+                    box = gr.Textbox(
+                        placeholder="Ask about careers, offers, interviews, open source…",
+                        show_label=False,
+                        scale=5,
+                        max_lines=6,
+                        elem_id="ca-question",
+                        max_length=settings.max_question_chars,
+                    )
+                    send = gr.Button("Ask", variant="primary", scale=1, elem_id="ca-send")
+                with gr.Row():
+                    new = gr.Button("New chat", size="sm", elem_id="ca-new")
+                    export = gr.DownloadButton(
+                        "Export as Markdown", size="sm", value=None, elem_id="ca-export"
+                    )
+                gr.Examples(EXAMPLES, inputs=[box], label="Try")
+                comment = gr.Textbox(
+                    label="Optional comment sent with your like / dislike",
+                    max_lines=2,
+                    elem_id="ca-comment",
+                )
+                status = gr.Markdown("", elem_id="ca-feedback-status")
+            with gr.Column(scale=2, min_width=300):
+                sources = gr.HTML(sources_html(None, 0, {}), elem_id="ca-sources")
+                viewer = gr.HTML(
+                    viewer_message("Click a source to read the whole essay."), elem_id="ca-viewer"
+                )
+                with gr.Accordion("Settings", open=False):
+                    generator = gr.Radio(
+                        GENERATORS,
+                        value=settings.generator,
+                        label="Generator",
+                        elem_id="ca-generator",
+                    )
+                    k = gr.Slider(1, 10, value=settings.k, step=1, label="Passages (k)")
+        ref = gr.Textbox(elem_classes=["ca-hidden"], elem_id="ca-ref")
+        open_btn = gr.Button("open", elem_classes=["ca-hidden"], elem_id="ca-open-btn")
+
+        outputs = [box, chatbot, sources, turns, note, export]
+        inputs = [box, chatbot, turns, generator, k]
+        send.click(chat.respond, inputs, outputs, api_name="ask")
+        box.submit(chat.respond, inputs, outputs, api_visibility="private")
+        new.click(
+            lambda: ("", [], sources_html(None, 0, {}), [], "", None),
+            None,
+            outputs,
+            api_visibility="private",
+        ).then(lambda: viewer_message("Click a source to read the whole essay."), None, viewer)
+        open_btn.click(
+            chat.open_source,
+            [ref, turns],
+            viewer,
+            api_visibility="private",
+            js="(ref, turns) => [window.caRef || ref, turns]",
+        ).then(None, None, None, js=SCROLL_JS)
+
+        def on_like(turns_value: list[dict[str, Any]], text: str, data: gr.LikeData) -> str:
+            return chat.like(turns_value, text, data.index, data.liked)
+
+        on_like.__annotations__["data"] = gr.LikeData  # Gradio injects it by this annotation
+
+        chatbot.like(on_like, [turns, comment], status, api_visibility="private")
+    return demo
+
+
+def launch(assistant: Assistant, settings: Settings, host: str, port: int) -> None:
+    demo = build_app(assistant, settings)
+    demo.queue(default_concurrency_limit=settings.web_concurrency)
+    demo.launch(
+        server_name=host,
+        server_port=port,
+        share=False,
+        css=CSS,
+        head=HEAD,
+        theme="soft",
+        show_error=False,
+        footer_links=[],
+    )

@@ -1,0 +1,266 @@
+"""The web chat, for real: `python app.py` on a free port, driven with gradio_client and
+with Debian's Chromium through Playwright. Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.chain import Assistant
+from assistant.config import Settings
+from assistant.ingest import Ingester
+from assistant.retrieval import PassageRetriever
+from assistant.web import WebChat
+from tests.conftest import CORPUS, REPO, free_port, running_server
+
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+XSS_ESSAY = """---
+title: Hostile essay
+---
+
+# Hostile essay
+
+Salary bands at a company are published ranges for each engineering level.
+<script>window.__xss = 1</script>
+<img src=x onerror="window.__xss = 2">
+Read the [band guide](javascript:window.__xss=3) before your recruiter call.
+"""
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("web-corpus")
+    shutil.copy(CORPUS / "building-an-ai-career.md", folder)
+    (folder / "hostile.md").write_text(XSS_ESSAY)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory, corpus) -> Iterator[tuple[str, Path]]:
+    data = tmp_path_factory.mktemp("web-data")
+    port = free_port()
+    cmd = [
+        sys.executable,
+        str(REPO / "app.py"),
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data),
+        "--corpus",
+        str(corpus),
+    ]
+    with running_server(cmd, port, data / "app.log", timeout=180):
+        yield f"http://127.0.0.1:{port}/", data
+
+
+@pytest.fixture(scope="module")
+def webchat(tmp_path_factory, corpus, embeddings) -> WebChat:
+    settings = Settings(data_dir=tmp_path_factory.mktemp("webchat"), corpus=(corpus,))
+    Ingester(settings, embeddings=embeddings).run()
+    bot = Assistant(settings, embeddings, PassageRetriever.from_settings(settings, embeddings))
+    return WebChat(bot, settings)
+
+
+def ask(client, question: str, chat: list | None = None):
+    return client.predict(question, chat or [], "extractive", 5, api_name="/ask")
+
+
+# -- gradio_client ----------------------------------------------------------------------
+
+
+def test_ask_follow_up_and_refusal_through_gradio_client(app_url):
+    from gradio_client import Client
+
+    client = Client(app_url[0], verbose=False)
+    box, chat, sources, note, export = ask(client, "What makes an AI practitioner valuable?")
+    assert box == ""
+    assert chat[-1]["role"] == "assistant" and "ca-cite" in str(chat[-1]["content"])
+    assert "ca-source" in sources and "Open the essay" in sources
+    assert "extractive" in note
+    assert export and Path(export).read_text().startswith("# Career assistant conversation")
+
+    box, chat, sources, note, _ = ask(client, "What did they do first?", chat)
+    assert len(chat) == 4  # the session's own two turns, nothing else
+
+    _, chat, sources, note, _ = ask(client, "What's a good lasagne recipe?", chat)
+    assert "ca-refusal" in str(chat[-1]["content"]) and "not covered" in note
+
+
+def test_streaming_through_gradio_client(app_url):
+    from gradio_client import Client
+
+    job = Client(app_url[0], verbose=False).submit(
+        "How should I build a portfolio that stands out?", [], "extractive", 5, api_name="/ask"
+    )
+    outputs = list(job)
+    assert len(outputs) >= 3  # cleared box, partial text..., final answer
+    assert "ca-cite" in str(job.outputs()[-1][1][-1]["content"])
+
+
+def test_eight_simultaneous_users_get_their_own_answers(app_url):
+    from gradio_client import Client
+
+    topics = {
+        "How do I build a portfolio that stands out?": "Portfolio",
+        "How do I keep learning as AI moves fast?": "Learning",
+        "Should I work in industry or research?": "Industry",
+        "How do I balance theory and practice?": "Theory",
+        "How should I pick an area of AI to focus on?": "Focus",
+        "What did the author learn at Samsung Research?": "Industry",
+        "What makes an AI practitioner valuable?": "Balance",
+        "Are salary bands published for each level?": "Hostile",
+    }
+    results: dict[str, tuple] = {}
+    errors: list[BaseException] = []
+
+    def user(question: str) -> None:
+        try:
+            client = Client(app_url[0], verbose=False)
+            first = ask(client, question)
+            second = ask(client, "Can you say more about that?", first[1])
+            results[question] = (first, second)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=user, args=(q,)) for q in topics]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert not errors, errors
+    assert len(results) == 8
+    for question, (first, second) in results.items():
+        assert first[1][0]["content"] == question or question in str(first[1][0]["content"])
+        assert topics[question].lower() in first[2].lower(), (question, first[2][:300])
+        users = [m["content"] for m in second[1] if m["role"] == "user"]
+        assert users[0] == first[1][0]["content"] and len(users) == 2  # no crossed histories
+
+
+# -- handlers in process: feedback and path safety ----------------------------------------
+
+
+def test_feedback_is_appended_as_jsonl(webchat):
+    answer = webchat.assistant.ask("What makes an AI practitioner valuable?")
+    turns = [
+        {
+            "question": "What makes an AI practitioner valuable?",
+            "answer": answer.to_json(),
+            "generator": answer.generator,
+            "notes": [],
+            "history": [],
+        }
+    ]
+    assert "saved" in webchat.like(turns, "clear and cited", 1, True)
+    assert "noted" in webchat.like(turns, "", [1, 0], "Dislike")
+    lines = [json.loads(x) for x in webchat.feedback.path.read_text().splitlines()]
+    assert [x["liked"] for x in lines[-2:]] == [True, False]
+    last = lines[-2]
+    assert last["question"].startswith("What makes") and last["citations"]
+    assert {"timestamp", "history", "answer", "generator", "comment"} <= set(last)
+
+
+@pytest.mark.parametrize(
+    "ref", ["../../etc/passwd", "0:../../etc/passwd", "5:1", "0:99", "-1:1", "", "0:0"]
+)
+def test_source_links_cannot_reach_outside_the_corpus(webchat, ref):
+    answer = webchat.assistant.ask("What makes an AI practitioner valuable?")
+    turns = [{"question": "q", "answer": answer.to_json()}]
+    out = webchat.open_source(ref, turns)
+    assert "root:" not in out and "ca-essay" not in out
+
+
+def test_a_chunk_pointing_outside_its_root_is_refused(webchat, tmp_path):
+    answer = webchat.assistant.ask("What makes an AI practitioner valuable?")
+    turns = [{"question": "q", "answer": answer.to_json()}]
+    chunk_id = answer.citations[0].chunk_id
+    chunks = webchat.assistant.retriever.chunks
+    original = chunks[chunk_id]
+    secret = tmp_path / "secret.md"
+    secret.write_text("top secret")
+    from dataclasses import replace
+
+    chunks[chunk_id] = replace(original, path=str(Path(original.root) / ".." / secret.name))
+    try:
+        out = webchat.open_source("0:1", turns)
+    finally:
+        chunks[chunk_id] = original
+    assert "top secret" not in out and "outside the indexed corpus" in out
+    assert "ca-essay" in webchat.open_source("0:1", turns)
+
+
+# -- a real browser ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (make test installs it)")
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+            ],
+        )
+        yield b
+        b.close()
+
+
+def test_browser_question_citations_sources_and_highlight(app_url, browser):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(app_url[0])
+    page.fill("#ca-question textarea", "What makes an AI practitioner valuable?")
+    page.click("#ca-send")
+    page.wait_for_selector("#ca-sources .ca-source", timeout=60_000)
+    markers = page.locator("#ca-chat sup.ca-cite a")
+    assert markers.count() >= 2
+    assert page.locator("#ca-sources .ca-source").count() >= 1
+    assert page.locator("#ca-sources mark").count() >= 1
+    page.screenshot(path=str(ARTIFACTS / "answer.png"), full_page=True)
+
+    markers.first.click()
+    page.wait_for_selector("#ca-hl", timeout=20_000)
+    highlighted = page.locator("#ca-hl").inner_text()
+    assert highlighted.strip() and highlighted.split()[0] in page.locator(".ca-essay").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "source.png"), full_page=True)
+
+    page.locator("#ca-chat button[aria-label='Like']").first.click()
+    page.wait_for_function(
+        "document.querySelector('#ca-feedback-status').innerText.includes('saved')", timeout=20_000
+    )
+    feedback = app_url[1] / "feedback.jsonl"
+    assert json.loads(feedback.read_text().splitlines()[-1])["liked"] is True
+    page.close()
+
+
+def test_browser_runs_nothing_from_essays_or_users(app_url, browser):
+    page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
+    page.goto(app_url[0])
+    page.fill(
+        "#ca-question textarea", 'Are salary bands published? <img src=x onerror="window.__xss=4">'
+    )
+    page.click("#ca-send")
+    page.wait_for_selector("#ca-sources .ca-source", timeout=60_000)
+    page.locator("#ca-sources a.ca-open").first.click()
+    page.wait_for_selector("#ca-hl", timeout=20_000)
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.__xss") is None
+    essay = page.locator(".ca-essay").inner_text()
+    assert "<script>window.__xss = 1</script>" in essay  # shown as text, not run
+    page.screenshot(path=str(ARTIFACTS / "phone.png"), full_page=True)
+    page.close()
