@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 CA := $(BIN)/career-assistant
 
-.PHONY: run test ingest install dev browser lint typecheck unit bench-ingest bench-answer clean
+.PHONY: run test ingest install dev browser lint typecheck unit eval-gate eval bench-ingest bench-answer clean
 
 run: install
 	$(BIN)/python app.py
@@ -48,7 +48,22 @@ browser:
 unit: dev browser
 	$(BIN)/python -m pytest
 
-test: lint typecheck unit
+# The regression gate: the extractive generator on the gold set against eval/baseline.json.
+eval-gate: dev
+	@if [ -d ../shared/corpora ]; then \
+		$(CA) eval --dataset eval/datasets/gold.jsonl --root ../shared \
+			--compare eval/baseline.json --report eval/results/gate; \
+	else echo "../shared is absent: the evaluation gate needs its corpora; skipped"; fi
+
+test: lint typecheck unit eval-gate
+
+eval: install
+	$(CA) eval --dataset eval/datasets/gold.jsonl --root ../shared
+
+bench: install
+	$(CA) bench ingest
+	$(CA) bench answer
+	$(CA) bench scale
 
 bench-ingest: install
 	$(CA) bench ingest

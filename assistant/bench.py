@@ -27,11 +27,15 @@ SHARED_CORPORA = Path("../shared/corpora")
 
 
 def run_bench(settings: Settings, what: str, paths: list[Path]) -> int:
-    if what in {"ingest", "answer"}:
+    if what in {"ingest", "answer", "scale"}:
         if what == "ingest":
             figures = bench_ingest(settings, paths or _default_paths(settings))
-        else:
+        elif what == "answer":
             figures = bench_answer(settings, paths or _default_paths(settings))
+        else:
+            from assistant.bench_scale import bench_scale
+
+            figures = bench_scale(settings, paths or _default_paths(settings))
         out = settings.data_dir / "bench" / f"{what}.json"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(figures, indent=2))

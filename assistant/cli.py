@@ -86,20 +86,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", parents=[common], help="score a gold question set (offline)")
     p.add_argument("--dataset", required=True, metavar="F", help="gold questions (.jsonl)")
-    p.add_argument("--root", default="../shared", metavar="DIR",
-                   help="corpus root the dataset's source paths are relative to (../shared)")
+    p.add_argument(
+        "--root",
+        default="../shared",
+        metavar="DIR",
+        help="corpus root the dataset's source paths are relative to (../shared)",
+    )
     p.add_argument("--llm", choices=["extractive", "openai", "llamacpp"], help="answer generator")
-    p.add_argument("--report", metavar="DIR", help="write report.json/.md/.html here "
-                   "(default eval/results/<time>)")
+    p.add_argument(
+        "--report",
+        metavar="DIR",
+        help="write report.json/.md/.html here (default eval/results/<time>)",
+    )
     p.add_argument("--compare", metavar="BASE", help="exit 1 when a metric drops beyond its CI")
     p.add_argument("--write-baseline", metavar="F", help="save these metrics as a baseline")
+
+    sub.add_parser("discord", parents=[common], help="run the Discord bot (DISCORD_TOKEN)")
 
     sub.add_parser(
         "calibrate", parents=[common], help="support-threshold figures on the labelled pairs"
     )
 
     p = sub.add_parser("bench", parents=[common], help="print benchmark figures (never asserts)")
-    p.add_argument("what", choices=["ingest", "answer"], help="which benchmark")
+    p.add_argument("what", choices=["ingest", "answer", "scale"], help="which benchmark")
     p.add_argument(
         "paths",
         nargs="*",
@@ -146,6 +155,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from assistant.eval_cli import eval_command
 
             return eval_command(settings, args)
+        if args.command == "discord":
+            from assistant.discord_bot import run_bot
+
+            return run_bot(settings)
         if args.command == "calibrate":
             from assistant.calibrate import print_calibration
 

@@ -48,6 +48,9 @@ class Settings:
     commit_every: int = 256
     # Passages retrieved per question (and returned by `search`).
     k: int = 5
+    # Up to this many chunks, dense search is exact (numpy over all vectors, recall 1.0);
+    # above it, Chroma's HNSW index answers. 0 = always HNSW.
+    exact_search_max: int = 20000
     # Candidates each retriever (dense, BM25) contributes before fusion.
     candidates: int = 30
     # How dense and BM25 rankings are fused: rrf (reciprocal rank) or weighted (score sum).
@@ -89,6 +92,15 @@ class Settings:
     llm_max_tokens: int = 400
     # When the LLM fails (down, timeout, error, nothing verifiable), answer extractively.
     llm_fallback: bool = True
+    # Bearer token for /api/ask and /v1/chat/completions; empty = loopback clients only.
+    api_token: str = ""
+    # Public URL of the web chat, for links to passages in Discord embeds; empty = no links.
+    public_base_url: str = ""
+    # Discord: questions one user may ask per window, the window in seconds, and answers
+    # computed at once across the whole bot.
+    discord_user_rate: int = 5
+    discord_rate_window: float = 60.0
+    discord_concurrency: int = 2
     # Answers the web chat computes at once; more wait in Gradio's queue.
     web_concurrency: int = 4
     # Longest question accepted, in characters.
@@ -175,6 +187,8 @@ def _validate(settings: Settings) -> Settings:
             raise ConfigError(f"Setting {name!r} must be at least 1.")
     if settings.chunk_tokens < 32:
         raise ConfigError("chunk_tokens below 32 makes passages too small to answer from.")
+    if settings.exact_search_max < 0:
+        raise ConfigError("exact_search_max must be 0 (always HNSW) or more.")
     if settings.max_file_mb <= 0:
         raise ConfigError("max_file_mb must be positive.")
     if settings.chroma_url and not settings.chroma_url.startswith(("http://", "https://")):

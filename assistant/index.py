@@ -10,6 +10,7 @@ we embed a passage *with* its title and section but store only the passage.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,12 @@ class ChunkIndex:
     """Chunks and their vectors in one Chroma collection."""
 
     def __init__(self, settings: Settings, embeddings: LocalEmbeddings, *, create: bool) -> None:
+        import threading
+
+        self._exact_lock = threading.Lock()
+        self._matrix_generation: tuple[int, int] = (-1, -1)
+        self._matrix = np.zeros((0, 1), dtype=np.float32)
+        self._matrix_chunks: list[Chunk] = []
         self.settings = settings
         self.embeddings = embeddings
         self.client = make_client(settings, create=create)
@@ -109,6 +116,24 @@ class ChunkIndex:
 
     def count(self) -> int:
         return int(self._collection.count())
+
+    @property
+    def _generation_file(self) -> Path:
+        return self.settings.data_dir / f"index-generation-{self.settings.collection}"
+
+    def bump_generation(self) -> None:
+        """Mark the index as changed, so readers in other processes reload their caches."""
+        self._generation_file.parent.mkdir(parents=True, exist_ok=True)
+        self._generation_file.write_text(str(time.time_ns()))
+
+    def generation(self) -> tuple[int, int]:
+        """Changes whenever an ingest wrote something (count alone misses an edit that
+        keeps the number of chunks; a shared server's other writers are seen by count)."""
+        try:
+            stamp = self._generation_file.stat().st_mtime_ns
+        except OSError:
+            stamp = 0
+        return self.count(), stamp
 
     def existing_ids(self, ids: Sequence[str]) -> set[str]:
         found: set[str] = set()
@@ -160,9 +185,18 @@ class ChunkIndex:
         return self.search_by_vector(vector, k)
 
     def search_by_vector(self, vector: Sequence[float] | np.ndarray, k: int) -> list[SearchHit]:
-        k = min(k, self.count())
+        """Top-``k`` by cosine: exact below ``exact_search_max`` chunks, else Chroma's HNSW.
+
+        A curated corpus must never lose its best passage to an approximate index, and
+        exact search over a few thousand vectors costs less than one HNSW query.
+        """
+        generation = self.generation()
+        count = generation[0]
+        k = min(k, count)
         if k <= 0:
             return []
+        if count <= self.settings.exact_search_max:
+            return self._exact(np.asarray(vector, dtype=np.float32), k, generation)
         pairs = self.store.similarity_search_by_vector_with_relevance_scores(
             list(map(float, vector)), k=k
         )
@@ -171,6 +205,37 @@ class ChunkIndex:
             chunk = Chunk.from_metadata(doc.id or "", doc.page_content, doc.metadata)
             hits.append(SearchHit(chunk=chunk, score=1.0 - float(distance)))
         return hits
+
+    def _exact(self, vector: np.ndarray, k: int, generation: tuple[int, int]) -> list[SearchHit]:
+        with self._exact_lock:
+            if self._matrix_generation != generation:
+                self._load_matrix()
+                self._matrix_generation = generation
+            matrix, chunks = self._matrix, self._matrix_chunks
+        scores = matrix @ vector
+        top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [SearchHit(chunk=chunks[i], score=float(scores[i])) for i in top]
+
+    def _load_matrix(self) -> None:
+        ids: list[str] = []
+        vecs: list[np.ndarray] = []
+        chunks: list[Chunk] = []
+        total, offset, page = self.count(), 0, 5000
+        while offset < total:
+            got = self._collection.get(
+                include=["embeddings", "documents", "metadatas"], limit=page, offset=offset
+            )
+            for cid, emb, doc, meta in zip(
+                got["ids"], got["embeddings"], got["documents"], got["metadatas"], strict=True
+            ):
+                ids.append(cid)
+                vecs.append(np.asarray(emb, dtype=np.float32))
+                chunks.append(Chunk.from_metadata(cid, doc or "", dict(meta or {})))
+            offset += page
+        dim = self.embeddings.dimension if not vecs else len(vecs[0])
+        self._matrix = np.stack(vecs) if vecs else np.zeros((0, dim), dtype=np.float32)
+        self._matrix_chunks = chunks
 
     # -- writing ---------------------------------------------------------------
 

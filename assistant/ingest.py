@@ -143,6 +143,8 @@ class Ingester:
             pending, seen = self._plan(candidates, manifest, report)
             self._remove_deleted(index, manifest, scanned, seen, report)
             self._write(index, manifest, pending, report)
+            if report.added or report.updated or report.removed:
+                index.bump_generation()
             report.chunks_in_index = index.count()
             report.indexed_from_paths = sum(
                 1 for r in manifest.files.values() if _under_any(r, scanned)

@@ -52,7 +52,7 @@ class PassageRetriever(BaseRetriever):
 
     _lexical: LexicalIndex | None = PrivateAttr(default=None)
     _chunks: dict[str, Chunk] = PrivateAttr(default_factory=dict)
-    _loaded_count: int = PrivateAttr(default=-1)
+    _loaded: tuple[int, int] = PrivateAttr(default=(-1, -1))
     _lock: Any = PrivateAttr(default_factory=threading.Lock)
 
     @classmethod
@@ -72,15 +72,15 @@ class PassageRetriever(BaseRetriever):
         return self._chunks
 
     def _refresh(self) -> None:
-        """(Re)build the BM25 index when the collection changed size (an ingest ran)."""
-        count = self.index.count()
+        """(Re)build the BM25 index when an ingest changed the collection."""
+        generation = self.index.generation()
         with self._lock:
-            if count == self._loaded_count and self._lexical is not None:
+            if generation == self._loaded and self._lexical is not None:
                 return
             chunks = self.index.all_chunks()
             self._chunks = {c.id: c for c in chunks}
             self._lexical = LexicalIndex([c.id for c in chunks], [_lexical_text(c) for c in chunks])
-            self._loaded_count = count
+            self._loaded = generation
 
     def hits(self, query: str, k: int | None = None, mode: str | None = None) -> list[SearchHit]:
         return self.retrieve(query, k, mode).hits

@@ -1,0 +1,127 @@
+"""The evaluation harness: dataset checks, metrics, reports and the regression gate."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.cli import main
+from assistant.evaluate import aggregate, bootstrap_ci, compare, load_dataset
+from eval.check_dataset import check
+from tests.conftest import REPO, SHARED, needs_shared
+
+GOLD = REPO / "eval/datasets/gold.jsonl"
+KINDS = {"factual", "multi", "followup", "unanswerable", "offtopic", "injection"}
+
+
+@needs_shared
+def test_gold_set_is_valid_and_covers_every_kind():
+    assert check(GOLD, SHARED) == []
+    items = load_dataset(GOLD)
+    assert len(items) >= 60
+    assert {i.kind for i in items} == KINDS
+
+
+def test_checker_reports_a_quote_that_is_not_in_its_source(tmp_path):
+    if not SHARED.is_dir():
+        pytest.skip(f"{SHARED} absent")
+    row = json.loads(GOLD.read_text().splitlines()[0])
+    row["evidence"] = ["words that appear in no essay at all, surely"]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps(row) + "\n")
+    problems = check(bad, SHARED)
+    assert problems and "evidence" in problems[0].lower()
+
+
+def test_bootstrap_interval_brackets_the_mean():
+    mean, lo, hi = bootstrap_ci([1.0] * 45 + [0.0] * 15)
+    assert mean == pytest.approx(0.75) and lo < mean < hi and hi - lo < 0.3
+    assert bootstrap_ci([1.0, 1.0]) == (1.0, 1.0, 1.0)
+
+
+def test_compare_flags_drops_beyond_the_interval_only():
+    base = {
+        "answers.gold_essay_cited": {"mean": 0.9, "lo": 0.8, "hi": 0.97, "n": 40},
+        "refusal.false_refusal_rate": {"mean": 0.05, "lo": 0.0, "hi": 0.12, "n": 40},
+        "latency.total_ms": {"p50": 10.0, "p95": 20.0, "n": 40},
+    }
+    same = {k: dict(v) for k, v in base.items()}
+    assert compare(same, base) == []
+    noise = {**same, "answers.gold_essay_cited": {**base["answers.gold_essay_cited"], "mean": 0.85}}
+    assert compare(noise, base) == []
+    worse = {
+        **same,
+        "answers.gold_essay_cited": {**base["answers.gold_essay_cited"], "mean": 0.6},
+        "refusal.false_refusal_rate": {**base["refusal.false_refusal_rate"], "mean": 0.3},
+        "latency.total_ms": {"p50": 1e6, "p95": 1e6, "n": 40},
+    }
+    flagged = compare(worse, base)
+    assert len(flagged) == 2 and not any("latency" in f for f in flagged)
+
+
+def test_aggregate_counts_refusals_both_ways():
+    rows = [
+        {"answerable": True, "refused": False, "kind": "factual", "timings": {"total_ms": 5.0}},
+        {"answerable": True, "refused": True, "kind": "factual", "timings": {"total_ms": 5.0}},
+        {"answerable": False, "refused": True, "kind": "offtopic", "timings": {"total_ms": 1.0}},
+    ]
+    m = aggregate(rows, 5)
+    assert m["refusal.false_refusal_rate"]["mean"] == 0.5
+    assert m["refusal.recall"]["mean"] == 1.0
+    assert m["refusal.precision"]["mean"] == 0.5
+    assert m["latency.total_ms"]["p50"] == 5.0
+
+
+@needs_shared
+def test_eval_cli_writes_reports_and_gates(tmp_path, capsys):
+    mini = tmp_path / "mini.jsonl"
+    lines = GOLD.read_text().splitlines()
+    picked = [line for line in lines if json.loads(line)["kind"] in {"factual", "offtopic"}][:4]
+    picked += [line for line in lines if json.loads(line)["kind"] == "offtopic"][:2]
+    mini.write_text("\n".join(picked) + "\n")
+    report = tmp_path / "report"
+    baseline = tmp_path / "base.json"
+    args = [
+        "eval",
+        "--dataset",
+        str(mini),
+        "--root",
+        str(SHARED),
+        "--report",
+        str(report),
+        "--data-dir",
+        str(tmp_path / "data"),
+    ]
+    assert main([*args, "--write-baseline", str(baseline)]) == 0
+    for name in ("report.json", "report.md", "report.html"):
+        assert (report / name).stat().st_size > 200
+    assert "data:image/png;base64," in (report / "report.html").read_text()
+    result = json.loads((report / "report.json").read_text())
+    assert {"config", "metrics", "rows"} <= set(result) and len(result["rows"]) == 6
+    assert result["config"]["git_commit"] is not None
+    assert result["metrics"]["citations.citation_validity"]["mean"] == 1.0
+    for mode in ("lexical", "dense", "hybrid"):
+        assert f"retrieval.{mode}.hit@5" in result["metrics"]
+
+    assert main([*args, "--compare", str(baseline)]) == 0  # against itself: no regression
+    inflated = json.loads(baseline.read_text())
+    inflated["metrics"]["retrieval.hybrid.mrr"] = {"mean": 1.5, "lo": 1.49, "hi": 1.51, "n": 4}
+    baseline.write_text(json.dumps(inflated))
+    capsys.readouterr()
+    assert main([*args, "--compare", str(baseline)]) == 1
+    assert "REGRESSION" in capsys.readouterr().out
+
+
+def test_eval_without_dataset_is_a_clear_error(tmp_path, capsys):
+    assert (
+        main(["eval", "--dataset", str(tmp_path / "none.jsonl"), "--data-dir", str(tmp_path)]) == 1
+    )
+    assert "No dataset" in capsys.readouterr().err
+
+
+def test_committed_baseline_is_readable():
+    base = json.loads((REPO / "eval/baseline.json").read_text())
+    assert base["metrics"]["citations.citation_validity"]["mean"] == 1.0
+    assert Path(base["config"]["dataset"]).name == "gold.jsonl"
