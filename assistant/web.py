@@ -200,6 +200,28 @@ class WebChat:
             chunk.title, chunk.source, raw, int(citation["start"]), int(citation["end"])
         )
 
+    def open_link(self, source: str, start: str, end: str) -> str | None:
+        """A passage link (``?source=…&start=…&end=…``, as Discord embeds carry): only an
+        indexed essay's own name is accepted, never a path."""
+        if not source:
+            return None
+        chunk = next(
+            (c for c in self.assistant.retriever.chunks.values() if c.source == source), None
+        )
+        if chunk is None:
+            return viewer_message("That essay is not in the index.")
+        try:
+            lo, hi = int(start), int(end)
+        except ValueError:
+            lo, hi = chunk.start, chunk.end
+        if not is_inside(Path(chunk.path), Path(chunk.root or chunk.path)):
+            return viewer_message("That file is outside the indexed corpus.")
+        try:
+            raw = Path(chunk.path).read_bytes().decode("utf-8", errors="replace")
+        except OSError:
+            return viewer_message(f"{chunk.source} can no longer be read; ingest again.")
+        return essay_html(chunk.title, chunk.source, raw, lo, hi)
+
     def like(self, turns: list[dict[str, Any]], comment: str, index: Any, liked: Any) -> str:
         position = index[0] if isinstance(index, list | tuple) else index
         try:
@@ -306,19 +328,41 @@ def build_app(assistant: Assistant, settings: Settings) -> Any:
         on_like.__annotations__["data"] = gr.LikeData  # Gradio injects it by this annotation
 
         chatbot.like(on_like, [turns, comment], status, api_visibility="private")
+
+        def on_load(request: gr.Request) -> Any:
+            q = request.query_params if request else {}
+            html_out = chat.open_link(q.get("source", ""), q.get("start", ""), q.get("end", ""))
+            return gr.skip() if html_out is None else html_out
+
+        on_load.__annotations__["request"] = gr.Request
+        demo.load(on_load, None, viewer, api_visibility="private").then(
+            None, None, None, js=SCROLL_JS
+        )
     return demo
 
 
 def launch(assistant: Assistant, settings: Settings, host: str, port: int) -> None:
+    """Serve the chat and the HTTP APIs (assistant.api) from one process."""
+    import gradio as gr
+    import uvicorn
+    from fastapi import FastAPI
+
+    from assistant.api import add_api_routes
+
     demo = build_app(assistant, settings)
     demo.queue(default_concurrency_limit=settings.web_concurrency)
-    demo.launch(
+    app = FastAPI(title="career-assistant", docs_url=None, redoc_url=None)
+    add_api_routes(app, assistant, settings)
+    app = gr.mount_gradio_app(
+        app,
+        demo,
+        path="/",
         server_name=host,
         server_port=port,
-        share=False,
+        footer_links=[],
+        theme="soft",
         css=CSS,
         head=HEAD,
-        theme="soft",
         show_error=False,
-        footer_links=[],
     )
+    uvicorn.run(app, host=host, port=port, log_level="warning")

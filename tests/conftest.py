@@ -89,3 +89,31 @@ def running_server(
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+@contextlib.contextmanager
+def web_app(data: Path, corpus: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`python app.py` on a free port over ``corpus``; yields its base URL."""
+    port = free_port()
+    cmd = [
+        sys.executable,
+        str(REPO / "app.py"),
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data),
+        "--corpus",
+        str(corpus),
+    ]
+    saved = {k: os.environ.get(k) for k in env or {}}
+    os.environ.update(env or {})
+    try:
+        data.mkdir(parents=True, exist_ok=True)
+        with running_server(cmd, port, data / "app.log", timeout=180):
+            yield f"http://127.0.0.1:{port}"
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +16,7 @@ from assistant.config import Settings
 from assistant.ingest import Ingester
 from assistant.retrieval import PassageRetriever
 from assistant.web import WebChat
-from tests.conftest import CORPUS, REPO, free_port, running_server
+from tests.conftest import CORPUS, REPO, web_app
 
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -45,19 +44,8 @@ def corpus(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory, corpus) -> Iterator[tuple[str, Path]]:
     data = tmp_path_factory.mktemp("web-data")
-    port = free_port()
-    cmd = [
-        sys.executable,
-        str(REPO / "app.py"),
-        "--port",
-        str(port),
-        "--data-dir",
-        str(data),
-        "--corpus",
-        str(corpus),
-    ]
-    with running_server(cmd, port, data / "app.log", timeout=180):
-        yield f"http://127.0.0.1:{port}/", data
+    with web_app(data, corpus) as url:
+        yield f"{url}/", data
 
 
 @pytest.fixture(scope="module")
@@ -264,3 +252,13 @@ def test_browser_runs_nothing_from_essays_or_users(app_url, browser):
     assert "<script>window.__xss = 1</script>" in essay  # shown as text, not run
     page.screenshot(path=str(ARTIFACTS / "phone.png"), full_page=True)
     page.close()
+
+
+def test_passage_links_accept_only_indexed_essay_names(webchat):
+    out = webchat.open_link("building-an-ai-career.md", "100", "180")
+    assert out is not None and 'id="ca-hl"' in out
+    assert webchat.open_link("", "", "") is None
+    for bad in ("../../etc/passwd", "/etc/passwd", "hostile.md/../../x"):
+        assert "not in the index" in (webchat.open_link(bad, "0", "10") or "")
+    fallback = webchat.open_link("hostile.md", "x", "y")
+    assert fallback is not None and "ca-essay" in fallback
