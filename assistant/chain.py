@@ -32,14 +32,14 @@ from assistant.llm import (
     make_chat_model,
     prompt,
 )
+from assistant.refusal import refusal_text
 from assistant.retrieval import PassageRetriever, Retrieved
-from assistant.sentences import UnitVectors, split_sentences
+from assistant.sentences import UnitVectors, complete_sentences, pieces
 from assistant.support import SupportScorer
 from assistant.tokens import count_tokens
 
 log = logging.getLogger(__name__)
 
-NOT_COVERED_TEXT = "The essays don't cover this question."
 # Below this, the question is about something else entirely: don't suggest essays.
 OFF_TOPIC_BELOW = 0.18
 
@@ -59,6 +59,8 @@ class Assistant:
         self._llms: dict[str, LLMGenerator] = {}
         self._llm_lock = threading.Lock()
         self._extractive: ExtractiveGenerator | None = None
+        self._stop = threading.Event()
+        self._warming: threading.Thread | None = None
         self.chain: Runnable[dict[str, Any], Answer] = (
             RunnableLambda(self._condense, name="condense")
             | RunnableLambda(self._retrieve, name="retrieve")
@@ -79,9 +81,24 @@ class Assistant:
     def warm_in_background(self) -> threading.Thread:
         """Embed every passage unit once, so answers need no embedding but the question's."""
         texts = [c.text for c in self.retriever.chunks.values()]
-        thread = threading.Thread(target=self.vectors.warm, args=(texts,), daemon=True, name="warm")
+        thread = threading.Thread(
+            target=self.vectors.warm,
+            args=(texts,),
+            kwargs={"stop": self._stop},
+            daemon=True,
+            name="warm",
+        )
         thread.start()
+        self._warming = thread
         return thread
+
+    def close(self) -> None:
+        """Stop background work and save the vector cache; call before a short process exits
+        (torch must not be mid-computation while the interpreter shuts down)."""
+        self._stop.set()
+        if self._warming is not None:
+            self._warming.join(timeout=60)
+        self.vectors.save()
 
     @property
     def extractive(self) -> ExtractiveGenerator:
@@ -134,7 +151,7 @@ class Assistant:
             yield from self._stream_llm(state)
             return
         answer = self._verify(self._generate(state))
-        yield from _pieces(answer.text)
+        yield from pieces(answer.text)
         yield answer
 
     async def astream(
@@ -320,26 +337,7 @@ class Assistant:
         )
 
     def _refusal_text(self, state: dict[str, Any]) -> str:
-        retrieved: Retrieved | None = state.get("retrieved")
-        if state.get("reason") == "instructions":
-            return (
-                "I answer career questions from the essays in my collection, and I can't follow "
-                "instructions about how I work. Ask me about careers, interviews, offers or "
-                "open source."
-            )
-        if state.get("reason") == "live-data":
-            return (
-                f"{NOT_COVERED_TEXT} The essays are a fixed collection, not a live source, so "
-                "they can't give current prices, rates or figures."
-            )
-        if state.get("reason") == "off-topic" or retrieved is None or not retrieved.hits:
-            return f"{NOT_COVERED_TEXT} I can only answer from the career essays in my collection."
-        titles: list[str] = []
-        for hit in retrieved.hits:
-            if hit.chunk.title not in titles:
-                titles.append(hit.chunk.title)
-        closest = "; ".join(f"“{t}”" for t in titles[:2])
-        return f"{NOT_COVERED_TEXT} The closest essays are {closest}."
+        return refusal_text(state.get("reason", ""), state.get("retrieved"))
 
     def _stream_llm(self, state: dict[str, Any]) -> Iterator[str | Answer]:
         """Stream an LLM answer sentence by sentence, each shown only once verified."""
@@ -350,7 +348,7 @@ class Assistant:
         try:
             for piece in self.llm(kind).stream(state["question"], state["history"], hits):
                 draft += piece
-                complete = _complete_sentences(draft)
+                complete = complete_sentences(draft)
                 if complete:
                     text = self._check(complete, hits).text
                     if text.startswith(shown) and len(text) > len(shown):
@@ -360,7 +358,7 @@ class Assistant:
             fallback, used = self._fallback(state, describe_failure(kind, self.settings, exc), exc)
             state = {**state, "draft": fallback, "used": used}
             answer = self._verify(state)
-            yield from _pieces(answer.text)
+            yield from pieces(answer.text)
             yield answer
             return
         state["timings"]["generate_ms"] = (time.perf_counter() - t) * 1000
@@ -369,16 +367,3 @@ class Assistant:
         if answer.text.startswith(shown) and len(answer.text) > len(shown):
             yield answer.text[len(shown) :]
         yield answer
-
-
-def _complete_sentences(draft: str) -> str:
-    """The prefix of ``draft`` made of finished sentences (a marker may still follow)."""
-    sentences = split_sentences(" ".join(draft.split()))
-    return " ".join(sentences[:-1]) if len(sentences) > 1 else ""
-
-
-def _pieces(text: str) -> Iterator[str]:
-    """Sentence-sized pieces whose concatenation is ``text`` exactly."""
-    sentences = split_sentences(text)
-    for i, s in enumerate(sentences):
-        yield s if i == len(sentences) - 1 else s + " "

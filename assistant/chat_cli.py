@@ -60,7 +60,7 @@ def ask_command(settings: Settings, args: argparse.Namespace) -> int:
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
     else:
         print(format_answer(answer))
-    assistant.vectors.save()
+    assistant.close()
     return 0
 
 
@@ -99,5 +99,5 @@ def chat_command(settings: Settings, args: argparse.Namespace) -> int:
             print(f"\nerror: {exc}", file=sys.stderr)
             continue
         history.append(line)
-    assistant.vectors.save()
+    assistant.close()
     return 0

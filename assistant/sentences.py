@@ -13,7 +13,7 @@ import hashlib
 import logging
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,17 +127,35 @@ class UnitVectors:
                 return np.zeros((0, self.embeddings.dimension), dtype=np.float32)
             return np.stack([self._vectors[k] for k in keys])
 
-    def warm(self, passages: Iterable[str], batch: int = 256) -> None:
-        """Embed every unit of ``passages`` not yet cached; run it in a background thread."""
+    def warm(
+        self, passages: Iterable[str], batch: int = 64, stop: threading.Event | None = None
+    ) -> None:
+        """Embed every unit of ``passages`` not yet cached (run it in a background thread;
+        setting ``stop`` ends it between batches, keeping what was done)."""
         pending: list[str] = []
         for passage in passages:
+            if stop is not None and stop.is_set():
+                break
             pending.extend(u.text for u in split_units(passage))
             if len(pending) >= batch:
                 self.get(pending)
                 pending = []
-        if pending:
+        if pending and not (stop is not None and stop.is_set()):
             self.get(pending)
         self.save()
 
     def __len__(self) -> int:
         return len(self._vectors)
+
+
+def complete_sentences(draft: str) -> str:
+    """The prefix of a streamed ``draft`` made of finished sentences."""
+    sentences = split_sentences(" ".join(draft.split()))
+    return " ".join(sentences[:-1]) if len(sentences) > 1 else ""
+
+
+def pieces(text: str) -> Iterator[str]:
+    """Sentence-sized pieces whose concatenation is ``text`` (single-spaced) exactly."""
+    sentences = split_sentences(text)
+    for i, s in enumerate(sentences):
+        yield s if i == len(sentences) - 1 else s + " "

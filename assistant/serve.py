@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from assistant.config import Settings, load_settings
 from assistant.errors import AssistantError
@@ -25,8 +26,13 @@ def ensure_index(settings: Settings) -> None:
     """Ingest the corpus when the index is missing or stale; say so when it does."""
     from assistant.ingest import Ingester
 
+    def bar(total: int, desc: str) -> Any:
+        from tqdm import tqdm
+
+        return tqdm(total=total, desc=desc, unit="chunk", file=sys.stderr, disable=None)
+
     print(f"Checking the index against {', '.join(map(str, settings.corpus))} …", file=sys.stderr)
-    report = Ingester(settings).run()
+    report = Ingester(settings, progress=bar).run()
     for problem in report.problems:
         print(f"skipped {problem}", file=sys.stderr)
     if report.added or report.updated or report.removed:

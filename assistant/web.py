@@ -16,6 +16,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -46,44 +47,13 @@ EXAMPLES = [
 ]
 GENERATORS = ["extractive", "openai", "llamacpp"]
 
-CSS = """
-.ca-hidden { display: none !important; }
-.ca-answer sup.ca-cite a { text-decoration: none; font-weight: 600; padding: 0 1px; }
-.ca-refusal { border-left: 4px solid #d97706; background: #fffbeb; color: #78350f;
-  padding: 8px 12px; border-radius: 6px; }
-.ca-error { border-left: 4px solid #dc2626; background: #fef2f2; color: #7f1d1d;
-  padding: 8px 12px; border-radius: 6px; }
-.ca-note { font-size: 0.85em; color: #6b7280; margin-top: 6px; }
-.ca-source { border: 1px solid #e5e7eb; border-radius: 8px; padding: 10px 12px; margin: 8px 0; }
-.ca-source-title { margin-bottom: 6px; }
-.ca-n { color: #2563eb; font-weight: 700; }
-.ca-passage { font-size: 0.92em; line-height: 1.5; color: #374151; }
-.ca-passage mark, .ca-essay mark { background: #fde68a; padding: 0 2px; }
-.ca-path { font-size: 0.8em; color: #9ca3af; }
-.ca-open { font-size: 0.85em; }
-.ca-sources-empty { color: #9ca3af; font-style: italic; padding: 8px 0; }
-.ca-essay { white-space: pre-wrap; word-wrap: break-word; max-height: 60vh; overflow-y: auto;
-  font-family: ui-sans-serif, system-ui, sans-serif; font-size: 0.9em; line-height: 1.55;
-  background: #f9fafb; padding: 12px; border-radius: 8px; }
-.ca-viewer-title { font-weight: 600; margin-bottom: 6px; }
-"""
 
-# A click on a citation marker or an "open" link hands its (turn:n) reference to the
-# hidden button, whose event reads it from window.caRef (see `open_js` below).
-HEAD = r"""
-<script>
-document.addEventListener('click', (ev) => {
-  const link = ev.target.closest && ev.target.closest('a[data-ref], a[href^="#ca-src-"]');
-  if (!link) return;
-  ev.preventDefault();
-  // The chat's sanitizer drops data-* attributes, so markers carry "#ca-src-TURN-N".
-  const m = (link.getAttribute('href') || '').match(/^#ca-src-(\d+)-(\d+)$/);
-  window.caRef = link.getAttribute('data-ref') || (m ? m[1] + ':' + m[2] : '');
-  const btn = document.querySelector('#ca-open-btn');
-  if (btn) btn.click();
-});
-</script>
-"""
+def _asset(name: str) -> str:
+    """CSS and the click handler live beside this module as plain files. The handler
+    hands a clicked citation's (turn:n) reference to a hidden button via window.caRef."""
+    return resources.files("assistant.webassets").joinpath(name).read_text("utf-8")
+
+
 SCROLL_JS = """() => { setTimeout(() => { const el = document.getElementById('ca-hl');
   if (el) el.scrollIntoView({block: 'center'}); }, 50); }"""
 
@@ -361,8 +331,8 @@ def launch(assistant: Assistant, settings: Settings, host: str, port: int) -> No
         server_port=port,
         footer_links=[],
         theme="soft",
-        css=CSS,
-        head=HEAD,
+        css=_asset("chat.css"),
+        head=_asset("head.html"),
         show_error=False,
     )
     uvicorn.run(app, host=host, port=port, log_level="warning")

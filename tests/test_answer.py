@@ -219,3 +219,28 @@ def test_gold_question_bar(tmp_path_factory, embeddings):
     assert cited / answerable >= 0.9
     assert false_refusals / answerable <= 0.1
     assert refused_ok / others >= 0.9
+
+
+def test_terminal_chat_streams_keeps_history_and_has_commands(tmp_path):
+    import subprocess
+
+    from tests.conftest import CLI
+
+    data = str(tmp_path / "data")
+    subprocess.run(
+        [str(CLI), "ingest", str(CORPUS), "--data-dir", data],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    script = "How should I build a portfolio?\nWhich projects stand out?\n/sources\n/reset\n\n"
+    proc = subprocess.run(
+        [str(CLI), "chat", "--data-dir", data],
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("assistant> ") == 2 and "[1]" in proc.stdout
+    assert "Sources:" in proc.stdout and "(new conversation)" in proc.stdout
