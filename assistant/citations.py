@@ -23,13 +23,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from assistant.domain import Citation, SearchHit
+from assistant.lexical import plain_words
 from assistant.quotes import locate_quote
 from assistant.sentences import split_sentences
 from assistant.support import SupportScorer
 
 MARKERS = re.compile(r"\s*\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
 _MARKERS_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d{1,3}(?:\s*,\s*\d{1,3})*\])+)")
-_WORDS = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 UNSUPPORTED_MARK = "[unsupported]"
 
 
@@ -90,10 +90,6 @@ def _answer_sentences(text: str) -> list[str]:
 
 def _numbers(group: str) -> tuple[int, ...]:
     return tuple(int(x) for x in re.split(r"\s*,\s*", group) if x)
-
-
-def _words(text: str) -> list[str]:
-    return _WORDS.findall(text.lower().replace("’", "'"))
 
 
 def verify(
@@ -163,15 +159,16 @@ def _supported(
     return sorted(scored, key=lambda t: -t[1])
 
 
-def _leaks(claim: str, forbidden: Sequence[str], run: int = 8) -> bool:
-    """True when the claim repeats ``run`` consecutive words of a forbidden text."""
-    words = _words(claim)
+def shares_run(text: str, other: str, run: int = 8) -> bool:
+    """True when ``text`` repeats ``run`` consecutive words of ``other``: prompt leaks."""
+    words = plain_words(text)
     grams = {" ".join(words[i : i + run]) for i in range(len(words) - run + 1)}
-    for text in forbidden:
-        fw = _words(text)
-        if any(" ".join(fw[i : i + run]) in grams for i in range(len(fw) - run + 1)):
-            return True
-    return False
+    ow = plain_words(other)
+    return any(" ".join(ow[i : i + run]) in grams for i in range(len(ow) - run + 1))
+
+
+def _leaks(claim: str, forbidden: Sequence[str]) -> bool:
+    return any(shares_run(claim, text) for text in forbidden)
 
 
 def _join(sentences: dict[int, list[str]]) -> str:

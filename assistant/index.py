@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -144,18 +144,20 @@ class ChunkIndex:
     def ids_for_source(self, source: str) -> set[str]:
         return set(self._collection.get(where={"source": source}, include=[])["ids"])
 
-    def all_chunks(self) -> list[Chunk]:
-        """Every stored chunk (text and metadata), for the lexical index."""
-        out: list[Chunk] = []
+    def _pages(self, include: list[str]) -> Iterator[dict[str, Any]]:
+        """The whole collection, 5,000 records a request (Chroma caps one get)."""
         total, offset, page = self.count(), 0, 5000
         while offset < total:
-            got = self._collection.get(
-                include=["documents", "metadatas"], limit=page, offset=offset
-            )
-            for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
-                out.append(Chunk.from_metadata(cid, doc or "", dict(meta or {})))
+            yield self._collection.get(include=include, limit=page, offset=offset)
             offset += page
-        return out
+
+    def all_chunks(self) -> list[Chunk]:
+        """Every stored chunk (text and metadata), for the lexical index."""
+        return [
+            Chunk.from_metadata(cid, doc or "", dict(meta or {}))
+            for got in self._pages(["documents", "metadatas"])
+            for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        ]
 
     def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         """Stored vectors by id (to score chunks that only BM25 found)."""
@@ -169,13 +171,7 @@ class ChunkIndex:
 
     def all_metadata(self) -> list[dict[str, Any]]:
         """Every chunk's metadata; used to rebuild a lost manifest from the index."""
-        out: list[dict[str, Any]] = []
-        total, offset, page = self.count(), 0, 5000
-        while offset < total:
-            got = self._collection.get(include=["metadatas"], limit=page, offset=offset)
-            out.extend(dict(m or {}) for m in got["metadatas"])
-            offset += page
-        return out
+        return [dict(m or {}) for got in self._pages(["metadatas"]) for m in got["metadatas"]]
 
     def search(self, query: str, k: int) -> list[SearchHit]:
         """Top-``k`` chunks by cosine similarity to ``query``."""
@@ -218,21 +214,14 @@ class ChunkIndex:
         return [SearchHit(chunk=chunks[i], score=float(scores[i])) for i in top]
 
     def _load_matrix(self) -> None:
-        ids: list[str] = []
         vecs: list[np.ndarray] = []
         chunks: list[Chunk] = []
-        total, offset, page = self.count(), 0, 5000
-        while offset < total:
-            got = self._collection.get(
-                include=["embeddings", "documents", "metadatas"], limit=page, offset=offset
-            )
+        for got in self._pages(["embeddings", "documents", "metadatas"]):
             for cid, emb, doc, meta in zip(
                 got["ids"], got["embeddings"], got["documents"], got["metadatas"], strict=True
             ):
-                ids.append(cid)
                 vecs.append(np.asarray(emb, dtype=np.float32))
                 chunks.append(Chunk.from_metadata(cid, doc or "", dict(meta or {})))
-            offset += page
         dim = self.embeddings.dimension if not vecs else len(vecs[0])
         self._matrix = np.stack(vecs) if vecs else np.zeros((0, dim), dtype=np.float32)
         self._matrix_chunks = chunks

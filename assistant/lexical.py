@@ -44,6 +44,15 @@ def stem(word: str) -> str:
 _STEMMER = snowballstemmer.stemmer("english")
 
 
+_PLAIN = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+
+
+def plain_words(text: str) -> list[str]:
+    """Lower-cased words, apostrophes normalised, nothing dropped or stemmed: the unit
+    for comparing a claim with a passage word by word."""
+    return _PLAIN.findall(text.lower().replace("’", "'"))
+
+
 def terms(text: str) -> list[str]:
     """Lower-cased, stop-worded, stemmed terms of ``text``."""
     out = []

@@ -7,11 +7,7 @@ import hashlib
 import re
 from pathlib import Path
 
-_WORDS = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
-
-
-def _words(text: str) -> list[str]:
-    return _WORDS.findall(text.lower().replace("’", "'"))
+from assistant.lexical import plain_words
 
 
 @functools.lru_cache(maxsize=64)
@@ -36,7 +32,7 @@ def locate_quote(path: str, sha256: str, start: int, end: int, quote: str) -> tu
     raw = _read_source(path, sha256)
     if raw is None:
         return start, end
-    qwords = _words(quote)
+    qwords = plain_words(quote)
     if not qwords:
         return start, end
     spans = [

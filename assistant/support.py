@@ -14,7 +14,7 @@ import re
 
 import numpy as np
 
-from assistant.lexical import terms
+from assistant.lexical import plain_words, terms
 from assistant.sentences import UnitVectors, split_units
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -22,18 +22,13 @@ _NEGATION = frozenset(
     "not no never none nothing neither nor cannot can't don't doesn't didn't isn't aren't "
     "wasn't weren't won't wouldn't shouldn't without".split()
 )
-_WORDS = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 # Blend of the two support signals; the threshold on the result is a setting.
 COSINE_WEIGHT = 0.7
 
 
-def _words(text: str) -> list[str]:
-    return _WORDS.findall(text.lower().replace("’", "'"))
-
-
 def _is_verbatim(claim: str, passage: str) -> bool:
     """All of the claim's words appear, in order and adjacent, in the passage."""
-    c, p = " ".join(_words(claim)), " ".join(_words(passage))
+    c, p = " ".join(plain_words(claim)), " ".join(plain_words(passage))
     return bool(c) and len(c.split()) >= 3 and f" {c} " in f" {p} "
 
 
@@ -95,7 +90,7 @@ def _numbers_match(claim: str, passage: str) -> bool:
 
 
 def _negated(text: str) -> bool:
-    words = set(_words(text))
+    words = set(plain_words(text))
     return bool(words & _NEGATION) or "n't" in text.lower()
 
 
@@ -106,7 +101,7 @@ _ABSOLUTES = frozenset(
 
 def _overgeneralises(claim: str, passage: str) -> bool:
     """'always' where the passage says 'in most cases'."""
-    extra = (set(_words(claim)) & _ABSOLUTES) - set(_words(passage))
+    extra = (set(plain_words(claim)) & _ABSOLUTES) - set(plain_words(passage))
     return bool(extra)
 
 

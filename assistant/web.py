@@ -22,7 +22,7 @@ from typing import Any
 
 from assistant.chain import Assistant
 from assistant.config import Settings
-from assistant.domain import Answer
+from assistant.domain import Answer, Chunk
 from assistant.errors import AssistantError
 from assistant.web_render import (
     answer_html,
@@ -158,6 +158,10 @@ class WebChat:
         chunk = self.assistant.retriever.chunks.get(str(citation.get("chunk_id", "")))
         if chunk is None:
             return viewer_message("That passage is no longer in the index; ingest again.")
+        return self._essay_view(chunk, int(citation["start"]), int(citation["end"]))
+
+    def _essay_view(self, chunk: Chunk, start: int, end: int) -> str:
+        """The essay file of ``chunk``, highlighted; only if it lies inside its corpus root."""
         path, root = Path(chunk.path), Path(chunk.root or chunk.path)
         if not is_inside(path, root):
             log.warning("refused to open %s: outside its corpus root %s", path, root)
@@ -166,9 +170,7 @@ class WebChat:
             raw = path.read_bytes().decode("utf-8", errors="replace")
         except OSError:
             return viewer_message(f"{chunk.source} can no longer be read; ingest again.")
-        return essay_html(
-            chunk.title, chunk.source, raw, int(citation["start"]), int(citation["end"])
-        )
+        return essay_html(chunk.title, chunk.source, raw, start, end)
 
     def open_link(self, source: str, start: str, end: str) -> str | None:
         """A passage link (``?source=…&start=…&end=…``, as Discord embeds carry): only an
@@ -184,13 +186,7 @@ class WebChat:
             lo, hi = int(start), int(end)
         except ValueError:
             lo, hi = chunk.start, chunk.end
-        if not is_inside(Path(chunk.path), Path(chunk.root or chunk.path)):
-            return viewer_message("That file is outside the indexed corpus.")
-        try:
-            raw = Path(chunk.path).read_bytes().decode("utf-8", errors="replace")
-        except OSError:
-            return viewer_message(f"{chunk.source} can no longer be read; ingest again.")
-        return essay_html(chunk.title, chunk.source, raw, lo, hi)
+        return self._essay_view(chunk, lo, hi)
 
     def like(self, turns: list[dict[str, Any]], comment: str, index: Any, liked: Any) -> str:
         position = index[0] if isinstance(index, list | tuple) else index
