@@ -2,14 +2,13 @@
 `POST /v1/chat/completions` (streaming and not), so any OpenAI client or chat front
 end can talk to the essays.
 
-Bad input is a 4xx with a message, never a 500. With ``api_token`` set, both APIs
-need ``Authorization: Bearer <token>``; without it they answer loopback clients only.
+Bad input is a 4xx with a message, never a 500. Who may call them is decided in front
+of every route by :mod:`assistant.access`, the same door as the web chat's.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import logging
 import time
@@ -48,15 +47,6 @@ def sources_footer(answer: Answer) -> str:
         heading = f" — {c.heading}" if c.heading else ""
         lines.append(f"[{c.n}] {c.title}{heading} ({c.source})")
     return "\n".join(lines)
-
-
-def _is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
 
 
 def parse_ask(body: Any, settings: Settings) -> tuple[str, list[Any], int | None]:
@@ -107,21 +97,6 @@ def parse_chat(body: Any, settings: Settings) -> tuple[str, list[dict[str, str]]
 
 
 def add_api_routes(app: FastAPI, assistant: Assistant, settings: Settings) -> None:
-    @app.middleware("http")
-    async def guard(request: Request, call_next: Any) -> Any:
-        if request.url.path.startswith(("/api/", "/v1/")):
-            if settings.api_token:
-                if request.headers.get("authorization", "") != f"Bearer {settings.api_token}":
-                    return _error(401, "Missing or wrong bearer token.", "authentication_error")
-            elif not _is_loopback(request.client.host if request.client else None):
-                return _error(
-                    403,
-                    "The API answers loopback clients only; set "
-                    "CAREER_ASSISTANT_API_TOKEN to allow others.",
-                    "permission_error",
-                )
-        return await call_next(request)
-
     async def body_of(request: Request) -> Any:
         raw = await request.body()
         if len(raw) > 1_000_000:

@@ -15,6 +15,7 @@ import os
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -73,6 +74,22 @@ class FeedbackLog:
                 fh.write(line + "\n")
 
 
+def chat_messages(turns: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The conversation as Chatbot messages, from server-side state only: plain strings."""
+    chat: list[dict[str, Any]] = []
+    for turn in turns:
+        chat.append({"role": "user", "content": html.escape(str(turn["question"]))})
+        chat.append({"role": "assistant", "content": str(turn["html"])})
+    return chat
+
+
+def _clamp_k(value: Any, default: int) -> int:
+    try:
+        return min(max(int(value), 1), 10)
+    except (TypeError, ValueError, OverflowError):
+        return default
+
+
 class WebChat:
     """Event handlers, kept free of Gradio objects where possible so tests can call them."""
 
@@ -83,19 +100,22 @@ class WebChat:
         self.export_dir = Path(tempfile.mkdtemp(prefix="career-assistant-export-"))
 
     def respond(
-        self,
-        message: str,
-        chat: list[dict[str, Any]],
-        turns: list[dict[str, Any]],
-        generator: str,
-        k: float,
+        self, message: str, turns: list[dict[str, Any]], generator: str, k: float
     ) -> Iterator[tuple[Any, ...]]:
-        """Stream one answer: (textbox, chat, sources, turns, note, export path)."""
-        chat, turns = list(chat or []), list(turns or [])
-        question = (message or "").strip()
+        """Stream one answer: (textbox, chat, sources, turns, note, export path).
+
+        The chat shown is rebuilt from ``turns``, the session's server-side state, and
+        never from what the browser sends: a client-sent history could carry a file
+        part that Gradio would copy from this machine and serve back.
+        """
+        turns = list(turns or [])
+        chat = chat_messages(turns)
+        question = message.strip() if isinstance(message, str) else ""
         if not question:
             yield "", chat, sources_html(None, 0, {}), turns, "", None
             return
+        generator = generator if generator in GENERATORS else self.settings.generator
+        k = _clamp_k(k, self.settings.k)
         chat += [
             {"role": "user", "content": html.escape(question)},
             {"role": "assistant", "content": partial_html("…")},
@@ -105,7 +125,7 @@ class WebChat:
         yield "", chat, sources, turns, "", None
         text = ""
         try:
-            for item in self.assistant.stream(question, history, generator=generator, k=int(k)):
+            for item in self.assistant.stream(question, history, generator=generator, k=k):
                 if isinstance(item, Answer):
                     yield self._final(question, item, chat, turns)
                     return
@@ -124,11 +144,13 @@ class WebChat:
         self, question: str, answer: Answer, chat: list[dict[str, Any]], turns: list[dict[str, Any]]
     ) -> tuple[Any, ...]:
         turn = len(turns)
-        chat[-1] = {"role": "assistant", "content": answer_html(answer, turn)}
+        reply = answer_html(answer, turn)
+        chat[-1] = {"role": "assistant", "content": reply}
         turns.append(
             {
                 "question": question,
                 "answer": answer.to_json(),
+                "html": reply,
                 "generator": answer.generator,
                 "notes": list(answer.notes),
                 "history": [t["question"] for t in turns],
@@ -142,7 +164,8 @@ class WebChat:
         return "", chat, sources, turns, note, self._export(turns)
 
     def _export(self, turns: list[dict[str, Any]]) -> str:
-        path = self.export_dir / f"conversation-{int(time.time() * 1000)}-{id(turns)}.md"
+        # A random name: the access guard serves only files named like this.
+        path = self.export_dir / f"conversation-{uuid.uuid4().hex}.md"
         path.write_text(export_markdown(turns), encoding="utf-8")
         return str(path)
 
@@ -271,7 +294,7 @@ def build_app(assistant: Assistant, settings: Settings) -> Any:
         open_btn = gr.Button("open", elem_classes=["ca-hidden"], elem_id="ca-open-btn")
 
         outputs = [box, chatbot, sources, turns, note, export]
-        inputs = [box, chatbot, turns, generator, k]
+        inputs = [box, turns, generator, k]  # never the chatbot: see WebChat.respond
         send.click(chat.respond, inputs, outputs, api_name="ask")
         box.submit(chat.respond, inputs, outputs, api_visibility="private")
         new.click(
@@ -308,16 +331,18 @@ def build_app(assistant: Assistant, settings: Settings) -> Any:
 
 
 def launch(assistant: Assistant, settings: Settings, host: str, port: int) -> None:
-    """Serve the chat and the HTTP APIs (assistant.api) from one process."""
+    """Serve the chat and the HTTP APIs (assistant.api) from one process, behind one
+    access guard (assistant.access)."""
     import gradio as gr
     import uvicorn
     from fastapi import FastAPI
 
+    from assistant.access import AccessGuard
     from assistant.api import add_api_routes
 
     demo = build_app(assistant, settings)
     demo.queue(default_concurrency_limit=settings.web_concurrency)
-    app = FastAPI(title="career-assistant", docs_url=None, redoc_url=None)
+    app = FastAPI(title="career-assistant", docs_url=None, redoc_url=None, openapi_url=None)
     add_api_routes(app, assistant, settings)
     app = gr.mount_gradio_app(
         app,
@@ -330,5 +355,27 @@ def launch(assistant: Assistant, settings: Settings, host: str, port: int) -> No
         css=_asset("chat.css"),
         head=_asset("head.html"),
         show_error=False,
+        allowed_paths=[],
+        blocked_paths=_blocked_paths(settings),
+        max_file_size="1kb",
     )
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    # proxy_headers=False: the peer address is the socket's, so X-Forwarded-For from
+    # a client can't pass it off as loopback.
+    uvicorn.run(
+        AccessGuard(app, settings.api_token),
+        host=host,
+        port=port,
+        log_level="warning",
+        proxy_headers=False,
+    )
+
+
+def _blocked_paths(settings: Settings) -> list[str]:
+    """Never served even if something asked Gradio to: the index, the feedback log, the
+    essays' folders, the working directory and the system's secrets."""
+    paths = [settings.data_dir, *settings.corpus, Path.cwd(), Path.home()]
+    paths += [Path(p) for p in ("/proc", "/sys", "/dev", "/etc", "/root", "/var", "/run")]
+    # Gradio's own cache must stay servable (the exports pass through it).
+    cache = Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio")
+    resolved = [p.resolve() for p in paths]
+    return [str(p) for p in resolved if not cache.resolve().is_relative_to(p)]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -117,3 +119,55 @@ def web_app(data: Path, corpus: Path, env: dict[str, str] | None = None) -> Iter
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+XSS_ESSAY = """---
+title: Hostile essay
+---
+
+# Hostile essay
+
+Salary bands at a company are published ranges for each engineering level.
+<script>window.__xss = 1</script>
+<img src=x onerror="window.__xss = 2">
+Read the [band guide](javascript:window.__xss=3) before your recruiter call.
+"""
+# In the environment of the app under test: a leak of /proc/self/environ would show it.
+ENV_SECRET = "ca-test-secret-5f1e9a"
+TOKEN = "s3cret-token-for-tests"
+
+
+@dataclass(frozen=True)
+class App:
+    url: str  # base URL, no trailing slash
+    data: Path
+    corpus: Path
+
+
+@pytest.fixture(scope="session")
+def web_corpus(tmp_path_factory) -> Path:
+    """The seed essay and a hostile one; a private file lies beside the folder."""
+    top = tmp_path_factory.mktemp("web")
+    folder = top / "corpus"
+    folder.mkdir()
+    shutil.copy(CORPUS / "building-an-ai-career.md", folder)
+    (folder / "hostile.md").write_text(XSS_ESSAY)
+    (top / "private-notes.md").write_text("private: not an essay, never served")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def open_app(tmp_path_factory, web_corpus) -> Iterator[App]:
+    """`python app.py` without a token (loopback only), shared by the web, API and
+    security tests: one start for all of them."""
+    data = tmp_path_factory.mktemp("open-app")
+    with web_app(data, web_corpus, {"CA_TEST_SECRET": ENV_SECRET}) as url:
+        yield App(url, data, web_corpus)
+
+
+@pytest.fixture(scope="session")
+def token_app(tmp_path_factory, web_corpus) -> Iterator[App]:
+    """The same app with CAREER_ASSISTANT_API_TOKEN set."""
+    data = tmp_path_factory.mktemp("token-app")
+    with web_app(data, web_corpus, {"CAREER_ASSISTANT_API_TOKEN": TOKEN}) as url:
+        yield App(url, data, web_corpus)

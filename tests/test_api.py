@@ -4,34 +4,23 @@ openai client (base_url pointed at it), streaming and not."""
 from __future__ import annotations
 
 import json
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import CORPUS, web_app
+from tests.conftest import TOKEN
 
 ANSWER_KEYS = ["text", "citations", "refused", "reason", "query", "timings", "usage"]
 
 
-def start(tmp: Path, **env: str) -> Iterator[str]:
-    corpus = tmp / "corpus"
-    corpus.mkdir(exist_ok=True)
-    shutil.copy(CORPUS / "building-an-ai-career.md", corpus)
-    with web_app(tmp / "data", corpus, env) as url:
-        yield url
+@pytest.fixture(scope="module")
+def base_url(open_app) -> str:
+    return open_app.url
 
 
 @pytest.fixture(scope="module")
-def base_url(tmp_path_factory) -> Iterator[str]:
-    yield from start(tmp_path_factory.mktemp("api"))
-
-
-@pytest.fixture(scope="module")
-def token_url(tmp_path_factory) -> Iterator[str]:
-    yield from start(tmp_path_factory.mktemp("api-token"), CAREER_ASSISTANT_API_TOKEN="s3cret")
+def token_url(token_app) -> str:
+    return token_app.url
 
 
 def test_api_ask_returns_the_answer_json(base_url):
@@ -124,7 +113,7 @@ def test_bearer_token_is_required_when_set(token_url):
     r = httpx.post(
         f"{token_url}/api/ask",
         json={"question": "How do I build a portfolio?"},
-        headers={"authorization": "Bearer s3cret"},
+        headers={"authorization": f"Bearer {TOKEN}"},
         timeout=120,
     )
     assert r.status_code == 200

@@ -4,9 +4,7 @@ with Debian's Chromium through Playwright. Screenshots go to test-artifacts/."""
 from __future__ import annotations
 
 import json
-import shutil
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,36 +14,20 @@ from assistant.config import Settings
 from assistant.ingest import Ingester
 from assistant.retrieval import PassageRetriever
 from assistant.web import WebChat
-from tests.conftest import CORPUS, REPO, web_app
+from tests.conftest import REPO
 
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
-XSS_ESSAY = """---
-title: Hostile essay
----
-
-# Hostile essay
-
-Salary bands at a company are published ranges for each engineering level.
-<script>window.__xss = 1</script>
-<img src=x onerror="window.__xss = 2">
-Read the [band guide](javascript:window.__xss=3) before your recruiter call.
-"""
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("web-corpus")
-    shutil.copy(CORPUS / "building-an-ai-career.md", folder)
-    (folder / "hostile.md").write_text(XSS_ESSAY)
-    return folder
+def corpus(web_corpus) -> Path:
+    return web_corpus
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory, corpus) -> Iterator[tuple[str, Path]]:
-    data = tmp_path_factory.mktemp("web-data")
-    with web_app(data, corpus) as url:
-        yield f"{url}/", data
+def app_url(open_app) -> tuple[str, Path]:
+    return f"{open_app.url}/", open_app.data
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +38,9 @@ def webchat(tmp_path_factory, corpus, embeddings) -> WebChat:
     return WebChat(bot, settings)
 
 
-def ask(client, question: str, chat: list | None = None):
-    return client.predict(question, chat or [], "extractive", 5, api_name="/ask")
+def ask(client, question: str):
+    """One turn; the session's history lives on the server (the client never sends it)."""
+    return client.predict(question, "extractive", 5, api_name="/ask")
 
 
 # -- gradio_client ----------------------------------------------------------------------
@@ -74,10 +57,10 @@ def test_ask_follow_up_and_refusal_through_gradio_client(app_url):
     assert "extractive" in note
     assert export and Path(export).read_text().startswith("# Career assistant conversation")
 
-    box, chat, sources, note, _ = ask(client, "What did they do first?", chat)
+    box, chat, sources, note, _ = ask(client, "What did they do first?")
     assert len(chat) == 4  # the session's own two turns, nothing else
 
-    _, chat, sources, note, _ = ask(client, "What's a good lasagne recipe?", chat)
+    _, chat, sources, note, _ = ask(client, "What's a good lasagne recipe?")
     assert "ca-refusal" in str(chat[-1]["content"]) and "not covered" in note
 
 
@@ -85,7 +68,7 @@ def test_streaming_through_gradio_client(app_url):
     from gradio_client import Client
 
     job = Client(app_url[0], verbose=False).submit(
-        "How should I build a portfolio that stands out?", [], "extractive", 5, api_name="/ask"
+        "How should I build a portfolio that stands out?", "extractive", 5, api_name="/ask"
     )
     outputs = list(job)
     assert len(outputs) >= 3  # cleared box, partial text..., final answer
@@ -112,7 +95,7 @@ def test_eight_simultaneous_users_get_their_own_answers(app_url):
         try:
             client = Client(app_url[0], verbose=False)
             first = ask(client, question)
-            second = ask(client, "Can you say more about that?", first[1])
+            second = ask(client, "Can you say more about that?")
             results[question] = (first, second)
         except BaseException as exc:
             errors.append(exc)

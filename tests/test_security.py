@@ -1,0 +1,208 @@
+"""Attacks on the running app, made the way they were found: raw HTTP against the real
+server (`python app.py`), plus the access guard's decision for peers a test on one
+machine can't be (a remote address)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+
+from assistant.access import COOKIE, LOGIN_PATH, AccessGuard, session_value
+from tests.conftest import ENV_SECRET, TOKEN, App
+
+FILE_URL = re.compile(r"/gradio_api/file=[^\"\\\s]+")
+
+
+def file_part(path: str) -> dict:
+    """A Gradio file message, as the attacker sent it in the chat history."""
+    return {"type": "file", "file": {"path": path, "meta": {"_type": "gradio.FileData"}}}
+
+
+def call_ask(base: str, data: list, headers: dict | None = None) -> str:
+    """POST /gradio_api/call/ask, then read the whole event stream; a refused call
+    comes back as its error message."""
+    r = httpx.post(f"{base}/gradio_api/call/ask", json={"data": data}, headers=headers, timeout=60)
+    if r.status_code == 422:
+        return r.json()["error"]["message"]
+    assert r.status_code == 200, r.text
+    event = r.json()["event_id"]
+    return httpx.get(f"{base}/gradio_api/call/ask/{event}", headers=headers, timeout=120).text
+
+
+@pytest.mark.parametrize("target", ["/proc/self/environ", "/etc/hostname", "SIBLING"])
+def test_a_client_sent_file_part_is_never_read_or_served(open_app: App, target: str):
+    if target == "SIBLING":  # a file beside the corpus folder, outside it
+        target = str(open_app.corpus.parent / "private-notes.md")
+    # The shape that leaked /proc/self/environ before the fix (checked against 2f09c26).
+    history = [
+        {"role": "user", "content": [file_part(target)]},
+        {"role": "assistant", "content": [{"type": "text", "text": "ok"}]},
+    ]
+    secret = Path(target).read_bytes()[:40].decode("utf-8", "replace").strip()
+    for data in (
+        ["What makes an AI practitioner valuable?", history, "extractive", 5],
+        [{"text": "hi", "files": [file_part(target)["file"]]}, history, "extractive", 5],
+        [file_part(target), "extractive", 5],
+        [{"path": target}, "extractive", 5],
+    ):
+        stream = call_ask(open_app.url, data)
+        assert "takes no files" in stream
+        assert target not in stream and ENV_SECRET not in stream
+        urls = set(FILE_URL.findall(stream))
+        assert all(re.search(r"/conversation-[0-9a-f]{32}\.md$", u) for u in urls), urls
+        for url in urls:
+            body = httpx.get(f"{open_app.url}{url}", timeout=30).text
+            assert ENV_SECRET not in body and secret not in body, url
+    # And asked for directly, Gradio's file route serves none of them.
+    for route in ("/gradio_api/file=", "/file=", "/gradio_api/file/"):
+        r = httpx.get(f"{open_app.url}{route}{target}", timeout=30)
+        assert r.status_code == 404 and secret not in r.text
+
+
+def test_the_export_is_the_one_file_served(open_app: App):
+    stream = call_ask(open_app.url, ["What makes an AI practitioner valuable?", "extractive", 5])
+    urls = set(FILE_URL.findall(stream))
+    assert len(urls) == 1 and re.search(r"conversation-[0-9a-f]{32}\.md$", next(iter(urls)))
+    r = httpx.get(f"{open_app.url}{next(iter(urls))}", timeout=30)
+    assert r.status_code == 200 and r.text.startswith("# Career assistant conversation")
+
+
+def test_uploads_are_closed(open_app: App):
+    r = httpx.post(
+        f"{open_app.url}/gradio_api/upload",
+        files={"files": ("big.bin", b"x" * (20 * 1024 * 1024))},
+        timeout=60,
+    )
+    assert r.status_code == 404
+
+
+# -- one auth for every door --------------------------------------------------------------
+
+DOORS = [
+    ("POST", "/api/ask", {"question": "How do I build a portfolio?"}),
+    (
+        "POST",
+        "/v1/chat/completions",
+        {"messages": [{"role": "user", "content": "How do I build a portfolio?"}]},
+    ),
+    ("GET", "/v1/models", None),
+    ("POST", "/gradio_api/call/ask", {"data": ["How do I build a portfolio?", "extractive", 5]}),
+    ("GET", "/gradio_api/info", None),
+    ("GET", "/config", None),
+    ("GET", "/", None),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), DOORS, ids=[d[1] for d in DOORS])
+def test_every_door_demands_the_token(token_app: App, method, path, body):
+    url = f"{token_app.url}{path}"
+    for headers in ({}, {"authorization": "Bearer wrong"}, {"authorization": TOKEN}):
+        r = httpx.request(method, url, json=body, headers=headers, timeout=60)
+        assert r.status_code == 401, (headers, r.status_code)
+        assert "token" in r.json()["error"]["message"]
+    right = {"authorization": f"Bearer {TOKEN}"}
+    r = httpx.request(method, url, json=body, headers=right, timeout=120)
+    assert r.status_code == 200, r.text[:300]
+
+
+def test_gradio_client_needs_the_token(token_app: App):
+    from gradio_client import Client
+
+    with pytest.raises(Exception):  # noqa: B017 - gradio_client raises its own types
+        Client(f"{token_app.url}/", verbose=False)
+    client = Client(
+        f"{token_app.url}/", verbose=False, headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+    _, chat, sources, _, _ = client.predict(
+        "What makes an AI practitioner valuable?", "extractive", 5, api_name="/ask"
+    )
+    assert "ca-cite" in str(chat[-1]["content"]) and "ca-source" in sources
+
+
+def test_a_browser_signs_in_with_the_token(token_app: App):
+    page = {"accept": "text/html"}
+    r = httpx.get(f"{token_app.url}/", headers=page, timeout=30)
+    assert r.status_code == 303 and r.headers["location"] == LOGIN_PATH
+    assert "token" in httpx.get(f"{token_app.url}{LOGIN_PATH}", timeout=30).text
+    bad = httpx.post(f"{token_app.url}{LOGIN_PATH}", data={"token": "guess"}, timeout=30)
+    assert bad.status_code == 401 and COOKIE not in bad.headers.get("set-cookie", "")
+    good = httpx.post(f"{token_app.url}{LOGIN_PATH}", data={"token": TOKEN}, timeout=30)
+    assert good.status_code == 303
+    cookie = good.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and TOKEN not in cookie
+    session = {"cookie": f"{COOKIE}={good.cookies[COOKIE]}"}
+    assert httpx.get(f"{token_app.url}/", headers=page | session, timeout=30).status_code == 200
+    stream = call_ask(token_app.url, ["How do I build a portfolio?", "extractive", 5], session)
+    assert "ca-answer" in stream
+    forged = {COOKIE: session_value("guess")}
+    r = httpx.get(f"{token_app.url}/gradio_api/info", cookies=forged, timeout=30)
+    assert r.status_code == 401
+
+
+# -- loopback only, decided on the socket's peer --------------------------------------------
+
+
+def guard_status(guard: AccessGuard, client: str, headers: dict[str, str], path="/") -> int:
+    """Run one request through the real guard around a stub app that answers 200."""
+    sent: list[dict] = []
+
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    async def receive():
+        return {"type": "http.request", "body": b""}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": path,
+        "client": (client, 40000),
+        "headers": [(k.encode(), v.encode()) for k, v in headers.items()],
+    }
+    asyncio.run(AccessGuard(app, guard.token)(scope, receive, send))
+    return int(sent[0]["status"])
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"x-forwarded-for": "127.0.0.1"},
+        {"x-real-ip": "127.0.0.1", "forwarded": "for=127.0.0.1"},
+        {"host": "localhost:7860"},
+        {"host": "127.0.0.1"},
+    ],
+)
+def test_without_a_token_a_remote_peer_is_refused_whatever_it_claims(headers):
+    guard = AccessGuard(None, "")  # type: ignore[arg-type]
+    assert guard_status(guard, "203.0.113.9", headers) == 403
+    assert guard_status(guard, "::ffff:203.0.113.9", headers) == 403
+    assert guard_status(guard, "127.0.0.1", headers) == 200
+    assert guard_status(guard, "::1", headers) == 200
+
+
+def test_with_a_token_loopback_needs_it_too():
+    guard = AccessGuard(None, TOKEN)  # type: ignore[arg-type]
+    assert guard_status(guard, "127.0.0.1", {}) == 401
+    assert guard_status(guard, "127.0.0.1", {"authorization": f"Bearer {TOKEN}x"}) == 401
+    assert guard_status(guard, "203.0.113.9", {"authorization": f"Bearer {TOKEN}"}) == 200
+    assert guard_status(guard, "127.0.0.1", {"cookie": "ca_session=\x00;;;"}) == 401
+
+
+def test_the_server_ignores_forwarded_headers_for_the_peer(open_app: App):
+    """A real request with a spoofed remote X-Forwarded-For still comes from loopback:
+    uvicorn runs with proxy_headers off, so no header rewrites the peer either way."""
+    r = httpx.get(
+        f"{open_app.url}/v1/models", headers={"x-forwarded-for": "203.0.113.9"}, timeout=30
+    )
+    assert r.status_code == 200, r.text
+    assert json.loads(r.text)["data"]
