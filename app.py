@@ -2,7 +2,7 @@
 
 import sys
 
-from assistant.serve import main
+from assistant.apps import serve_main as main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from assistant.config import Settings
-from assistant.embeddings import LocalEmbeddings
+from assistant.search.embeddings import LocalEmbeddings
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "corpus"

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from assistant.chain import Assistant
-from assistant.cli import main
+from assistant.answer.chain import Assistant
+from assistant.apps.cli import main
 from assistant.config import Settings
 from assistant.domain import Answer
 from assistant.errors import AssistantError
-from assistant.ingest import Ingester
-from assistant.retrieval import PassageRetriever
+from assistant.ingest.pipeline import Ingester
+from assistant.search.retrieval import PassageRetriever
 from tests.conftest import CORPUS, SHARED, needs_shared
 
 ANSWER_KEYS = ["text", "citations", "refused", "reason", "query", "timings", "usage"]

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.chunking import chunk_essay
 from assistant.domain import Chunk, Essay, normalise_text
-from assistant.embeddings import LocalEmbeddings
-from assistant.markdown import ParsedEssay, parse_essay
+from assistant.ingest.chunking import chunk_essay
+from assistant.ingest.markdown import ParsedEssay, parse_essay
+from assistant.search.embeddings import LocalEmbeddings
 from tests.conftest import CORPUS, needs_shared, shared_essays
 
 SEED = CORPUS / "building-an-ai-career.md"

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from assistant.calibrate import calibrate
-from assistant.citations import UNSUPPORTED_MARK, Claim, split_claims, verify
+from assistant.answer.citations import UNSUPPORTED_MARK, Claim, split_claims, verify
+from assistant.answer.sentences import UnitVectors
+from assistant.answer.support import SupportScorer
 from assistant.config import Settings
 from assistant.domain import Chunk, SearchHit
-from assistant.embeddings import LocalEmbeddings
-from assistant.sentences import UnitVectors
-from assistant.support import SupportScorer
+from assistant.evaluation.calibrate import calibrate
+from assistant.search.embeddings import LocalEmbeddings
 
 THRESHOLD = Settings().support_min
 

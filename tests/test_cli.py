@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from assistant.cli import main
+from assistant.apps.cli import main
 from tests.conftest import CLI, CORPUS
 
 JSON_KEYS = ["score", "source", "title", "heading", "start", "end", "text"]

@@ -31,10 +31,10 @@ from discord.ext import commands
 from discord.http import HTTPClient, Route
 from discord.webhook.async_ import AsyncWebhookAdapter, async_context
 
-from assistant.chain import Assistant
-from assistant.cli import main
-from assistant.config import Settings
-from assistant.discord_bot import (
+from assistant.answer.chain import Assistant
+from assistant.answer.sentences import split_sentences
+from assistant.apps.cli import main
+from assistant.apps.discord_bot import (
     APOLOGY,
     EMBED_TOTAL,
     FIELD_NAME,
@@ -48,10 +48,10 @@ from assistant.discord_bot import (
     strip_mentions,
     thread_history,
 )
+from assistant.config import Settings
 from assistant.domain import Answer, Citation
-from assistant.ingest import Ingester
-from assistant.retrieval import PassageRetriever
-from assistant.sentences import split_sentences
+from assistant.ingest.pipeline import Ingester
+from assistant.search.retrieval import PassageRetriever
 from tests.conftest import CORPUS, REPO
 
 QUESTION = "What makes an AI practitioner valuable?"
@@ -694,7 +694,7 @@ def seed(tmp_path_factory, embeddings) -> tuple[Settings, Assistant]:
 
 
 async def make_harness(assistant: Assistant, settings: Settings) -> Harness:
-    from assistant.discord_bot import AssistantCog
+    from assistant.apps.discord_bot import AssistantCog
 
     intents = discord.Intents.default()
     intents.message_content = True
@@ -1070,11 +1070,11 @@ def test_module_imports_without_discord_and_says_what_to_install():
         """
         import sys
         sys.modules["discord"] = None  # discord.py not installed
-        import assistant.discord_bot as bot
+        import assistant.apps.discord_bot as bot
         from assistant.errors import AssistantError
         assert bot.split_message("One. Two.") == ["One. Two."]
         try:
-            from assistant.discord_bot import AssistantCog
+            from assistant.apps.discord_bot import AssistantCog
         except AssistantError as exc:
             print(f"AssistantError: {exc}")
         else:
@@ -1104,7 +1104,7 @@ def test_cli_discord_without_token_exits_1_with_one_line(tmp_path, monkeypatch, 
 
 
 def test_other_missing_names_are_attribute_errors():
-    import assistant.discord_bot as bot
+    import assistant.apps.discord_bot as bot
 
     with pytest.raises(AttributeError):
         _ = bot.NoSuchThing

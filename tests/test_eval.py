@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.cli import main
-from assistant.evaluate import aggregate, bootstrap_ci, compare, load_dataset
+from assistant.apps.cli import main
+from assistant.evaluation.evaluate import aggregate, bootstrap_ci, compare, load_dataset
 from eval.check_dataset import check
 from tests.conftest import REPO, SHARED, needs_shared
 

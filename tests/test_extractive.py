@@ -15,14 +15,14 @@ from functools import cache
 import numpy as np
 import pytest
 
-from assistant.citations import split_claims, verify
+from assistant.answer.citations import split_claims, verify
+from assistant.answer.extractive import ExtractiveGenerator, lowercase_vocabulary
+from assistant.answer.sentences import UnitVectors
+from assistant.answer.support import SupportScorer
 from assistant.config import Settings
 from assistant.domain import Chunk, SearchHit
-from assistant.embeddings import LocalEmbeddings
-from assistant.extractive import ExtractiveGenerator, lowercase_vocabulary
-from assistant.retrieval import Retrieved
-from assistant.sentences import UnitVectors
-from assistant.support import SupportScorer
+from assistant.search.embeddings import LocalEmbeddings
+from assistant.search.retrieval import Retrieved
 from tests.conftest import CORPUS
 
 SEED = CORPUS / "building-an-ai-career.md"

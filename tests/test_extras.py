@@ -21,7 +21,7 @@ def run(code: str) -> subprocess.CompletedProcess[str]:
 
 def test_package_imports_without_optional_extras():
     proc = run(
-        "import assistant.chain, assistant.cli, assistant.llm, assistant.ingest\nprint('ok')"
+        "import assistant.answer.chain, assistant.apps.cli, assistant.answer.llm, assistant.ingest.pipeline\nprint('ok')"
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "ok"
@@ -30,7 +30,7 @@ def test_package_imports_without_optional_extras():
 def test_local_generator_names_the_extra_to_install():
     code = (
         "from assistant.config import Settings\n"
-        "from assistant.llm import make_chat_model, LLMError\n"
+        "from assistant.answer.llm import make_chat_model, LLMError\n"
         "try:\n"
         "    make_chat_model(Settings(), 'llamacpp')\n"
         "except LLMError as exc:\n"

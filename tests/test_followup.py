@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
-from assistant.followup import (
+from assistant.answer.followup import (
     MAX_ADDED_TERMS,
     blend_query,
     looks_like_followup,

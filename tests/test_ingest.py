@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from assistant.config import Settings
-from assistant.embeddings import LocalEmbeddings
 from assistant.errors import IngestBusyError
-from assistant.index import ChunkIndex
-from assistant.ingest import Ingester, ingest_lock
+from assistant.ingest.pipeline import Ingester, ingest_lock
+from assistant.search.embeddings import LocalEmbeddings
+from assistant.search.index import ChunkIndex
 from tests.conftest import CLI, CORPUS, SHARED_CORPORA, needs_shared, shared_essays
 
 

@@ -15,14 +15,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from assistant.chain import Assistant
-from assistant.citations import verify
+from assistant.answer.chain import Assistant
+from assistant.answer.citations import verify
+from assistant.answer.llm import LLMGenerator, default_gguf, make_chat_model
 from assistant.config import Settings
 from assistant.domain import Answer
 from assistant.errors import AssistantError
-from assistant.ingest import Ingester
-from assistant.llm import LLMGenerator, default_gguf, make_chat_model
-from assistant.retrieval import PassageRetriever
+from assistant.ingest.pipeline import Ingester
+from assistant.search.retrieval import PassageRetriever
 from tests.conftest import CORPUS, free_port, running_server
 
 HAS_SERVER = importlib.util.find_spec("llama_cpp") is not None and (

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.markdown import Block, ParsedEssay, parse_essay, split_front_matter
+from assistant.ingest.markdown import Block, ParsedEssay, parse_essay, split_front_matter
 from tests.conftest import CORPUS, needs_shared, shared_essays
 
 SEED = CORPUS / "building-an-ai-career.md"
@@ -515,7 +515,7 @@ def test_long_run_of_unclosed_backticks_terminates() -> None:
     # Run in a child so a hang can be stopped. This is a watchdog, not a speed test: a
     # linear parser needs milliseconds for 40 kB; the bug needs far more than the limit.
     code = (
-        "from assistant.markdown import parse_essay\n"
+        "from assistant.ingest.markdown import parse_essay\n"
         "parse_essay('x ' + '`' * 20_000 + ' ' + '[' * 20_000, 'h.md')\n"
     )
     try:

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from assistant.access import COOKIE, LOGIN_PATH, AccessGuard, session_value
+from assistant.apps.access import COOKIE, LOGIN_PATH, AccessGuard, session_value
 from tests.conftest import ENV_SECRET, TOKEN, App
 
 FILE_URL = re.compile(r"/gradio_api/file=[^\"\\\s]+")

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.chain import Assistant
+from assistant.answer.chain import Assistant
+from assistant.apps.web import WebChat
 from assistant.config import Settings
-from assistant.ingest import Ingester
-from assistant.retrieval import PassageRetriever
-from assistant.web import WebChat
+from assistant.ingest.pipeline import Ingester
+from assistant.search.retrieval import PassageRetriever
 from tests.conftest import REPO
 
 ARTIFACTS = REPO / "test-artifacts"

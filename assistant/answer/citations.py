@@ -1,0 +1,199 @@
+"""Citation verification, in code, for every generator.
+
+A draft answer is split into claims: a sentence, or the part of one that ends
+in a ``[n]`` marker group. Each claim must be supported by a passage it cites:
+
+* markers naming no retrieved passage are invented and removed;
+* support = cosine of the claim to the best unit (sentence or list item) of
+  the passage, blended with lexical overlap; numbers must match and a negation
+  on one side only fails the claim; the threshold is calibrated on
+  ``assistant/data/support_pairs.jsonl`` (``career-assistant calibrate``);
+* a claim citing the wrong passage is re-cited to a retrieved one that
+  supports it, an uncited claim gets the best supporting passage, and a claim
+  nothing supports is dropped (or shown marked, by a setting).
+
+Sources are renumbered by first use and carry the exact supporting quote with
+its character offsets in the essay file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from assistant.answer.quotes import locate_quote
+from assistant.answer.sentences import split_sentences
+from assistant.answer.support import SupportScorer
+from assistant.domain import Citation, SearchHit
+from assistant.search import plain_words
+
+MARKERS = re.compile(r"\s*\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
+_MARKERS_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d{1,3}(?:\s*,\s*\d{1,3})*\])+)")
+UNSUPPORTED_MARK = "[unsupported]"
+
+
+@dataclass(frozen=True)
+class Claim:
+    text: str  # without markers
+    cited: tuple[int, ...]  # passage numbers as written by the generator
+    tail: str  # punctuation after the markers ("", ".", ";", ",")
+    sentence: int
+
+
+@dataclass
+class Verified:
+    text: str
+    citations: list[Citation]
+    dropped: list[str] = field(default_factory=list)
+    invented: int = 0  # markers that named no retrieved passage
+    recited: int = 0  # claims moved to the passage that supports them
+
+
+def split_claims(answer: str) -> list[Claim]:
+    answer = _MARKERS_AFTER_STOP.sub(r"\2\1", answer)  # "text. [1]" -> "text [1]."
+    claims: list[Claim] = []
+    for s_no, sentence in enumerate(_answer_sentences(answer)):
+        pos = 0
+        for m in MARKERS.finditer(sentence):
+            text = sentence[pos : m.start()]
+            if not text.strip() and claims and claims[-1].sentence == s_no:
+                # "[1][2]" or "[1], [2]": more markers for the same claim
+                prev = claims.pop()
+                claims.append(Claim(prev.text, (*prev.cited, *_numbers(m.group(1))), "", s_no))
+            else:
+                claims.append(Claim(text.strip(), _numbers(m.group(1)), "", s_no))
+            pos = m.end()
+            after = re.match(r"[\s,;:.!?)]*", sentence[pos:])
+            if after and after.group().strip():
+                last = claims.pop()
+                claims.append(Claim(last.text, last.cited, after.group().strip(), s_no))
+                pos += after.end()
+        rest = sentence[pos:].strip()
+        if re.search(r"\w", rest):
+            stop = re.search(r"[\s.!?;:,]+$", rest)
+            end = stop.group().strip() if stop else ""
+            claims.append(Claim(rest[: stop.start()] if stop else rest, (), end, s_no))
+        elif rest and claims and claims[-1].sentence == s_no:
+            last = claims.pop()
+            claims.append(Claim(last.text, last.cited, (last.tail + rest).strip(), s_no))
+    return claims
+
+
+def _answer_sentences(text: str) -> list[str]:
+    out: list[str] = []
+    for block in re.split(r"\n\s*\n|\n(?=\s*(?:[-*]|\d+[.)])\s)", text):
+        para = re.sub(r"^\s*(?:[-*]|\d+[.)])\s+", "", block)  # a bullet is not a word
+        out.extend(split_sentences(" ".join(para.split())))
+    return out
+
+
+def _numbers(group: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in re.split(r"\s*,\s*", group) if x)
+
+
+def verify(
+    draft: str,
+    passages: Sequence[SearchHit],
+    scorer: SupportScorer,
+    threshold: float,
+    *,
+    show_unsupported: bool = False,
+    forbidden: Sequence[str] = (),
+) -> Verified:
+    """Check every claim of ``draft`` against ``passages`` (numbered from 1)."""
+    out = Verified(text="", citations=[])
+    numbering: dict[int, int] = {}  # passage index -> citation number
+    best: dict[int, tuple[float, str]] = {}  # passage index -> (support, quote)
+    sentences: dict[int, list[str]] = {}
+    for claim in split_claims(draft):
+        if not re.search(r"\w", claim.text):
+            continue
+        valid = [n for n in claim.cited if 1 <= n <= len(passages)]
+        out.invented += len(claim.cited) - len(valid)
+        if _leaks(claim.text, forbidden):
+            out.dropped.append(claim.text)
+            continue
+        supported = _supported(claim.text, valid, passages, scorer, threshold)
+        if not supported:
+            others = [n for n in range(1, len(passages) + 1) if n not in valid]
+            supported = _supported(claim.text, others, passages, scorer, threshold)[:1]
+            if supported and valid:
+                out.recited += 1
+        if not supported:
+            out.dropped.append(claim.text)
+            if show_unsupported:
+                sentences.setdefault(claim.sentence, []).append(
+                    f"{claim.text} {UNSUPPORTED_MARK}{claim.tail}"
+                )
+            continue
+        marks = []
+        for n, score, quote in supported:
+            numbering.setdefault(n, len(numbering) + 1)
+            if score > best.get(n, (-1.0, ""))[0]:
+                best[n] = (score, quote)
+            marks.append(f"[{numbering[n]}]")
+        sentences.setdefault(claim.sentence, []).append(
+            f"{claim.text} {''.join(marks)}{claim.tail}"
+        )
+    out.text = _join(sentences)
+    out.citations = [
+        _citation(numbering[n], passages[n - 1], *best[n])
+        for n in sorted(numbering, key=lambda n: numbering[n])
+    ]
+    return out
+
+
+def _supported(
+    claim: str,
+    numbers: Sequence[int],
+    passages: Sequence[SearchHit],
+    scorer: SupportScorer,
+    threshold: float,
+) -> list[tuple[int, float, str]]:
+    scored = []
+    for n in numbers:
+        score, quote = scorer.score(claim, passages[n - 1].chunk.text)
+        if score >= threshold:
+            scored.append((n, score, quote))
+    return sorted(scored, key=lambda t: -t[1])
+
+
+def shares_run(text: str, other: str, run: int = 8) -> bool:
+    """True when ``text`` repeats ``run`` consecutive words of ``other``: prompt leaks."""
+    words = plain_words(text)
+    grams = {" ".join(words[i : i + run]) for i in range(len(words) - run + 1)}
+    ow = plain_words(other)
+    return any(" ".join(ow[i : i + run]) in grams for i in range(len(ow) - run + 1))
+
+
+def _leaks(claim: str, forbidden: Sequence[str]) -> bool:
+    return any(shares_run(claim, text) for text in forbidden)
+
+
+def _join(sentences: dict[int, list[str]]) -> str:
+    parts = []
+    for s_no in sorted(sentences):
+        sentence = " ".join(sentences[s_no]).strip()
+        if sentence and sentence[-1] in ",;:":  # its last clause was dropped
+            sentence = sentence[:-1]
+        if sentence and sentence[-1] not in ".!?":
+            sentence += "."
+        parts.append(sentence[0].upper() + sentence[1:] if sentence else sentence)
+    return " ".join(p for p in parts if p)
+
+
+def _citation(n: int, hit: SearchHit, score: float, quote: str) -> Citation:
+    chunk = hit.chunk
+    start, end = locate_quote(chunk.path, chunk.file_sha256, chunk.start, chunk.end, quote)
+    return Citation(
+        n=n,
+        source=chunk.source,
+        title=chunk.title,
+        heading=chunk.heading_path,
+        quote=quote,
+        start=start,
+        end=end,
+        score=score,
+        chunk_id=chunk.id,
+    )

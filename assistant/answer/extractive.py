@@ -1,0 +1,272 @@
+"""The default generator: an answer composed from the passages' own sentences, no LLM.
+
+It picks the units (sentences, whole list items) most relevant to the question
+with maximal marginal relevance, so two near-identical sentences never both
+appear, groups them by passage, and composes them to read as an answer: a list
+lead-in followed by its items as clauses, prose sentences in document order.
+The only words added are connectives ("and", ";", "—") that carry no facts;
+every clause ends in the ``[n]`` of the passage it came from.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.answer.sentences import Unit, UnitVectors, split_units
+from assistant.search import Retrieved, terms
+
+# Units less similar to the question than this are never used.
+UNIT_FLOOR = 0.25
+# Stop adding units once relevance falls below this share of the best unit's.
+RELATIVE_FLOOR = 0.8
+# MMR trade-off: 1.0 = relevance only, 0.0 = novelty only.
+MMR_LAMBDA = 0.75
+# Two units this similar say the same thing; keep one.
+DUPLICATE = 0.9
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    n: int  # passage number, 1-based
+    pos: int  # unit position within the passage
+    unit: Unit
+    relevance: float
+
+
+class ExtractiveGenerator:
+    name = "extractive"
+
+    def __init__(
+        self,
+        vectors: UnitVectors,
+        answer_words: int = 150,
+        lowercase_words: frozenset[str] = frozenset(),
+    ) -> None:
+        self.vectors = vectors
+        self.answer_words = answer_words
+        # Words the corpus also writes in lower case: safe to lower-case at a clause start.
+        self.lowercase_words = lowercase_words
+
+    def generate(self, question: str, retrieved: Retrieved) -> str:
+        """A draft with ``[n]`` markers (numbers = positions in ``retrieved.hits``), or ""."""
+        candidates, vecs = self._candidates(question, retrieved)
+        if not candidates:
+            return ""
+        chosen = self._select(candidates, vecs)
+        chosen = self._expand_lists(chosen, candidates)
+        return _compose(chosen, self.lowercase_words)
+
+    def _candidates(
+        self, question: str, retrieved: Retrieved
+    ) -> tuple[list[_Candidate], np.ndarray]:
+        units: list[tuple[int, int, Unit]] = []
+        for n, hit in enumerate(retrieved.hits, 1):
+            units.extend((n, pos, u) for pos, u in enumerate(split_units(hit.chunk.text)))
+        if not units or retrieved.query_vector is None:
+            return [], np.zeros((0, 1))
+        vecs = self.vectors.get([u.text for _, _, u in units])
+        qvec = retrieved.query_vector
+        if question != retrieved.query:  # a follow-up: the user's own words matter most
+            qvec = qvec + np.asarray(self.vectors.get([question])[0])
+            qvec = qvec / (np.linalg.norm(qvec) or 1.0)
+        cos = vecs @ qvec
+        qterms = set(terms(retrieved.query))
+        out = []
+        for (n, pos, unit), c in zip(units, cos, strict=True):
+            overlap = len(qterms & set(terms(unit.text))) / len(qterms) if qterms else 0.0
+            # Earlier passages were ranked better by retrieval; a small nudge, no more.
+            relevance = float(c) + 0.15 * overlap + 0.02 / n
+            out.append(_Candidate(n, pos, unit, relevance))
+        return out, vecs
+
+    def _select(self, candidates: list[_Candidate], vecs: np.ndarray) -> list[_Candidate]:
+        rel = np.array([c.relevance for c in candidates])
+        usable = [i for i, c in enumerate(candidates) if c.relevance >= UNIT_FLOOR]
+        if not usable:
+            return []
+        best = max(rel[i] for i in usable)
+        chosen: list[int] = []
+        words = 0
+        while words < self.answer_words:
+            pool = [i for i in usable if i not in chosen and rel[i] >= RELATIVE_FLOOR * best]
+            if not pool:
+                break
+            if chosen:
+                novelty = (vecs[pool] @ vecs[chosen].T).max(axis=1)
+                keep = novelty < DUPLICATE
+                if not keep.any():
+                    break
+                pool = [p for p, k in zip(pool, keep, strict=True) if k]
+                scores = MMR_LAMBDA * rel[pool] - (1 - MMR_LAMBDA) * novelty[keep]
+                pick = pool[int(np.argmax(scores))]
+            else:
+                pick = int(max(pool, key=lambda i: rel[i]))
+            length = len(candidates[pick].unit.text.split())
+            if chosen and words + length > self.answer_words * 1.2:
+                usable.remove(pick)  # too long to fit; a shorter one may
+                continue
+            chosen.append(pick)
+            words += length
+        return [candidates[i] for i in chosen]
+
+    def _expand_lists(self, chosen: list[_Candidate], all_: list[_Candidate]) -> list[_Candidate]:
+        """A chosen list item or lead-in brings its whole list, when the list is short.
+
+        One item under "the most valuable practitioners possess:" would misquote the
+        essay (it names four); a long list stays as the items that were chosen.
+        """
+        have = {(c.n, c.pos) for c in chosen}
+        out = list(chosen)
+        budget = max(90, int(self.answer_words * 0.7))
+        for c in chosen:
+            members = _list_of(c, all_)
+            if len(members) < 2:
+                continue
+            words = sum(len(m.unit.text.split()) for m in members)
+            if words > budget and not c.unit.lead_in:
+                lead = members[0] if members[0].unit.lead_in else None
+                members = [lead] if lead else []
+            for m in members:
+                if (m.n, m.pos) not in have:
+                    have.add((m.n, m.pos))
+                    out.append(m)
+        return out
+
+
+def _list_of(c: _Candidate, all_: list[_Candidate]) -> list[_Candidate]:
+    """The lead-in and items of the list ``c`` belongs to (or introduces), in order."""
+    same = sorted((a for a in all_ if a.n == c.n), key=lambda a: a.pos)
+    idx = next(i for i, a in enumerate(same) if a.pos == c.pos)
+    start = idx
+    if c.unit.is_item:
+        while start > 0 and same[start - 1].unit.is_item:
+            start -= 1
+        if start > 0 and same[start - 1].unit.lead_in:
+            start -= 1
+    elif not c.unit.lead_in:
+        return [c]
+    end = start + 1
+    while end < len(same) and same[end].unit.is_item:
+        end += 1
+    return same[start:end]
+
+
+def lowercase_vocabulary(texts: Iterable[str]) -> frozenset[str]:
+    """Words safe to lower-case at the start of a clause: those the corpus writes in lower
+    case at least as often as it capitalises them mid-sentence, like a name ("at Samsung")."""
+    lower: Counter[str] = Counter()
+    capital: Counter[str] = Counter()
+    for t in texts:
+        lower.update(re.findall(r"(?<![\w'’])[a-z][a-z-]+", t))
+        capital.update(w.lower() for w in re.findall(r"(?<=[a-z,] )[A-Z][a-z-]+", t))
+        lower.update(w.lower() for w in re.findall(r"(?:^|(?<=\n))(?:\d+\. |- )?([A-Z][a-z-]+)", t))
+    return frozenset(w for w in lower if lower[w] >= capital[w])
+
+
+def _compose(chosen: list[_Candidate], vocab: frozenset[str]) -> str:
+    by_passage: dict[int, list[_Candidate]] = {}
+    for c in chosen:
+        by_passage.setdefault(c.n, []).append(c)
+    # Passages in order of their most relevant unit; units in document order.
+    order = sorted(by_passage, key=lambda n: -max(c.relevance for c in by_passage[n]))
+    sentences: list[str] = []
+    for n in order:
+        units = sorted(by_passage[n], key=lambda c: c.pos)
+        i = 0
+        while i < len(units):
+            c = units[i]
+            if c.unit.lead_in or c.unit.is_item:
+                group = [c]
+                while (
+                    i + 1 < len(units)
+                    and units[i + 1].unit.is_item
+                    and units[i + 1].unit.line == group[-1].unit.line + 1
+                ):
+                    i += 1
+                    group.append(units[i])
+                sentences.extend(_list_sentences(group, vocab))
+            else:
+                sentences.append(_cite(c.unit.text, c.n))
+            i += 1
+    return " ".join(sentences)
+
+
+def _cite(text: str, n: int) -> str:
+    """Put the marker before the sentence's final punctuation: "... practice [1]."."""
+    text = text.strip()
+    m = re.search(r"([.!?]+[\"'”’)]*)$", text)
+    if m:
+        return f"{text[: m.start()].rstrip()} [{n}]{m.group(1)}"
+    return f"{text} [{n}]."
+
+
+def _list_sentences(group: list[_Candidate], vocab: frozenset[str]) -> list[str]:
+    lead = group[0] if group[0].unit.lead_in else None
+    items = group[1:] if lead else group
+    if lead is None or not items:
+        return [_cite(c.unit.text, c.n) for c in group if not c.unit.lead_in]
+    if len(items) == 1:
+        clause = _as_clause(items[0].unit.text, vocab)
+        return [f"{lead.unit.text} {clause} [{items[0].n}]."]
+    clauses = [f"{_as_clause(c.unit.text, vocab)} [{c.n}]" for c in items]
+    body = "; ".join(clauses[:-1]) + "; and " + clauses[-1]
+    return [f"{lead.unit.text} {body}."]
+
+
+def _as_clause(item: str, vocab: frozenset[str]) -> str:
+    """'Implementation skills: The ability to' -> 'implementation skills — the ability to'."""
+    text = item.strip().rstrip(".;")
+    label, sep, rest = text.partition(": ")
+    if sep and 0 < len(label.split()) <= 6:
+        text = f"{_lower_first(label, vocab)} — {_lower_first(rest, vocab)}"
+    else:
+        text = _lower_first(text, vocab)
+    return text
+
+
+def _lower_first(text: str, vocab: frozenset[str]) -> str:
+    """Lower-case a leading capital unless the word is an acronym or a name-like token."""
+    if len(text) > 1 and text[0].isupper() and not text[1].isupper():
+        first = text.split(" ", 1)[0].lower()
+        if first in vocab or first in _COMMON_STARTS or _COMMON_SUFFIX.search(first):
+            return text[0].lower() + text[1:]
+    return text
+
+
+# Capitalised only because it starts an item: common nouns and verb forms. Anything
+# else (Google, Rora, Python) keeps its capital.
+_COMMON_SUFFIX = re.compile(
+    r"(?:ing|ion|ions|ity|ness|ment|ments|al|ive|ed|ship|ance|ence|ics|ure|ge|ty)$"
+)
+_COMMON_STARTS = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "enough",
+        "ability",
+        "understanding",
+        "familiarity",
+        "building",
+        "implementing",
+        "focusing",
+        "working",
+        "contributing",
+        "publishing",
+        "allocating",
+        "participating",
+        "explaining",
+        "following",
+        "quality",
+        "impact",
+        "help",
+        "provide",
+        "mock",
+        "introduce",
+    ]
+)

@@ -1,0 +1,54 @@
+"""Where a quote sits in its essay file: character offsets for highlighting."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from pathlib import Path
+
+from assistant.search import plain_words
+
+
+@functools.lru_cache(maxsize=64)
+def _read_source(path: str, sha256: str) -> str | None:
+    """The essay file as ingested, or None when it changed or vanished since."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        return None
+    if sha256 and hashlib.sha256(data).hexdigest() != sha256:
+        return None
+    return data.decode("utf-8", errors="replace")
+
+
+def locate_quote(path: str, sha256: str, start: int, end: int, quote: str) -> tuple[int, int]:
+    """Offsets of ``quote`` in the file, searched within the chunk's span.
+
+    The quote is clean text and the file has markup between its words, so the
+    quote's words are matched in order, skipping a few hidden words (link URLs)
+    between them. Falls back to the chunk's own span.
+    """
+    raw = _read_source(path, sha256)
+    if raw is None:
+        return start, end
+    qwords = plain_words(quote)
+    if not qwords:
+        return start, end
+    spans = [
+        (m.group().lower(), start + m.start(), start + m.end())
+        for m in re.finditer(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?", raw[start:end])
+    ]
+    for i, (w, s, _) in enumerate(spans):
+        if w.replace("’", "'") != qwords[0]:
+            continue
+        j, k, last = i + 1, 1, spans[i][2]
+        while k < len(qwords) and j < len(spans) and j - i < len(qwords) * 3 + 10:
+            if spans[j][0].replace("’", "'") == qwords[k]:
+                k, last = k + 1, spans[j][2]
+            j += 1
+        if k == len(qwords):
+            while last < end and raw[last] in ".!?;:,)\"'”’":
+                last += 1
+            return s, last
+    return start, end

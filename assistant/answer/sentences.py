@@ -1,0 +1,161 @@
+"""Passage units (sentences and whole list items) and a cache of their vectors.
+
+The extractive generator picks units to build an answer from, and the citation
+verifier looks for the unit of a passage that best supports a claim. Both need
+unit vectors, and embedding ~40 short texts per question costs ~300 ms on two
+cores, so vectors are cached by text in memory and on disk, and the cache is
+filled for the whole index in a background thread when the assistant starts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from assistant.search import LocalEmbeddings
+
+log = logging.getLogger(__name__)
+
+_ABBREVIATIONS = re.compile(r"\b(?:e\.g|i\.e|etc|vs|Mr|Mrs|Ms|Dr|St|No|Fig|approx|Inc)\.$", re.I)
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+_LIST_MARKER = re.compile(r"^(?:-|\d{1,3}[.)])\s+")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A sentence of a paragraph, or one whole list item / table row, of a passage."""
+
+    text: str  # as in the passage, list marker removed
+    line: int  # which line (block) of the passage it is on
+    is_item: bool  # a list item or table row, not a prose sentence
+
+    @property
+    def lead_in(self) -> bool:
+        return not self.is_item and self.text.rstrip().endswith(":")
+
+
+def split_units(passage: str) -> list[Unit]:
+    """Units of a chunk's text; chunk lines are blocks (see ``assistant.ingest.chunking``)."""
+    units: list[Unit] = []
+    for line_no, raw in enumerate(passage.splitlines()):
+        line = raw.strip()
+        if not line:
+            continue
+        marker = _LIST_MARKER.match(line)
+        if marker or " | " in line:
+            text = line[marker.end() :] if marker else line
+            if text:
+                units.append(Unit(text, line_no, True))
+            continue
+        units.extend(Unit(s, line_no, False) for s in split_sentences(line))
+    return units
+
+
+def split_sentences(text: str) -> list[str]:
+    parts = _SENTENCE_SPLIT.split(text)
+    out: list[str] = []
+    for raw in parts:
+        part = raw.strip()
+        if not part:
+            continue
+        if out and _ABBREVIATIONS.search(out[-1]):
+            out[-1] = f"{out[-1]} {part}"
+        else:
+            out.append(part)
+    return out
+
+
+def _key(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
+
+
+class UnitVectors:
+    """Unit-length vectors of short texts, cached by text hash (memory + ``.npz`` file)."""
+
+    def __init__(self, embeddings: LocalEmbeddings, cache_file: Path | None = None) -> None:
+        self.embeddings = embeddings
+        self.cache_file = cache_file
+        self._vectors: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
+        self._dirty = 0
+        self._load()
+
+    def _load(self) -> None:
+        if self.cache_file is None or not self.cache_file.is_file():
+            return
+        try:
+            with np.load(self.cache_file) as data:
+                keys, vecs = data["keys"], data["vectors"]
+            self._vectors = {str(k): v for k, v in zip(keys, vecs, strict=True)}
+        except (OSError, ValueError, KeyError) as exc:
+            log.warning("ignoring unreadable vector cache %s: %s", self.cache_file, exc)
+
+    def save(self) -> None:
+        if self.cache_file is None or not self._dirty:
+            return
+        with self._lock:
+            keys = np.array(list(self._vectors), dtype="U24")
+            vecs = np.stack(list(self._vectors.values())) if self._vectors else np.zeros((0, 1))
+            self._dirty = 0
+        self.cache_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.cache_file.with_suffix(".tmp.npz")
+        np.savez(tmp, keys=keys, vectors=vecs)
+        tmp.replace(self.cache_file)
+
+    def get(self, texts: list[str]) -> np.ndarray:
+        """Vectors for ``texts`` (rows in order), embedding only what is not cached."""
+        keys = [_key(t) for t in texts]
+        with self._lock:
+            missing = sorted(
+                {k: t for k, t in zip(keys, texts, strict=True) if k not in self._vectors}.items()
+            )
+        if missing:
+            vecs = self.embeddings.embed_array([t for _, t in missing])
+            with self._lock:
+                for (k, _), v in zip(missing, vecs, strict=True):
+                    self._vectors[k] = v
+                self._dirty += len(missing)
+        with self._lock:
+            if not texts:
+                return np.zeros((0, self.embeddings.dimension), dtype=np.float32)
+            return np.stack([self._vectors[k] for k in keys])
+
+    def warm(
+        self, passages: Iterable[str], batch: int = 64, stop: threading.Event | None = None
+    ) -> None:
+        """Embed every unit of ``passages`` not yet cached (run it in a background thread;
+        setting ``stop`` ends it between batches, keeping what was done)."""
+        pending: list[str] = []
+        for passage in passages:
+            if stop is not None and stop.is_set():
+                break
+            pending.extend(u.text for u in split_units(passage))
+            if len(pending) >= batch:
+                self.get(pending)
+                pending = []
+        if pending and not (stop is not None and stop.is_set()):
+            self.get(pending)
+        self.save()
+
+    def __len__(self) -> int:
+        return len(self._vectors)
+
+
+def complete_sentences(draft: str) -> str:
+    """The prefix of a streamed ``draft`` made of finished sentences."""
+    sentences = split_sentences(" ".join(draft.split()))
+    return " ".join(sentences[:-1]) if len(sentences) > 1 else ""
+
+
+def pieces(text: str) -> Iterator[str]:
+    """Sentence-sized pieces whose concatenation is ``text`` (single-spaced) exactly."""
+    sentences = split_sentences(text)
+    for i, s in enumerate(sentences):
+        yield s if i == len(sentences) - 1 else s + " "

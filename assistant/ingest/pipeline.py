@@ -1,0 +1,328 @@
+"""Ingestion: essay files in, chunks and vectors in the index, incrementally and safely.
+
+Order of writes for each changed file: upsert its new chunks, delete its stale
+ones, then record it in the manifest. A kill at any point leaves the index
+answering (old chunks, new ones, or both) and the manifest still naming the
+old hash, so the next run redoes that file; chunks already stored are found by
+id and not embedded again.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from assistant.config import Settings
+from assistant.domain import Chunk, Essay
+from assistant.ingest.chunking import chunk_essay
+from assistant.ingest.discover import Candidate, EssayFile, Problem, discover, read_essay
+from assistant.ingest.report import (
+    IngestReport,
+    Progress,
+    ProgressFactory,
+    _NoProgress,
+    ingest_lock,
+)
+from assistant.search import ChunkIndex, LocalEmbeddings
+
+__all__ = ["IngestReport", "Ingester", "ingest_lock"]
+from assistant.ingest.manifest import FileRecord, Manifest, manifest_path
+from assistant.ingest.markdown import PARSER_VERSION, parse_essay
+
+
+@dataclass
+class _Pending:
+    file: EssayFile
+    chunks: list[Chunk]
+    is_new: bool
+
+
+class Ingester:
+    """Brings the index in line with essay files on disk."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        embeddings: LocalEmbeddings | None = None,
+        progress: ProgressFactory | None = None,
+        on_file: Callable[[str], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.embeddings = embeddings or LocalEmbeddings(settings)
+        self.progress = progress or (lambda total, desc: _NoProgress())
+        self.on_file = on_file or (lambda line: None)
+
+    def fingerprint(self) -> dict[str, Any]:
+        """What the vectors and chunks depend on; a change means a rebuild."""
+        return {
+            "model": str(self.embeddings.model_path),
+            "dtype": self.embeddings.dtype,
+            "chunk_tokens": self.settings.chunk_tokens,
+            "parser": PARSER_VERSION,
+        }
+
+    def run(self, paths: list[Path] | None = None, rebuild: bool = False) -> IngestReport:
+        started = time.perf_counter()
+        report = IngestReport(backend=self.embeddings.backend)
+        roots = [Path(os.path.abspath(p)) for p in (paths or list(self.settings.corpus))]
+        with ingest_lock(self.settings.data_dir):
+            index = ChunkIndex(self.settings, self.embeddings, create=True)
+            manifest = self._load_manifest(index, rebuild, report)
+            candidates, scanned = self._discover(roots, report)
+            pending, seen = self._plan(candidates, manifest, report)
+            self._remove_deleted(index, manifest, scanned, seen, report)
+            self._write(index, manifest, pending, report)
+            if report.added or report.updated or report.removed:
+                index.bump_generation()
+            report.chunks_in_index = index.count()
+            report.indexed_from_paths = sum(
+                1 for r in manifest.files.values() if _under_any(r, scanned)
+            )
+        report.seconds = time.perf_counter() - started
+        return report
+
+    # -- steps -------------------------------------------------------------------
+
+    @property
+    def _manifest_file(self) -> Path:
+        s = self.settings
+        return manifest_path(s.data_dir, s.collection, s.chroma_url)
+
+    def _load_manifest(self, index: ChunkIndex, rebuild: bool, report: IngestReport) -> Manifest:
+        fp = self.fingerprint()
+        manifest = Manifest.load(self._manifest_file)
+        if not rebuild and manifest is not None and manifest.fingerprint != fp:
+            report.notes.append(
+                "embedding model or chunking changed since the last ingest; rebuilding"
+            )
+            rebuild = True
+        if rebuild:
+            index.drop()
+            manifest = Manifest(fingerprint=fp)
+            manifest.save(self._manifest_file)
+        elif manifest is None:
+            manifest = Manifest.from_index_metadata(
+                fp, index.all_metadata() if index.count() else []
+            )
+            if manifest.files:
+                report.notes.append(f"manifest rebuilt from the index at {index.location}")
+        return manifest
+
+    def _discover(
+        self, roots: list[Path], report: IngestReport
+    ) -> tuple[list[Candidate], set[str]]:
+        candidates: list[Candidate] = []
+        scanned: set[str] = set()
+        for root in roots:
+            if not os.path.lexists(root):
+                report.missing_paths.append(str(root))
+                report.problems.append(Problem(str(root), "path does not exist"))
+                continue
+            scanned.add(str(root))
+            for found in discover(root):
+                if isinstance(found, Problem):
+                    report.problems.append(found)
+                else:
+                    candidates.append(found)
+        report.files = len(candidates)
+        return candidates, scanned
+
+    def _plan(
+        self, candidates: list[Candidate], manifest: Manifest, report: IngestReport
+    ) -> tuple[list[_Pending], set[str]]:
+        max_bytes = int(self.settings.max_file_mb * 1_000_000)
+        claimed: dict[str, str] = {}
+        pending: list[_Pending] = []
+        for cand in candidates:
+            path = str(cand.path)
+            owner = claimed.get(cand.source)
+            rec = manifest.files.get(cand.source)
+            if owner is None and rec is not None and rec.path != path and os.path.exists(rec.path):
+                owner = rec.path
+            if owner is not None and owner != path:
+                report.problems.append(
+                    Problem(
+                        path,
+                        f"has the same name {cand.source!r} as {owner}; skipped "
+                        "(rename it, or ingest the folder that holds both)",
+                    )
+                )
+                continue
+            claimed[cand.source] = path
+            if rec is not None and rec.path == path and _same_stat(rec, cand.path):
+                report.unchanged += 1
+                continue
+            read = read_essay(cand, max_bytes)
+            if isinstance(read, Problem):
+                report.problems.append(_kept(read, rec))
+                continue
+            if rec is not None and rec.sha256 == read.sha256:
+                rec.size, rec.mtime_ns, rec.path, rec.root = (
+                    read.size,
+                    read.mtime_ns,
+                    path,
+                    str(cand.root),
+                )
+                report.unchanged += 1
+                continue
+            chunks = self.chunk_file(read, report)
+            if not chunks:
+                report.problems.append(
+                    _kept(Problem(path, "no visible text after removing markup; skipped"), rec)
+                )
+                continue
+            pending.append(_Pending(read, chunks, is_new=rec is None))
+        manifest.save(self._manifest_file)  # refreshed stats of unchanged files
+        return pending, set(claimed)
+
+    def chunk_file(self, read: EssayFile, report: IngestReport) -> list[Chunk]:
+        cand = read.candidate
+        parsed = parse_essay(read.text, cand.source)
+        if parsed.front_matter_error:
+            report.problems.append(Problem(str(cand.path), parsed.front_matter_error))
+        essay = Essay(
+            source=cand.source,
+            path=str(cand.path),
+            title=parsed.title,
+            sha256=read.sha256,
+            date=parsed.meta["date"],
+            author=parsed.meta["author"],
+            categories=parsed.meta["categories"],
+            url=parsed.meta["url"],
+        )
+        chunks = chunk_essay(essay, parsed.blocks, self.embeddings, self.settings.chunk_tokens)
+        root = str(cand.root)
+        return [_with_root(c, root) for c in chunks]
+
+    def _remove_deleted(
+        self,
+        index: ChunkIndex,
+        manifest: Manifest,
+        scanned: set[str],
+        seen: set[str],
+        report: IngestReport,
+    ) -> None:
+        for source, rec in list(manifest.files.items()):
+            if source in seen or not _under_any(rec, scanned) or os.path.exists(rec.path):
+                continue
+            ids = index.ids_for_source(source)
+            index.delete(ids)
+            del manifest.files[source]
+            manifest.save(self._manifest_file)
+            report.removed += 1
+            report.chunks_removed += len(ids)
+            self.on_file(f"removed {source} ({len(ids)} chunks)")
+
+    def _write(
+        self, index: ChunkIndex, manifest: Manifest, pending: list[_Pending], report: IngestReport
+    ) -> None:
+        if not pending:
+            return
+        all_ids = [c.id for p in pending for c in p.chunks]
+        stored = index.existing_ids(all_ids)
+        to_embed = sum(1 for i in set(all_ids) if i not in stored)
+        bar = self.progress(to_embed, "embedding")
+        try:
+            for group in _groups(pending, self.settings.commit_every):
+                fresh = _unique([c for p in group for c in p.chunks if c.id not in stored])
+                vectors = self._embed(fresh, bar)
+                by_id = dict(zip([c.id for c in fresh], vectors, strict=True))
+                for item in group:
+                    self._commit(index, manifest, item, by_id, report)
+                stored.update(by_id)
+        finally:
+            bar.close()
+
+    def _embed(self, chunks: list[Chunk], bar: Progress) -> list[Any]:
+        out: list[Any] = []
+        step = self.settings.embedding_batch_size * 2
+        for lo in range(0, len(chunks), step):
+            part = chunks[lo : lo + step]
+            out.extend(self.embeddings.embed_array([c.embed_text for c in part]))
+            bar.update(len(part))
+        return out
+
+    def _commit(
+        self,
+        index: ChunkIndex,
+        manifest: Manifest,
+        item: _Pending,
+        by_id: dict[str, Any],
+        report: IngestReport,
+    ) -> None:
+        import numpy as np
+
+        cand = item.file.candidate
+        new = [c for c in item.chunks if c.id in by_id]
+        kept = [c for c in item.chunks if c.id not in by_id]
+        if new:
+            index.upsert(new, np.stack([by_id[c.id] for c in new]))
+        if kept:  # same text, maybe new offsets or title: refresh metadata, keep vectors
+            index.update_metadata(kept)
+        stale = index.ids_for_source(cand.source) - {c.id for c in item.chunks}
+        index.delete(stale)
+        manifest.files[cand.source] = FileRecord(
+            source=cand.source,
+            path=str(cand.path),
+            root=str(cand.root),
+            sha256=item.file.sha256,
+            size=item.file.size,
+            mtime_ns=item.file.mtime_ns,
+            chunks=len(item.chunks),
+        )
+        manifest.save(self._manifest_file)
+        report.chunks_embedded += len(new)
+        report.chunks_removed += len(stale)
+        if item.is_new:
+            report.added += 1
+        else:
+            report.updated += 1
+        self.on_file(f"indexed {cand.source} ({len(item.chunks)} chunks, {len(new)} embedded)")
+
+
+def _same_stat(rec: FileRecord, path: Path) -> bool:
+    try:
+        st = path.stat()
+    except OSError:
+        return False
+    return bool(rec.sha256) and rec.size == st.st_size and rec.mtime_ns == st.st_mtime_ns
+
+
+def _kept(problem: Problem, rec: FileRecord | None) -> Problem:
+    if rec is None:
+        return problem
+    return Problem(problem.path, problem.reason + "; its previously indexed version is kept")
+
+
+def _under_any(rec: FileRecord, scanned: set[str]) -> bool:
+    return rec.root in scanned or rec.path in scanned
+
+
+def _with_root(chunk: Chunk, root: str) -> Chunk:
+    from dataclasses import replace
+
+    return replace(chunk, root=root)
+
+
+def _unique(chunks: list[Chunk]) -> list[Chunk]:
+    seen: dict[str, Chunk] = {}
+    for c in chunks:
+        seen.setdefault(c.id, c)
+    return list(seen.values())
+
+
+def _groups(pending: list[_Pending], size: int) -> Iterator[list[_Pending]]:
+    group: list[_Pending] = []
+    count = 0
+    for item in pending:
+        group.append(item)
+        count += len(item.chunks)
+        if count >= size:
+            yield group
+            group, count = [], 0
+    if group:
+        yield group

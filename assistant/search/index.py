@@ -1,0 +1,274 @@
+"""The vector index: the only module that imports chromadb.
+
+Embedded by default (``PersistentClient`` under ``<data_dir>/chroma``); a
+``chroma run`` server when ``chroma_url`` is set, so a team can share one index
+and outgrow one machine. Queries go through langchain-chroma's ``Chroma``
+store; writes go to its collection with vectors we computed ourselves, because
+we embed a passage *with* its title and section but store only the passage.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from assistant.config import Settings
+from assistant.domain import Chunk, SearchHit
+from assistant.errors import IndexMissingError, IndexUnavailableError
+from assistant.search.embeddings import LocalEmbeddings
+
+log = logging.getLogger(__name__)
+
+# HNSW settings chosen for recall over build speed: a curated corpus must never
+# lose its best passage to the approximate index (see `career-assistant bench`).
+HNSW_CONFIGURATION = {
+    "space": "cosine",
+    "ef_construction": 200,
+    "ef_search": 200,
+    "max_neighbors": 32,
+}
+
+
+def _chroma_settings() -> Any:
+    from chromadb.config import Settings as ChromaSettings
+
+    # Telemetry would try to reach the network; this product never does.
+    return ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+
+
+def make_client(settings: Settings, *, create: bool) -> Any:
+    """A chromadb client for the configured store (embedded or server)."""
+    import chromadb
+
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        try:
+            client = chromadb.HttpClient(
+                host=url.hostname or "127.0.0.1",
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=_chroma_settings(),
+            )
+            client.heartbeat()
+        except Exception as exc:  # chromadb raises bare Exceptions for connection errors
+            raise IndexUnavailableError(
+                f"Cannot reach the Chroma server at {settings.chroma_url} ({exc}). "
+                "Start it with `chroma run --host 127.0.0.1 --port PORT --path DIR`, "
+                "or unset CAREER_ASSISTANT_CHROMA_URL to use the embedded index."
+            ) from exc
+        return client
+    path = settings.chroma_dir
+    if not create and not path.exists():
+        raise IndexMissingError(f"No index at {path} — run `career-assistant ingest`.")
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
+
+
+class ChunkIndex:
+    """Chunks and their vectors in one Chroma collection."""
+
+    def __init__(self, settings: Settings, embeddings: LocalEmbeddings, *, create: bool) -> None:
+        import threading
+
+        self._exact_lock = threading.Lock()
+        self._matrix_generation: tuple[int, int] = (-1, -1)
+        self._matrix = np.zeros((0, 1), dtype=np.float32)
+        self._matrix_chunks: list[Chunk] = []
+        self.settings = settings
+        self.embeddings = embeddings
+        self.client = make_client(settings, create=create)
+        if not create and not self._exists():
+            where = settings.chroma_url or str(settings.chroma_dir)
+            raise IndexMissingError(
+                f"No collection {settings.collection!r} at {where} — run `career-assistant ingest`."
+            )
+        self.store = self._open_store()
+
+    def _open_store(self) -> Any:
+        from langchain_chroma import Chroma
+
+        return Chroma(
+            collection_name=self.settings.collection,
+            embedding_function=self.embeddings,
+            client=self.client,
+            collection_configuration={"hnsw": HNSW_CONFIGURATION},  # type: ignore[arg-type]
+        )
+
+    @property
+    def location(self) -> str:
+        return self.settings.chroma_url or str(self.settings.chroma_dir)
+
+    def _exists(self) -> bool:
+        names = {getattr(c, "name", c) for c in self.client.list_collections()}
+        return self.settings.collection in names
+
+    @property
+    def _collection(self) -> Any:
+        return self.store._collection
+
+    # -- reading ---------------------------------------------------------------
+
+    def count(self) -> int:
+        return int(self._collection.count())
+
+    @property
+    def _generation_file(self) -> Path:
+        return self.settings.data_dir / f"index-generation-{self.settings.collection}"
+
+    def bump_generation(self) -> None:
+        """Mark the index as changed, so readers in other processes reload their caches."""
+        self._generation_file.parent.mkdir(parents=True, exist_ok=True)
+        self._generation_file.write_text(str(time.time_ns()))
+
+    def generation(self) -> tuple[int, int]:
+        """Changes whenever an ingest wrote something (count alone misses an edit that
+        keeps the number of chunks; a shared server's other writers are seen by count)."""
+        try:
+            stamp = self._generation_file.stat().st_mtime_ns
+        except OSError:
+            stamp = 0
+        return self.count(), stamp
+
+    def existing_ids(self, ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for batch in _batches(list(ids), 5000):
+            found.update(self._collection.get(ids=batch, include=[])["ids"])
+        return found
+
+    def ids_for_source(self, source: str) -> set[str]:
+        return set(self._collection.get(where={"source": source}, include=[])["ids"])
+
+    def _pages(self, include: list[str]) -> Iterator[dict[str, Any]]:
+        """The whole collection, 5,000 records a request (Chroma caps one get)."""
+        total, offset, page = self.count(), 0, 5000
+        while offset < total:
+            yield self._collection.get(include=include, limit=page, offset=offset)
+            offset += page
+
+    def all_chunks(self) -> list[Chunk]:
+        """Every stored chunk (text and metadata), for the lexical index."""
+        return [
+            Chunk.from_metadata(cid, doc or "", dict(meta or {}))
+            for got in self._pages(["documents", "metadatas"])
+            for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        ]
+
+    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored vectors by id (to score chunks that only BM25 found)."""
+        if not ids:
+            return {}
+        got = self._collection.get(ids=list(ids), include=["embeddings"])
+        return {
+            i: np.asarray(v, dtype=np.float32)
+            for i, v in zip(got["ids"], got["embeddings"], strict=True)
+        }
+
+    def all_metadata(self) -> list[dict[str, Any]]:
+        """Every chunk's metadata; used to rebuild a lost manifest from the index."""
+        return [dict(m or {}) for got in self._pages(["metadatas"]) for m in got["metadatas"]]
+
+    def search(self, query: str, k: int) -> list[SearchHit]:
+        """Top-``k`` chunks by cosine similarity to ``query``."""
+        if not query.strip():
+            return []
+        vector = self.embeddings.embed_query(query)
+        return self.search_by_vector(vector, k)
+
+    def search_by_vector(self, vector: Sequence[float] | np.ndarray, k: int) -> list[SearchHit]:
+        """Top-``k`` by cosine: exact below ``exact_search_max`` chunks, else Chroma's HNSW.
+
+        A curated corpus must never lose its best passage to an approximate index, and
+        exact search over a few thousand vectors costs less than one HNSW query.
+        """
+        generation = self.generation()
+        count = generation[0]
+        k = min(k, count)
+        if k <= 0:
+            return []
+        if count <= self.settings.exact_search_max:
+            return self._exact(np.asarray(vector, dtype=np.float32), k, generation)
+        pairs = self.store.similarity_search_by_vector_with_relevance_scores(
+            list(map(float, vector)), k=k
+        )
+        hits = []
+        for doc, distance in pairs:
+            chunk = Chunk.from_metadata(doc.id or "", doc.page_content, doc.metadata)
+            hits.append(SearchHit(chunk=chunk, score=1.0 - float(distance)))
+        return hits
+
+    def _exact(self, vector: np.ndarray, k: int, generation: tuple[int, int]) -> list[SearchHit]:
+        with self._exact_lock:
+            if self._matrix_generation != generation:
+                self._load_matrix()
+                self._matrix_generation = generation
+            matrix, chunks = self._matrix, self._matrix_chunks
+        scores = matrix @ vector
+        top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [SearchHit(chunk=chunks[i], score=float(scores[i])) for i in top]
+
+    def _load_matrix(self) -> None:
+        vecs: list[np.ndarray] = []
+        chunks: list[Chunk] = []
+        for got in self._pages(["embeddings", "documents", "metadatas"]):
+            for cid, emb, doc, meta in zip(
+                got["ids"], got["embeddings"], got["documents"], got["metadatas"], strict=True
+            ):
+                vecs.append(np.asarray(emb, dtype=np.float32))
+                chunks.append(Chunk.from_metadata(cid, doc or "", dict(meta or {})))
+        dim = self.embeddings.dimension if not vecs else len(vecs[0])
+        self._matrix = np.stack(vecs) if vecs else np.zeros((0, dim), dtype=np.float32)
+        self._matrix_chunks = chunks
+
+    # -- writing ---------------------------------------------------------------
+
+    def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        if len(chunks) != len(vectors):
+            raise ValueError("one vector per chunk")
+        step = max(1, min(5000, int(self.client.get_max_batch_size())))
+        for lo in range(0, len(chunks), step):
+            part = chunks[lo : lo + step]
+            self._collection.upsert(
+                ids=[c.id for c in part],
+                embeddings=vectors[lo : lo + step],
+                documents=[c.text for c in part],
+                metadatas=[c.to_metadata() for c in part],
+            )
+
+    def update_metadata(self, chunks: Sequence[Chunk]) -> None:
+        """Refresh metadata (offsets, title) of stored chunks without touching their vectors.
+
+        The stored text stays: a chunk's id already pins its text up to whitespace,
+        and Chroma would want to re-embed a changed document.
+        """
+        for lo in range(0, len(chunks), 5000):
+            part = chunks[lo : lo + 5000]
+            self._collection.update(
+                ids=[c.id for c in part], metadatas=[c.to_metadata() for c in part]
+            )
+
+    def delete(self, ids: Iterable[str]) -> None:
+        for batch in _batches(list(ids), 5000):
+            self._collection.delete(ids=batch)
+
+    def drop(self) -> None:
+        """Delete the whole collection (``ingest --rebuild``)."""
+        if self._exists():
+            self.client.delete_collection(self.settings.collection)
+        self.store = self._open_store()
+
+
+def index_exists(settings: Settings) -> bool:
+    """Cheap check for the embedded store, without opening it."""
+    return bool(settings.chroma_url) or Path(settings.chroma_dir, "chroma.sqlite3").exists()
+
+
+def _batches(items: list[str], size: int) -> Iterable[list[str]]:
+    for lo in range(0, len(items), size):
+        yield items[lo : lo + size]

@@ -1,0 +1,180 @@
+"""Retrieval: from a question to the passages most likely to answer it.
+
+Hybrid: dense candidates from the Chroma index and lexical candidates from BM25
+are fused (reciprocal rank fusion by default, or a weighted score sum), then a
+per-essay cap keeps one long essay from crowding out another that also answers.
+Exposed as plain :class:`SearchHit` lists and as a LangChain ``BaseRetriever``.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict, PrivateAttr
+
+from assistant.config import Settings
+from assistant.domain import Chunk, SearchHit
+from assistant.search.embeddings import LocalEmbeddings
+from assistant.search.index import ChunkIndex
+from assistant.search.lexical import LexicalIndex, terms
+
+MODES = ("hybrid", "dense", "lexical")
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    """The passages for one query, and how strong the evidence was."""
+
+    query: str
+    hits: list[SearchHit]
+    dense_best: float  # best cosine among all dense candidates: the refusal signal
+    lexical_best: float
+    # Terms of the query that the collection (almost) never uses and the top passages
+    # lack: "visa", "payroll". A question that hinges on them is not covered.
+    unknown_terms: tuple[str, ...] = ()
+    query_vector: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+
+class PassageRetriever(BaseRetriever):
+    """Hybrid dense + BM25 retrieval over the indexed chunks."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    index: ChunkIndex
+    settings: Settings
+    mode: str = "hybrid"
+
+    _lexical: LexicalIndex | None = PrivateAttr(default=None)
+    _chunks: dict[str, Chunk] = PrivateAttr(default_factory=dict)
+    _loaded: tuple[int, int] = PrivateAttr(default=(-1, -1))
+    _lock: Any = PrivateAttr(default_factory=threading.Lock)
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, embeddings: LocalEmbeddings | None = None, mode: str = "hybrid"
+    ) -> PassageRetriever:
+        index = ChunkIndex(settings, embeddings or LocalEmbeddings(settings), create=False)
+        return cls(index=index, settings=settings, mode=mode)
+
+    @property
+    def k(self) -> int:
+        return self.settings.k
+
+    @property
+    def chunks(self) -> dict[str, Chunk]:
+        self._refresh()
+        return self._chunks
+
+    def _refresh(self) -> None:
+        """(Re)build the BM25 index when an ingest changed the collection."""
+        generation = self.index.generation()
+        with self._lock:
+            if generation == self._loaded and self._lexical is not None:
+                return
+            chunks = self.index.all_chunks()
+            self._chunks = {c.id: c for c in chunks}
+            self._lexical = LexicalIndex([c.id for c in chunks], [_lexical_text(c) for c in chunks])
+            self._loaded = generation
+
+    def hits(self, query: str, k: int | None = None, mode: str | None = None) -> list[SearchHit]:
+        return self.retrieve(query, k, mode).hits
+
+    def retrieve(self, query: str, k: int | None = None, mode: str | None = None) -> Retrieved:
+        mode = mode or self.mode
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}")
+        k = k or self.settings.k
+        self._refresh()
+        n = max(self.settings.candidates, k)
+        qvec = np.asarray(self.index.embeddings.embed_query(query), dtype=np.float32)
+        dense = [] if mode == "lexical" else self.index.search_by_vector(qvec, n)
+        assert self._lexical is not None
+        lexical = [] if mode == "dense" else self._lexical.search(query, n)
+        cosines = {h.chunk.id: h.score for h in dense}
+        bm25 = dict(lexical)
+        fused = self._fuse([h.chunk.id for h in dense], [i for i, _ in lexical], cosines, bm25)
+        chosen = _cap_per_essay(fused, self._chunks, k, self.settings.max_per_essay)
+        missing = [i for i in chosen if i not in cosines]
+        for cid, vec in self.index.vectors(missing).items():
+            cosines[cid] = float(vec @ qvec)
+        fused_score = dict(fused)
+        hits = [
+            SearchHit(self._chunks[i], cosines.get(i, 0.0), bm25.get(i, 0.0), fused_score[i])
+            for i in chosen
+            if i in self._chunks
+        ]
+        return Retrieved(
+            query=query,
+            hits=hits,
+            dense_best=max(cosines.values(), default=0.0),
+            lexical_best=max(bm25.values(), default=0.0),
+            unknown_terms=self._unknown_terms(query, hits),
+            query_vector=qvec,
+        )
+
+    def _unknown_terms(self, query: str, hits: list[SearchHit]) -> tuple[str, ...]:
+        assert self._lexical is not None
+        seen = set(terms(" ".join(_lexical_text(h.chunk) for h in hits[:3])))
+        return tuple(
+            sorted({t for t in terms(query) if t not in seen and self._lexical.doc_freq(t) <= 1})
+        )
+
+    def _fuse(
+        self,
+        dense: list[str],
+        lexical: list[str],
+        cosines: dict[str, float],
+        bm25: dict[str, float],
+    ) -> list[tuple[str, float]]:
+        scores: dict[str, float] = {}
+        if self.settings.fusion == "rrf":
+            for ranking in (dense, lexical):
+                for rank, cid in enumerate(ranking):
+                    scores[cid] = scores.get(cid, 0.0) + 1.0 / (self.settings.rrf_k + rank + 1)
+        else:
+            w = self.settings.dense_weight
+            top = max(bm25.values(), default=0.0) or 1.0
+            for cid in {*dense, *lexical}:
+                scores[cid] = w * cosines.get(cid, 0.0) + (1 - w) * bm25.get(cid, 0.0) / top
+        return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any
+    ) -> list[Document]:
+        docs = []
+        for hit in self.hits(query, kwargs.get("k")):
+            meta = {**hit.chunk.to_metadata(), "score": hit.score, "lexical": hit.lexical}
+            docs.append(Document(page_content=hit.chunk.text, metadata=meta, id=hit.chunk.id))
+        return docs
+
+
+def _lexical_text(chunk: Chunk) -> str:
+    # Section titles carry terms a question often uses ("negotiation", "burnout").
+    return f"{chunk.title}\n{chunk.heading_path}\n{chunk.text}"
+
+
+def _cap_per_essay(
+    fused: list[tuple[str, float]], chunks: dict[str, Chunk], k: int, cap: int
+) -> list[str]:
+    """Top-k ids with at most ``cap`` per essay; the cap yields when nothing else is left."""
+    chosen: list[str] = []
+    overflow: list[str] = []
+    per_essay: dict[str, int] = {}
+    for cid, _ in fused:
+        chunk = chunks.get(cid)
+        if chunk is None:
+            continue
+        if per_essay.get(chunk.source, 0) >= cap:
+            overflow.append(cid)
+            continue
+        per_essay[chunk.source] = per_essay.get(chunk.source, 0) + 1
+        chosen.append(cid)
+        if len(chosen) == k:
+            return chosen
+    return (chosen + overflow)[:k]
