@@ -30,7 +30,13 @@ $(VENV)/.stamp-install: pyproject.toml | $(BIN)/python
 
 $(VENV)/.stamp-dev: pyproject.toml | $(BIN)/python
 	$(PIP) install --quiet torch==2.13.0
-	$(PIP) install --quiet -e '.[dev,server]'
+	$(PIP) install --quiet -e '.[dev,server,eval]'
+	touch $(VENV)/.stamp-install $(VENV)/.stamp-eval $@
+
+# The [eval] extra: report plots and the LangChain-tutorial baseline.
+$(VENV)/.stamp-eval: pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet torch==2.13.0
+	$(PIP) install --quiet -e '.[eval]'
 	touch $(VENV)/.stamp-install $@
 
 lint: dev
@@ -51,14 +57,16 @@ unit: dev browser
 # The regression gate: the extractive generator on the gold set against eval/baseline.json.
 eval-gate: dev
 	@if [ -d ../shared/corpora ]; then \
-		$(CA) eval --dataset eval/datasets/gold.jsonl --root ../shared \
+		$(CA) eval --dataset eval/datasets/gold.jsonl --root ../shared --no-baseline \
 			--compare eval/baseline.json --report eval/results/gate; \
 	else echo "../shared is absent: the evaluation gate needs its corpora; skipped"; fi
 
 test: lint typecheck unit eval-gate
 
-eval: install
-	$(CA) eval --dataset eval/datasets/gold.jsonl --root ../shared
+# The dev sets, tune and test, on one index, with the LangChain-tutorial baseline beside ours.
+eval: $(VENV)/.stamp-eval
+	$(CA) eval --dataset eval/datasets/dev-tune.jsonl --dataset eval/datasets/dev-test.jsonl \
+		--root ../shared
 
 bench: install
 	$(CA) bench ingest

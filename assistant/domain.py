@@ -183,7 +183,7 @@ class Answer:
     reason: str  # why it refused, or "" (e.g. "weak-evidence", "off-topic", "unsupported")
     query: str  # the standalone query used for retrieval
     timings: dict[str, float] = field(default_factory=dict)
-    usage: dict[str, int] = field(default_factory=dict)
+    usage: dict[str, int | str] = field(default_factory=dict)  # token counts and their "source"
     generator: str = ""
     notes: tuple[str, ...] = ()  # e.g. "LLM unreachable; answered extractively"
 

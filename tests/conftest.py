@@ -25,6 +25,17 @@ SHARED = Path(os.environ.get("CAREER_ASSISTANT_SHARED", REPO.parent / "shared"))
 SHARED_CORPORA = SHARED / "corpora"
 
 
+def words_in_order(words: list[str], haystack: str) -> bool:
+    """Every word occurs in ``haystack``, each after the one before it."""
+    pos = 0
+    for w in words:
+        found = haystack.find(w, pos)
+        if found < 0:
+            return False
+        pos = found + len(w)
+    return True
+
+
 def shared_essays() -> list[Path]:
     return sorted(SHARED_CORPORA.glob("*/*.md")) if SHARED_CORPORA.is_dir() else []
 

@@ -10,9 +10,17 @@ from pathlib import Path
 import pytest
 
 from assistant.answer.chain import Assistant
+from assistant.answer.llm import ContextOverflowError, LLMGenerator, make_chat_model
+from assistant.answer.prompting import (
+    answer_messages,
+    condense_messages,
+    fit_passages,
+    messages_tokens,
+    prompt,
+)
 from assistant.apps.cli import main
 from assistant.config import Settings
-from assistant.domain import Answer
+from assistant.domain import Answer, Chunk, SearchHit
 from assistant.errors import AssistantError
 from assistant.ingest.pipeline import Ingester
 from assistant.search.retrieval import PassageRetriever
@@ -244,3 +252,68 @@ def test_terminal_chat_streams_keeps_history_and_has_commands(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count("assistant> ") == 2 and "[1]" in proc.stdout
     assert "Sources:" in proc.stdout and "(new conversation)" in proc.stdout
+
+
+# -- prompts and the context budget (pure logic) ----------------------------------------
+
+
+def hit(n: int, text: str) -> SearchHit:
+    chunk = Chunk(
+        source=f"essay-{n}.md",
+        path="",
+        title=f"Essay {n}",
+        heading=("Section",),
+        text=text,
+        start=0,
+        end=len(text),
+        ordinal=0,
+    )
+    return SearchHit(chunk=chunk, score=1.0 - n / 100)
+
+
+def test_prompt_values_reach_the_model_verbatim():
+    passage = "Template bait: {question} and {passages} and {{x}} stay as written."
+    question = "Should I negotiate {passages} before I sign?"
+    messages = answer_messages(question, ["Earlier {question}?"], [hit(1, passage)], 150)
+    contents = [str(m.content) for m in messages]
+    assert [m.type for m in messages] == ["system", "human", "human"]
+    assert passage in contents[-1]
+    assert contents[1] == "Earlier {question}?"
+    assert sum(c.count(question) for c in contents) == 1
+    assert "at most 150 words" in contents[0] and "{max_words}" not in contents[0]
+    condense = [str(m.content) for m in condense_messages(question, [passage])]
+    assert passage in condense[0] and condense[0].count(question) == 1
+
+
+def test_prompt_returns_the_raw_file_for_the_leak_check():
+    assert "{max_words}" in prompt("answer")
+    assert "{passages}" in prompt("context") and "{history}" in prompt("condense")
+
+
+def test_budget_drops_the_lowest_ranked_passages_until_the_prompt_fits():
+    hits = [hit(n, f"Passage {n} says something about careers. " * 40) for n in range(1, 7)]
+    question, history = "How do I plan my career?", ["What about salaries?"]
+    roomy = Settings(llm_context_tokens=100_000)
+    assert fit_passages(question, history, hits, roomy).hits == hits
+    s = Settings(llm_context_tokens=1500, llm_max_tokens=400)
+    budget = fit_passages(question, history, hits, s)
+    assert 0 < len(budget.hits) < len(hits)
+    assert budget.hits == hits[: len(budget.hits)] and budget.dropped == 6 - len(budget.hits)
+
+    def needs(kept: list[SearchHit]) -> int:
+        return messages_tokens(answer_messages(question, history, kept, 150)) + 400
+
+    # Within a token or two (BPE at the joins), the kept prompt fits and one more would not.
+    assert needs(budget.hits) <= 1500 + 2
+    assert needs(hits[: len(budget.hits) + 1]) > 1500 - 2
+    longer = fit_passages(question, [*history, "Tell me more. " * 200], hits, s)
+    assert len(longer.hits) < len(budget.hits)
+
+
+def test_no_room_for_any_passage_is_an_llm_failure():
+    s = Settings(llm_context_tokens=700, llm_max_tokens=400)
+    generator = LLMGenerator(make_chat_model(s, "openai"), "openai", s)
+    hits = [hit(1, "Negotiate the offer. " * 10)]
+    assert generator.prepare("How do I negotiate?", [], hits).hits == hits
+    with pytest.raises(ContextOverflowError, match="llm_context_tokens=700"):
+        generator.prepare("How do I negotiate? " * 60, [], hits)

@@ -19,7 +19,7 @@ from assistant.domain import Chunk, Essay, normalise_text
 from assistant.ingest.chunking import chunk_essay
 from assistant.ingest.markdown import ParsedEssay, parse_essay
 from assistant.search.embeddings import LocalEmbeddings
-from tests.conftest import CORPUS, needs_shared, shared_essays
+from tests.conftest import CORPUS, needs_shared, shared_essays, words_in_order
 
 SEED = CORPUS / "building-an-ai-career.md"
 ESSAY_FILES = [SEED, *shared_essays()]
@@ -57,16 +57,6 @@ def _file_chunks(path: Path, emb: LocalEmbeddings) -> tuple[str, ParsedEssay, li
     return text, parsed, chunk_essay(_essay(parsed, path.name), parsed.blocks, emb, TARGET)
 
 
-def _words_in_order(words: list[str], haystack: str) -> bool:
-    pos = 0
-    for w in words:
-        found = haystack.find(w, pos)
-        if found < 0:
-            return False
-        pos = found + len(w)
-    return True
-
-
 def _tokens(emb: LocalEmbeddings, chunks: list[Chunk]) -> list[int]:
     return emb.count_tokens([c.embed_text for c in chunks])
 
@@ -96,7 +86,7 @@ def test_chunk_offsets_round_trip(path: Path, embeddings: LocalEmbeddings) -> No
         assert not raw[0].isspace() and not raw[-1].isspace(), chunk
         words = WORD.findall(chunk.text)
         visible = html.unescape(TAG.sub("", raw))  # through tags and entities, as in the text
-        assert _words_in_order(words, raw) or _words_in_order(words, visible), chunk
+        assert words_in_order(words, raw) or words_in_order(words, visible), chunk
         # Chunks follow the file: each one starts after the one before.
         assert chunk.start > previous_start
         previous_start = chunk.start

@@ -73,3 +73,51 @@ def test_every_setting_is_in_the_readme_table():
     readme = (REPO / "README.md").read_text()
     for f in fields(Settings):
         assert f"`{ENV_PREFIX}{f.name.upper()}`" in readme, f.name
+
+
+SECRETS = {
+    "CAREER_ASSISTANT_LLM_API_KEY": "sk-secret-llm",
+    "CAREER_ASSISTANT_API_TOKEN": "secret-api-token",
+    "CAREER_ASSISTANT_DISCORD_TOKEN": "secret-discord-token",
+}
+
+
+def test_secrets_are_read_but_never_shown_in_repr():
+    s = load_settings(env=SECRETS)
+    assert (s.llm_api_key, s.api_token, s.discord_token) == tuple(SECRETS.values())
+    for secret in SECRETS.values():
+        assert secret not in repr(s) and secret not in str(s)
+    assert "llm_model=" in repr(s)  # the rest is still there to debug with
+
+
+@pytest.mark.parametrize(
+    ("name", "conventional"),
+    [("llm_api_key", "OPENAI_API_KEY"), ("discord_token", "DISCORD_TOKEN")],
+)
+def test_conventional_variables_are_the_fallback(tmp_path, name, conventional):
+    ours = ENV_PREFIX + name.upper()
+    assert getattr(load_settings(env={conventional: "theirs"}), name) == "theirs"
+    both = {conventional: "theirs", ours: "ours"}
+    assert getattr(load_settings(env=both), name) == "ours"
+    toml = tmp_path / "ca.toml"
+    toml.write_text(f'{name} = "from-toml"\n')
+    assert getattr(load_settings(config_file=toml, env={conventional: "theirs"}), name) == (
+        "from-toml"
+    )
+    assert getattr(load_settings(env={}), name) == ""
+
+
+def test_the_llm_backend_takes_its_key_from_settings_only(monkeypatch):
+    from assistant.answer.llm import make_chat_model
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env")
+    keyless = make_chat_model(Settings(), "openai")
+    assert keyless.openai_api_key.get_secret_value() == "not-needed"  # type: ignore[attr-defined]
+    loaded = make_chat_model(load_settings(env={"OPENAI_API_KEY": "sk-loaded"}), "openai")
+    assert loaded.openai_api_key.get_secret_value() == "sk-loaded"  # type: ignore[attr-defined]
+
+
+def test_context_must_leave_room_for_the_prompt():
+    assert load_settings(env={}).llm_context_tokens == 4096
+    with pytest.raises(ConfigError, match=r"llm_context_tokens \(400\) must be larger"):
+        load_settings(env={"CAREER_ASSISTANT_LLM_CONTEXT_TOKENS": "400"})

@@ -1092,6 +1092,7 @@ def test_module_imports_without_discord_and_says_what_to_install():
 @pytest.mark.parametrize("token", [None, "   "])
 def test_cli_discord_without_token_exits_1_with_one_line(tmp_path, monkeypatch, capsys, token):
     monkeypatch.delenv("DISCORD_TOKEN", raising=False)
+    monkeypatch.delenv("CAREER_ASSISTANT_DISCORD_TOKEN", raising=False)
     if token is not None:
         monkeypatch.setenv("DISCORD_TOKEN", token)
     assert main(["discord", "--data-dir", str(tmp_path)]) == 1

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from assistant.apps.cli import main
-from assistant.evaluation.evaluate import aggregate, bootstrap_ci, compare, load_dataset
+from assistant.evaluation.evaluate import load_dataset
+from assistant.evaluation.metrics import aggregate, bootstrap_ci, compare
 from eval.check_dataset import check
 from tests.conftest import REPO, SHARED, needs_shared
 

@@ -96,7 +96,6 @@ def _retrieved(embeddings: LocalEmbeddings, q: str, chunks: tuple[Chunk, ...] = 
         query=q,
         hits=hits,
         dense_best=float(cos.max()),
-        lexical_best=0.0,
         query_vector=qvec,
     )
 
@@ -271,7 +270,7 @@ def test_irrelevant_question_gives_no_answer(
 def test_no_hits_or_no_query_vector_gives_no_answer(
     embeddings: LocalEmbeddings, generator: ExtractiveGenerator
 ) -> None:
-    empty = Retrieved(query=VALUABLE, hits=[], dense_best=0.0, lexical_best=0.0)
+    empty = Retrieved(query=VALUABLE, hits=[], dense_best=0.0)
     assert generator.generate(VALUABLE, empty) == ""
     retrieved = _retrieved(embeddings, VALUABLE)
     no_vector = dataclasses.replace(retrieved, query_vector=None)

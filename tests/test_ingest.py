@@ -26,7 +26,7 @@ def index_ids(settings: Settings, emb: LocalEmbeddings, source: str | None = Non
     index = ChunkIndex(settings, emb, create=False)
     if source is not None:
         return index.ids_for_source(source)
-    got = index._collection.get(include=[])
+    got = index.collection.get(include=[])
     return set(got["ids"])
 
 
@@ -82,7 +82,7 @@ def test_edit_that_shifts_offsets_refreshes_metadata_of_kept_chunks(
 
     new_text = seed.read_text()
     index = ChunkIndex(settings, embeddings, create=False)
-    got = index._collection.get(where={"source": seed.name}, include=["metadatas", "documents"])
+    got = index.collection.get(where={"source": seed.name}, include=["metadatas", "documents"])
     for meta, doc in zip(got["metadatas"], got["documents"], strict=True):
         last_word = doc.split()[-1].strip("*_")
         assert new_text[meta["start"] : meta["end"]].rstrip("*_ ").endswith(last_word)

@@ -12,12 +12,16 @@ import socket
 import sys
 import threading
 from collections.abc import Iterator
+from typing import Any
+from uuid import UUID
 
+import openai
 import pytest
+from langchain_core.callbacks import BaseCallbackHandler
 
 from assistant.answer.chain import Assistant
 from assistant.answer.citations import verify
-from assistant.answer.llm import LLMGenerator, default_gguf, make_chat_model
+from assistant.answer.llm import LLMGenerator, default_gguf, make_chat_model, message_text
 from assistant.config import Settings
 from assistant.domain import Answer
 from assistant.errors import AssistantError
@@ -92,7 +96,22 @@ def test_openai_generator_through_a_real_server(llama_server, base, embeddings):
     answer = assistant.ask(QUESTION)
     assert_grounded(answer)
     assert answer.generator == "openai"
-    assert answer.usage["prompt_tokens"] > 100
+    # The server's own counts, not tiktoken's: ask the server about the same prompt.
+    usage = answer.usage
+    assert usage["source"] == "model" and usage["prompt_tokens"] > 100
+    assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
+    hits = base[1].retrieve(answer.query, assistant.settings.k).hits
+    prepared = assistant.llm("openai").prepare(QUESTION, [], hits)
+    roles = {"system": "system", "human": "user"}
+    client = openai.OpenAI(base_url=llama_server, api_key="not-needed", max_retries=0)
+    direct = client.chat.completions.create(
+        model="any",
+        messages=[{"role": roles[m.type], "content": str(m.content)} for m in prepared.messages],
+        max_tokens=1,
+        temperature=0.0,
+    )
+    assert direct.usage is not None
+    assert usage["prompt_tokens"] == direct.usage.prompt_tokens
 
 
 @needs_server
@@ -100,8 +119,9 @@ def test_verifier_strips_what_the_small_model_makes_up(llama_server, base, embed
     settings, retriever = base
     settings = settings.replace(llm_base_url=llama_server)
     generator = LLMGenerator(make_chat_model(settings, "openai"), "openai", settings)
-    hits = retriever.retrieve(QUESTION).hits
-    draft = generator.generate(QUESTION, [], hits)
+    prepared = generator.prepare(QUESTION, [], retriever.retrieve(QUESTION).hits)
+    hits = prepared.hits
+    draft = message_text(generator.generate(prepared).content)
     assert draft.strip(), "the server answered nothing"
     # Whatever SmolLM2 wrote, plus a fabrication with a confident citation:
     fabricated = draft + " Samsung pays every AI engineer 900,000 dollars a year [1]."
@@ -114,15 +134,62 @@ def test_verifier_strips_what_the_small_model_makes_up(llama_server, base, embed
     print(f"SmolLM2 draft: {draft!r}\nkept: {checked.text!r}\ndropped: {checked.dropped!r}")
 
 
+class RunTree(BaseCallbackHandler):
+    """Chain runs and chat-model calls with their parents, as a tracer would see them."""
+
+    def __init__(self) -> None:
+        self.chains: dict[UUID, tuple[str, UUID | None]] = {}
+        self.models: list[UUID | None] = []
+        self.ended: dict[UUID, Any] = {}
+
+    def on_chain_start(self, serialized, inputs, *, run_id, parent_run_id=None, **kwargs):
+        self.chains[run_id] = (kwargs.get("name") or "", parent_run_id)
+
+    def on_chain_end(self, outputs, *, run_id, **kwargs):
+        self.ended[run_id] = outputs
+
+    def on_chat_model_start(self, serialized, messages, *, run_id, parent_run_id=None, **kw):
+        self.models.append(parent_run_id)
+
+
 @needs_server
 def test_streaming_through_a_real_server(llama_server, base, embeddings):
     assistant = bot(base, embeddings, generator="openai", llm_base_url=llama_server)
-    items = list(assistant.stream("How should I build a portfolio that stands out?"))
+    tree = RunTree()
+    items = list(
+        assistant.stream(
+            "How should I build a portfolio that stands out?", config={"callbacks": [tree]}
+        )
+    )
     final = items[-1]
     assert isinstance(final, Answer)
     assert all(isinstance(i, str) for i in items[:-1])
     assert "".join(items[:-1]).strip() == final.text.strip()
     assert_grounded(final)
+    # One run; the model's streamed call sits inside its generate stage.
+    [top] = [run for run, (_, parent) in tree.chains.items() if parent is None]
+    assert tree.ended[top] is final
+    assert tree.models and all(tree.chains[p][0] == "generate" for p in tree.models if p)
+    assert None not in tree.models
+    usage = final.usage
+    assert usage["source"] in {"model", "tiktoken"} and usage["prompt_tokens"] > 100
+    print(f"streamed usage: {usage}")
+
+
+@needs_server
+def test_passages_are_fitted_to_a_small_context(llama_server, base, embeddings):
+    assistant = bot(
+        base,
+        embeddings,
+        generator="openai",
+        llm_base_url=llama_server,
+        llm_context_tokens=900,
+        k=8,
+    )
+    answer = assistant.ask(QUESTION)
+    assert any("left out to fit llm_context_tokens=900" in n for n in answer.notes)
+    assert answer.usage["source"] == "model" or answer.generator == "extractive"
+    assert_grounded(answer)
 
 
 @needs_server

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from assistant.ingest.markdown import Block, ParsedEssay, parse_essay, split_front_matter
-from tests.conftest import CORPUS, needs_shared, shared_essays
+from tests.conftest import CORPUS, needs_shared, shared_essays, words_in_order
 
 SEED = CORPUS / "building-an-ai-career.md"
 WORD = re.compile(r"\w+")
@@ -38,16 +38,6 @@ def _texts(md: str) -> list[str]:
 
 def _joined(md: str) -> str:
     return "\n".join(_texts(md))
-
-
-def _words_in_order(words: list[str], haystack: str) -> bool:
-    pos = 0
-    for w in words:
-        found = haystack.find(w, pos)
-        if found < 0:
-            return False
-        pos = found + len(w)
-    return True
 
 
 # -- front matter and title ---------------------------------------------------------------
@@ -347,7 +337,7 @@ def _check_offsets(text: str, blocks: tuple[Block, ...]) -> None:
             words = WORD.findall(p.text)
             # Verbatim (code) pieces hold their tags; cleaned ones are seen through them.
             visible = html.unescape(TAG.sub("", raw))
-            assert _words_in_order(words, raw) or _words_in_order(words, visible), where
+            assert words_in_order(words, raw) or words_in_order(words, visible), where
             if not re.search(r"[\[\]()<>&\\]", raw):
                 # No link, tag, entity or escape in the span: it is the piece's own text
                 # with at most emphasis/code markers around it, so the ends must match too.

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.search import chroma_server_command
 from tests.conftest import CLI, CORPUS, free_port, running_server
 
 CHROMA = CLI.parent / "chroma"
@@ -23,16 +24,7 @@ def chroma_server(tmp_path: Path) -> Iterator[str]:
     if not CHROMA.exists():
         pytest.skip(f"{CHROMA} missing: chromadb's server CLI is not installed")
     port = free_port()
-    cmd = [
-        str(CHROMA),
-        "run",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--path",
-        str(tmp_path / "server-data"),
-    ]
+    cmd = chroma_server_command(tmp_path / "server-data", port)
     with running_server(cmd, port, tmp_path / "chroma.log", timeout=60):
         yield f"http://127.0.0.1:{port}"
 

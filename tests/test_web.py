@@ -245,3 +245,25 @@ def test_passage_links_accept_only_indexed_essay_names(webchat):
         assert "not in the index" in (webchat.open_link(bad, "0", "10") or "")
     fallback = webchat.open_link("hostile.md", "x", "y")
     assert fallback is not None and "ca-essay" in fallback
+
+
+# -- what Gradio may serve --------------------------------------------------------------
+
+
+def test_blocked_paths_leave_gradios_own_cache_servable(tmp_path, monkeypatch):
+    import gradio as gr
+
+    from assistant.apps.web import blocked_paths, gradio_cache
+
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio-cache"))
+    with gr.Blocks(analytics_enabled=False) as demo:
+        gr.Markdown("x")
+    cache = gradio_cache(demo)
+    assert cache == tmp_path / "gradio-cache"  # Gradio's folder, as Gradio resolved it
+    settings = Settings(data_dir=tmp_path / "data", corpus=(tmp_path / "essays",))
+    blocked = blocked_paths(settings, cache)
+    assert str((tmp_path / "data").resolve()) in blocked
+    assert str((tmp_path / "essays").resolve()) in blocked
+    assert "/etc" in blocked and "/proc" in blocked
+    monkeypatch.chdir(tmp_path)  # the working directory holds the cache: it must stay open
+    assert str(tmp_path.resolve()) not in blocked_paths(settings, cache)

@@ -8,7 +8,7 @@ evaluation reuses the verifier's pieces: :func:`split_claims`, :func:`shares_run
 
 from assistant.answer.chain import Assistant
 from assistant.answer.citations import shares_run, split_claims
-from assistant.answer.llm import prompt
+from assistant.answer.prompting import prompt
 from assistant.answer.sentences import UnitVectors, split_sentences, split_units
 from assistant.answer.support import SupportScorer
 

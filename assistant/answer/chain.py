@@ -1,43 +1,34 @@
 """The assistant: question in, grounded answer out.
 
-A LangChain Runnable pipeline ``condense -> retrieve -> generate -> verify``;
-every generator's draft goes through the same citation check, and the answer
-refuses plainly when the evidence is weak or nothing survives verification.
+One LangChain Runnable, ``condense | retrieve | generate | verify``, serves ``ask``,
+``aask``, ``stream`` and ``astream`` alike, so callbacks and tracers passed in a
+``config`` see every answer as one run. Every generator's draft goes through the same
+citation check, and the answer refuses plainly when the evidence is weak or nothing
+survives verification. The last two stages live in :mod:`assistant.answer.drafting`
+and :mod:`assistant.answer.verification`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from typing import Any
 
-from langchain_core.runnables import Runnable, RunnableLambda
+from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda, RunnableSequence
 
-from assistant.answer.citations import Verified, verify
+from assistant.answer.drafting import Drafter
 from assistant.answer.extractive import ExtractiveGenerator, lowercase_vocabulary
 from assistant.answer.followup import blend_query, looks_like_followup, user_turns
 from assistant.answer.guard import screen
-from assistant.answer.llm import (
-    NOT_COVERED,
-    LLMGenerator,
-    describe_failure,
-    llm_errors,
-    make_chat_model,
-    prompt,
-)
-from assistant.answer.refusal import refusal_text
-from assistant.answer.sentences import UnitVectors, complete_sentences, pieces
+from assistant.answer.llm import LLMGenerator, describe_failure, llm_errors, make_chat_model
+from assistant.answer.sentences import UnitVectors
 from assistant.answer.support import SupportScorer
+from assistant.answer.verification import Verifier
 from assistant.config import Settings
 from assistant.domain import Answer
 from assistant.errors import AssistantError
-from assistant.search import LocalEmbeddings, PassageRetriever, Retrieved
-from assistant.tokens import count_tokens
-
-log = logging.getLogger(__name__)
+from assistant.search import LocalEmbeddings, PassageRetriever
 
 # Below this, the question is about something else entirely: don't suggest essays.
 OFF_TOPIC_BELOW = 0.18
@@ -60,11 +51,14 @@ class Assistant:
         self._extractive: ExtractiveGenerator | None = None
         self._stop = threading.Event()
         self._warming: threading.Thread | None = None
-        self.chain: Runnable[dict[str, Any], Answer] = (
-            RunnableLambda(self._condense, name="condense")
-            | RunnableLambda(self._retrieve, name="retrieve")
-            | RunnableLambda(self._generate, name="generate")
-            | RunnableLambda(self._verify, name="verify")
+        self.drafter = Drafter(settings, self.llm, lambda: self.extractive)
+        self.verifier = Verifier(settings, self.scorer, self.drafter)
+        self.chain: Runnable[dict[str, Any], str | Answer] = RunnableSequence(
+            RunnableLambda(self._condense, name="condense"),
+            RunnableLambda(self._retrieve, name="retrieve"),
+            self.drafter.runnable(),
+            self.verifier.runnable(),
+            name="assistant",
         )
 
     @classmethod
@@ -115,6 +109,7 @@ class Assistant:
             return self._llms[kind]
 
     # -- public API --------------------------------------------------------------
+    # Each takes an optional LangChain ``config`` (callbacks, tags, metadata, run_name).
 
     def ask(
         self,
@@ -123,8 +118,10 @@ class Assistant:
         *,
         generator: str | None = None,
         k: int | None = None,
+        config: RunnableConfig | None = None,
     ) -> Answer:
-        return self.chain.invoke(self._input(question, history, generator, k))
+        state = self._input(question, history, generator, k, streaming=False)
+        return _last_answer(self.chain.stream(state, config))
 
     async def aask(
         self,
@@ -133,8 +130,11 @@ class Assistant:
         *,
         generator: str | None = None,
         k: int | None = None,
+        config: RunnableConfig | None = None,
     ) -> Answer:
-        return await self.chain.ainvoke(self._input(question, history, generator, k))
+        """The async twin of :meth:`ask`; blocking work runs in threads, off the event loop."""
+        state = self._input(question, history, generator, k, streaming=False)
+        return _last_answer([item async for item in self.chain.astream(state, config)])
 
     def stream(
         self,
@@ -143,15 +143,11 @@ class Assistant:
         *,
         generator: str | None = None,
         k: int | None = None,
+        config: RunnableConfig | None = None,
     ) -> Iterator[str | Answer]:
         """Yield verified text pieces as they are ready, then the final :class:`Answer`."""
-        state = self._retrieve(self._condense(self._input(question, history, generator, k)))
-        if state["generator"] != "extractive" and not state.get("refused"):
-            yield from self._stream_llm(state)
-            return
-        answer = self._verify(self._generate(state))
-        yield from pieces(answer.text)
-        yield answer
+        state = self._input(question, history, generator, k, streaming=True)
+        yield from self.chain.stream(state, config)
 
     async def astream(
         self,
@@ -160,31 +156,24 @@ class Assistant:
         *,
         generator: str | None = None,
         k: int | None = None,
+        config: RunnableConfig | None = None,
     ) -> AsyncIterator[str | Answer]:
-        """The async twin of :meth:`stream`; the work runs in a thread, off the event loop."""
-        queue: asyncio.Queue[Any] = asyncio.Queue()
-        loop = asyncio.get_running_loop()
-        done = object()
-
-        def work() -> None:
-            try:
-                for item in self.stream(question, history, generator=generator, k=k):
-                    loop.call_soon_threadsafe(queue.put_nowait, item)
-            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's task
-                loop.call_soon_threadsafe(queue.put_nowait, exc)
-            finally:
-                loop.call_soon_threadsafe(queue.put_nowait, done)
-
-        threading.Thread(target=work, daemon=True, name="astream").start()
-        while (item := await queue.get()) is not done:
-            if isinstance(item, BaseException):
-                raise item
+        """The async twin of :meth:`stream`; blocking work runs in threads, off the event
+        loop."""
+        state = self._input(question, history, generator, k, streaming=True)
+        async for item in self.chain.astream(state, config):
             yield item
 
-    # -- pipeline steps ------------------------------------------------------------
+    # -- the first two stages ------------------------------------------------------
 
     def _input(
-        self, question: str, history: Sequence[Any], generator: str | None, k: int | None
+        self,
+        question: str,
+        history: Sequence[Any],
+        generator: str | None,
+        k: int | None,
+        *,
+        streaming: bool,
     ) -> dict[str, Any]:
         if not isinstance(question, str) or not question.strip():
             raise AssistantError("The question is empty: ask something about careers.")
@@ -206,16 +195,20 @@ class Assistant:
             "notes": [],
             "t0": time.perf_counter(),
             "timings": {},
+            # Whether the caller streams: then LLM sentences are verified as they arrive.
+            "streaming": streaming,
         }
 
-    def _condense(self, state: dict[str, Any]) -> dict[str, Any]:
+    def _condense(
+        self, state: dict[str, Any], config: RunnableConfig | None = None
+    ) -> dict[str, Any]:
         question, history = state["question"], state["history"]
         query = question
         if history:
             query = blend_query(question, history)
             if state["generator"] != "extractive" and looks_like_followup(question):
                 try:
-                    query = self.llm(state["generator"]).condense(question, history)
+                    query = self.llm(state["generator"]).condense(question, history, config)
                 except llm_errors() as exc:
                     why = describe_failure(state["generator"], self.settings, exc)
                     state["notes"].append(f"query rewrite skipped: {why}")
@@ -240,129 +233,12 @@ class Assistant:
             state.update(refused=True, reason="weak-evidence")
         return state
 
-    def _generate(self, state: dict[str, Any]) -> dict[str, Any]:
-        t = time.perf_counter()
-        draft, used = "", state["generator"]
-        if not state.get("refused"):
-            draft, used = self._draft(state)
-        state["timings"]["generate_ms"] = (time.perf_counter() - t) * 1000
-        return {**state, "draft": draft, "used": used}
 
-    def _draft(self, state: dict[str, Any]) -> tuple[str, str]:
-        retrieved: Retrieved = state["retrieved"]
-        kind = state["generator"]
-        if kind == "extractive":
-            return self.extractive.generate(state["question"], retrieved), kind
-        try:
-            draft = self.llm(kind).generate(state["question"], state["history"], retrieved.hits)
-        except llm_errors() as exc:
-            return self._fallback(state, describe_failure(kind, self.settings, exc), exc)
-        state["prompt_text"] = " ".join(
-            str(m.content)
-            for m in self.llm(kind).messages(state["question"], state["history"], retrieved.hits)
-        )
-        return draft, kind
-
-    def _fallback(
-        self, state: dict[str, Any], why: str, exc: BaseException | None = None
-    ) -> tuple[str, str]:
-        if not self.settings.llm_fallback:
-            raise AssistantError(
-                f"{why[0].upper()}{why[1:]}. Check the server, or use --llm extractive."
-            ) from exc
-        log.warning("LLM failed, answering extractively: %s", why)
-        state["notes"].append(f"{why}; answered from the essays directly")
-        return self.extractive.generate(state["question"], state["retrieved"]), "extractive"
-
-    def _verify(self, state: dict[str, Any]) -> Answer:
-        t = time.perf_counter()
-        retrieved: Retrieved | None = state.get("retrieved")
-        hits = retrieved.hits if retrieved else []
-        draft = state.get("draft", "")
-        checked = self._check(draft, hits)
-        if (
-            not checked.text
-            and state["used"] != "extractive"
-            and not state.get("refused")
-            and NOT_COVERED not in draft.upper()
-        ):
-            # An LLM wrote nothing we can verify: garbage, or claims the essays don't back.
-            # With fallback the extractive answer stands in; without, the answer refuses.
-            why = f"nothing the {state['used']} model wrote could be verified"
-            if self.settings.llm_fallback:
-                draft, state["used"] = self._fallback(state, why)
-                checked = self._check(draft, hits)
-            else:
-                state["notes"].append(why)
-        state["timings"]["verify_ms"] = (time.perf_counter() - t) * 1000
-        return self._answer(state, checked)
-
-    def _check(self, draft: str, hits: Sequence[Any]) -> Verified:
-        return verify(
-            draft,
-            hits,
-            self.scorer,
-            self.settings.support_min,
-            show_unsupported=self.settings.show_unsupported,
-            forbidden=(prompt("answer"),),
-        )
-
-    def _answer(self, state: dict[str, Any], checked: Verified) -> Answer:
-        refused = bool(state.get("refused")) or not checked.citations
-        reason = state.get("reason", "") or ("unsupported" if refused else "")
-        text = checked.text if not refused else self._refusal_text(state)
-        timings = dict(state["timings"])
-        timings["total_ms"] = (time.perf_counter() - state["t0"]) * 1000
-        retrieved: Retrieved | None = state.get("retrieved")
-        passages = [h.chunk.text for h in retrieved.hits] if retrieved else []
-        prompt_text = state.get("prompt_text") or " ".join([state["question"], *passages])
-        usage = {
-            "prompt_tokens": count_tokens(prompt_text),
-            "completion_tokens": count_tokens(state.get("draft", "")),
-        }
-        usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
-        if checked.dropped:
-            log.info("dropped %d unsupported claim(s)", len(checked.dropped))
-        return Answer(
-            text=text,
-            citations=tuple(checked.citations) if not refused else (),
-            refused=refused,
-            reason=reason,
-            query=state["query"],
-            timings=timings,
-            usage=usage,
-            generator=state.get("used", state["generator"]),
-            notes=tuple(state["notes"]),
-        )
-
-    def _refusal_text(self, state: dict[str, Any]) -> str:
-        return refusal_text(state.get("reason", ""), state.get("retrieved"))
-
-    def _stream_llm(self, state: dict[str, Any]) -> Iterator[str | Answer]:
-        """Stream an LLM answer sentence by sentence, each shown only once verified."""
-        kind = state["generator"]
-        hits = state["retrieved"].hits
-        t = time.perf_counter()
-        draft, shown = "", ""
-        try:
-            for piece in self.llm(kind).stream(state["question"], state["history"], hits):
-                draft += piece
-                complete = complete_sentences(draft)
-                if complete:
-                    text = self._check(complete, hits).text
-                    if text.startswith(shown) and len(text) > len(shown):
-                        yield text[len(shown) :] if shown else text
-                        shown = text
-        except llm_errors() as exc:
-            fallback, used = self._fallback(state, describe_failure(kind, self.settings, exc), exc)
-            state = {**state, "draft": fallback, "used": used}
-            answer = self._verify(state)
-            yield from pieces(answer.text)
-            yield answer
-            return
-        state["timings"]["generate_ms"] = (time.perf_counter() - t) * 1000
-        answer = self._verify({**state, "draft": draft, "used": kind})
-        # The final Answer is authoritative; a UI that streamed shows its text at the end.
-        if answer.text.startswith(shown) and len(answer.text) > len(shown):
-            yield answer.text[len(shown) :]
-        yield answer
+def _last_answer(items: Iterable[str | Answer]) -> Answer:
+    answer = None
+    for item in items:
+        if isinstance(item, Answer):
+            answer = item
+    if answer is None:
+        raise RuntimeError("the answer chain ended without an Answer")
+    return answer

@@ -12,10 +12,8 @@ runs it through :mod:`assistant.answer.citations` like any other draft.
 from __future__ import annotations
 
 import importlib.util
-import os
-from collections.abc import Iterator, Sequence
-from functools import cache
-from importlib import resources
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +23,13 @@ from langchain_core.messages import (
     AIMessage,
     AIMessageChunk,
     BaseMessage,
-    HumanMessage,
-    SystemMessage,
+    UsageMetadata,
 )
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import RunnableConfig
 from pydantic import PrivateAttr
 
+from assistant.answer.prompting import answer_messages, condense_messages, fit_passages
 from assistant.config import Settings
 from assistant.domain import SearchHit
 from assistant.errors import AssistantError
@@ -40,12 +39,6 @@ NOT_COVERED = "NOT COVERED"
 
 class LLMError(AssistantError):
     """The LLM backend failed: unreachable, timed out, returned an error or garbage."""
-
-
-@cache
-def prompt(name: str) -> str:
-    """A versioned prompt file from ``assistant/prompts``."""
-    return resources.files("assistant.prompts").joinpath(f"{name}.md").read_text("utf-8")
 
 
 def default_gguf() -> Path:
@@ -115,7 +108,8 @@ class LlamaCppChat(BaseChatModel):
             stop=stop,
         )
         text = out["choices"][0]["message"].get("content") or ""
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
+        message = AIMessage(content=text, usage_metadata=usage_metadata(out.get("usage")))
+        return ChatResult(generations=[ChatGeneration(message=message)])
 
     def _stream(
         self,
@@ -142,7 +136,8 @@ def make_chat_model(settings: Settings, kind: str) -> BaseChatModel:
             from langchain_openai import ChatOpenAI
         except ImportError as exc:
             raise LLMError("The openai generator needs `pip install langchain-openai`.") from exc
-        key = settings.llm_api_key or os.environ.get("OPENAI_API_KEY") or "not-needed"
+        # load_settings already fell back to OPENAI_API_KEY; local servers need no key.
+        key = settings.llm_api_key or "not-needed"
         return ChatOpenAI(
             base_url=settings.llm_base_url,
             model=settings.llm_model,
@@ -151,6 +146,8 @@ def make_chat_model(settings: Settings, kind: str) -> BaseChatModel:
             max_retries=0,
             temperature=0.0,
             max_completion_tokens=settings.llm_max_tokens,
+            # Ask for the server's own token counts on streamed answers too.
+            stream_usage=True,
         )
     if kind == "llamacpp":
         path = settings.llm_model_path or str(default_gguf())
@@ -174,11 +171,31 @@ def llm_errors() -> tuple[type[BaseException], ...]:
 def describe_failure(kind: str, settings: Settings, exc: BaseException) -> str:
     where = settings.llm_base_url if kind == "openai" else "the local model"
     name = type(exc).__name__
+    if isinstance(exc, ContextOverflowError):
+        return str(exc)
     if "Timeout" in name:
         return f"the LLM at {where} timed out after {settings.llm_timeout:g} s"
     if "Connection" in name:
         return f"the LLM at {where} is unreachable"
     return f"the LLM at {where} failed ({name}: {str(exc)[:160]})"
+
+
+class ContextOverflowError(LLMError):
+    """The question and earlier turns leave no room in the context for any passage."""
+
+
+@dataclass(frozen=True)
+class LLMPrompt:
+    """What one answer sends the model: the messages, and the passages numbered in them
+    (a prefix of the retrieved ones: see :func:`fit_passages`)."""
+
+    messages: list[BaseMessage]
+    hits: list[SearchHit]
+    dropped: int
+
+    @property
+    def text(self) -> str:
+        return " ".join(str(m.content) for m in self.messages)
 
 
 class LLMGenerator:
@@ -192,42 +209,55 @@ class LLMGenerator:
     def messages(
         self, question: str, history: Sequence[str], hits: Sequence[SearchHit]
     ) -> list[BaseMessage]:
-        system = prompt("answer").replace("{max_words}", str(self.settings.answer_words))
-        passages = "\n\n".join(
-            f"[{n}] {h.chunk.title} — {h.chunk.heading_path}\n<<<\n{h.chunk.text}\n>>>"
-            for n, h in enumerate(hits, 1)
-        )
-        context = prompt("context").replace("{passages}", passages).replace("{question}", question)
-        earlier = [HumanMessage(content=q) for q in history[-4:]]
-        return [SystemMessage(content=system), *earlier, HumanMessage(content=context)]
+        return answer_messages(question, history, hits, self.settings.answer_words)
 
-    def generate(self, question: str, history: Sequence[str], hits: Sequence[SearchHit]) -> str:
-        result = self.model.invoke(self.messages(question, history, hits))
-        return _text(result.content)
+    def prepare(
+        self, question: str, history: Sequence[str], hits: Sequence[SearchHit]
+    ) -> LLMPrompt:
+        """The prompt for ``hits``, leaving out the passages the context has no room for."""
+        budget = fit_passages(question, history, hits, self.settings)
+        if hits and not budget.hits:
+            raise ContextOverflowError(
+                f"the question and earlier turns need about {budget.fixed_tokens} tokens with "
+                f"the answer, leaving no room for a passage in llm_context_tokens="
+                f"{self.settings.llm_context_tokens}"
+            )
+        return LLMPrompt(self.messages(question, history, budget.hits), budget.hits, budget.dropped)
+
+    def generate(self, prepared: LLMPrompt, config: RunnableConfig | None = None) -> AIMessage:
+        return self.model.invoke(prepared.messages, config)
 
     def stream(
-        self, question: str, history: Sequence[str], hits: Sequence[SearchHit]
-    ) -> Iterator[str]:
-        for chunk in self.model.stream(self.messages(question, history, hits)):
-            text = _text(chunk.content)
-            if text:
-                yield text
+        self, prepared: LLMPrompt, config: RunnableConfig | None = None
+    ) -> Iterator[AIMessageChunk]:
+        yield from self.model.stream(prepared.messages, config)
 
-    def condense(self, question: str, history: Sequence[str]) -> str:
-        filled = (
-            prompt("condense")
-            .replace("{history}", "\n".join(f"- {q}" for q in history[-4:]))
-            .replace("{question}", question)
-        )
-        out = _text(self.model.invoke([HumanMessage(content=filled)]).content).strip()
+    def condense(
+        self, question: str, history: Sequence[str], config: RunnableConfig | None = None
+    ) -> str:
+        reply = self.model.invoke(condense_messages(question, history), config)
+        out = message_text(reply.content).strip()
         first = out.splitlines()[0].strip().strip('"') if out else ""
         # A tiny model may ramble or answer instead; fall back to the question itself.
         return first if 3 <= len(first) <= 400 else question
 
 
-def _text(content: Any) -> str:
+def message_text(content: Any) -> str:
+    """The text of a message's content, which may be a list of content blocks."""
     if isinstance(content, str):
         return content
     if isinstance(content, list):
         return "".join(c if isinstance(c, str) else str(c.get("text", "")) for c in content)
     return str(content)
+
+
+def usage_metadata(raw: Mapping[str, Any] | None) -> UsageMetadata | None:
+    """An OpenAI-style ``usage`` object as LangChain's :class:`UsageMetadata`."""
+    if not raw:
+        return None
+    prompt_tokens = int(raw.get("prompt_tokens") or 0)
+    completion_tokens = int(raw.get("completion_tokens") or 0)
+    total = int(raw.get("total_tokens") or prompt_tokens + completion_tokens)
+    return UsageMetadata(
+        input_tokens=prompt_tokens, output_tokens=completion_tokens, total_tokens=total
+    )

@@ -114,7 +114,13 @@ def _answer_commands(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def _evaluation_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("eval", parents=[common], help="score a gold question set (offline)")
-    p.add_argument("--dataset", required=True, metavar="F", help="gold questions (.jsonl)")
+    p.add_argument(
+        "--dataset",
+        required=True,
+        action="append",
+        metavar="F",
+        help="gold questions (.jsonl); repeat to score several sets on one index",
+    )
     p.add_argument(
         "--root",
         default="../shared",
@@ -129,6 +135,11 @@ def _evaluation_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--compare", metavar="BASE", help="exit 1 when a metric drops beyond its CI")
     p.add_argument("--write-baseline", metavar="F", help="save these metrics as a baseline")
+    p.add_argument(
+        "--no-baseline",
+        action="store_true",
+        help="skip the LangChain-tutorial retriever scored beside ours (saves its indexing)",
+    )
 
     sub.add_parser(
         "calibrate", parents=[common], help="support-threshold figures on the labelled pairs"

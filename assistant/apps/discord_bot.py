@@ -1,6 +1,7 @@
 """The assistant inside Discord: `/ask question:` and @mentions, one thread per answer.
 
-Extra ``[discord]`` (discord.py), imported lazily. Add it to an existing bot with::
+Extra ``[discord]`` (discord.py), imported lazily: the Cog lives in
+:mod:`assistant.apps.discord_cog`, imported on first use. Add it to an existing bot with::
 
     from assistant.apps.discord_bot import AssistantCog
     await bot.add_cog(AssistantCog.from_settings(bot))
@@ -11,25 +12,17 @@ the event loop (``Assistant.aask`` runs in a worker thread), under a global
 concurrency limit and a per-user rate limit.
 """
 
-import asyncio
-import logging
-import os
 import re
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode
 
 from assistant.answer import split_sentences
-from assistant.config import Settings, load_settings
+from assistant.config import Settings
 from assistant.domain import Answer
 from assistant.errors import AssistantError
-
-if TYPE_CHECKING:
-    from discord.ext import commands
-
-log = logging.getLogger(__name__)
 
 MESSAGE_LIMIT = 2000
 EMBED_TOTAL = 6000
@@ -149,143 +142,33 @@ def thread_history(messages: Sequence[Any], bot_id: int) -> list[str]:
 
 
 def make_cog_class() -> Any:
-    discord = _discord()
-    from discord import app_commands
-    from discord.ext import commands
-
-    class AssistantCog(commands.Cog):  # type: ignore[misc]
-        """Slash command `/ask`, @mentions and follow-ups in the answer's thread."""
-
-        def __init__(self, bot: "commands.Bot", assistant: Any, settings: Settings) -> None:
-            self.bot = bot
-            self.assistant = assistant
-            self.settings = settings
-            self.limiter = RateLimiter(settings.discord_user_rate, settings.discord_rate_window)
-            self.slots = asyncio.Semaphore(settings.discord_concurrency)
-
-        @classmethod
-        def from_settings(cls, bot: "commands.Bot", settings: Settings | None = None) -> Any:
-            from assistant.answer import Assistant
-
-            settings = settings or load_settings()
-            return cls(bot, Assistant.from_settings(settings), settings)
-
-        async def answer(self, question: str, history: list[str]) -> Answer:
-            async with self.slots:  # the work itself runs in a thread: the gateway stays alive
-                return await self.assistant.aask(question, history)  # type: ignore[no-any-return]
-
-        def embed(self, answer: Answer) -> Any:
-            if not answer.citations:
-                return None
-            embed = discord.Embed(title="Sources", colour=0x6366F1)
-            for name, value in source_fields(answer, self.settings.public_base_url):
-                embed.add_field(name=name, value=value, inline=False)
-            return embed
-
-        def too_fast(self, user_id: int) -> str:
-            wait = self.limiter.retry_after(user_id)
-            return f"You're asking quickly; try again in {wait:.0f} s." if wait else ""
-
-        async def reply_in(self, channel: Any, answer: Answer) -> None:
-            parts = split_message(answer_text(answer))
-            for i, part in enumerate(parts):
-                last = i == len(parts) - 1
-                await channel.send(part, embed=self.embed(answer) if last else None)
-
-        async def safely(self, question: str, history: list[str]) -> Answer | str:
-            try:
-                return await self.answer(question, history)
-            except AssistantError as exc:
-                return str(exc)
-            except Exception:
-                log.exception("answer failed for %r", question)
-                return APOLOGY
-
-        @app_commands.command(name="ask", description="Ask the career essays a question")
-        @app_commands.describe(question="Your question")
-        async def ask(self, interaction: discord.Interaction, question: str) -> None:  # type: ignore[name-defined]
-            if wait := self.too_fast(interaction.user.id):
-                await interaction.response.send_message(wait, ephemeral=True)
-                return
-            await interaction.response.defer(thinking=True)
-            result = await self.safely(question, [])
-            if isinstance(result, str):
-                await interaction.followup.send(result)
-                return
-            parts = split_message(answer_text(result))
-            message = await interaction.followup.send(
-                parts[0], embed=self.embed(result) if len(parts) == 1 else None, wait=True
-            )
-            # A followup message carries no guild, so the thread is made from the channel;
-            # its name is the question, which later turns use as the first turn of history.
-            channel = interaction.channel
-            target: Any = channel
-            if isinstance(channel, discord.TextChannel):
-                target = await channel.create_thread(
-                    name=question[:90] or "answer", message=message
-                )
-            if len(parts) > 1 and target is not None:
-                await self.reply_in(target, _rest(result, parts[1:]))
-
-        @commands.Cog.listener()
-        async def on_message(self, message: discord.Message) -> None:  # type: ignore[name-defined]
-            me = self.bot.user
-            if me is None or message.author.bot:
-                return
-            channel = message.channel
-            in_our_thread = isinstance(channel, discord.Thread) and channel.owner_id == me.id
-            if not in_our_thread and me not in message.mentions:
-                return
-            question = strip_mentions(message.content)
-            if not question:
-                return
-            if wait := self.too_fast(message.author.id):
-                await message.reply(wait)
-                return
-            history: list[str] = []
-            target: Any = channel
-            if in_our_thread:
-                # The 50 most recent messages, oldest first: the turns just before this one.
-                recent = [m async for m in channel.history(limit=50, before=message)]
-                starter = [getattr(channel, "starter_message", None)]
-                history = thread_history([s for s in starter if s] + recent[::-1], me.id)
-                if not any(s for s in starter) and channel.name:
-                    history.insert(0, channel.name)  # a /ask thread is named by its question
-            elif not isinstance(channel, discord.Thread):
-                target = await message.create_thread(name=question[:90])
-            # (in someone else's thread, answer right there: threads can't nest)
-            async with target.typing():
-                result = await self.safely(question, history)
-            if isinstance(result, str):
-                await target.send(result)
-            else:
-                await self.reply_in(target, result)
+    """The Cog class (:mod:`assistant.apps.discord_cog`), importing discord.py only now."""
+    _discord()
+    from assistant.apps.discord_cog import AssistantCog
 
     return AssistantCog
 
 
-def _rest(answer: Answer, parts: list[str]) -> Answer:
-    from dataclasses import replace
-
-    return replace(answer, text="\n".join(parts), refused=False)
-
-
 def __getattr__(name: str) -> Any:
-    # `from assistant.apps.discord_bot import AssistantCog` builds the class on first use, so the
-    # module imports without discord.py and says what to install when it is needed.
+    # `from assistant.apps.discord_bot import AssistantCog` imports the Cog's module on first
+    # use, so this module imports without discord.py and says what to install when needed.
     if name == "AssistantCog":
         return make_cog_class()
     raise AttributeError(name)
 
 
 def run_bot(settings: Settings) -> int:
-    """`career-assistant discord`: a bot of its own, token from DISCORD_TOKEN."""
+    """`career-assistant discord`: a bot of its own, with ``settings.discord_token``
+    (CAREER_ASSISTANT_DISCORD_TOKEN or DISCORD_TOKEN, read by assistant.config)."""
     discord = _discord()
     from discord.ext import commands
 
-    token = os.environ.get("DISCORD_TOKEN", "").strip()
+    token = settings.discord_token.strip()
     if not token:
-        raise AssistantError("Set DISCORD_TOKEN to your bot's token (Discord developer portal).")
+        raise AssistantError(
+            "Set DISCORD_TOKEN (or CAREER_ASSISTANT_DISCORD_TOKEN) to your bot's token "
+            "(Discord developer portal)."
+        )
     intents = discord.Intents.default()
     intents.message_content = True
     bot = commands.Bot(command_prefix=commands.when_mentioned, intents=intents)
@@ -299,5 +182,5 @@ def run_bot(settings: Settings) -> int:
     try:
         bot.run(token, log_handler=None)
     except discord.LoginFailure as exc:
-        raise AssistantError("Discord rejected DISCORD_TOKEN: check the bot token.") from exc
+        raise AssistantError("Discord rejected the bot token: check DISCORD_TOKEN.") from exc
     return 0

@@ -1,44 +1,24 @@
 """The web chat: a Gradio app around :class:`assistant.answer.chain.Assistant`.
 
-Thin on purpose: handlers parse what the browser sent, call the assistant, and
-render with :mod:`assistant.apps.web_render`. The browser never names a file: a
-citation is opened by its (turn, number) in the session's own state, and the
-file behind it must lie inside the corpus root it was ingested from.
+Thin on purpose: the handlers (:mod:`assistant.apps.web_chat`) parse what the browser
+sent, call the assistant, and render with :mod:`assistant.apps.web_render`; this module
+lays out the page, wires events to the handlers, and serves it beside the HTTP APIs.
 """
 
 from __future__ import annotations
 
-import html
-import json
-import logging
-import os
 import tempfile
-import threading
-import time
-import uuid
-from collections.abc import Iterator
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from assistant.answer import Assistant
-from assistant.apps.web_render import (
-    answer_html,
-    error_html,
-    essay_html,
-    export_markdown,
-    is_inside,
-    partial_html,
-    sources_html,
-    viewer_message,
-)
+from assistant.apps.web_chat import GENERATORS, FeedbackLog, WebChat, chat_messages
+from assistant.apps.web_render import sources_html, viewer_message
 from assistant.config import Settings
-from assistant.domain import Answer, Chunk
-from assistant.errors import AssistantError
 
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no phoning home, ever
-
-log = logging.getLogger(__name__)
+__all__ = ["GENERATORS", "FeedbackLog", "WebChat", "build_app", "chat_messages", "launch"]
 
 EXAMPLES = [
     "What makes an AI practitioner valuable?",
@@ -46,7 +26,7 @@ EXAMPLES = [
     "How can I get paid for open source work?",
     "What should I ask at the end of an interview?",
 ]
-GENERATORS = ["extractive", "openai", "llamacpp"]
+VIEWER_HINT = "Click a source to read the whole essay."
 
 
 def _asset(name: str) -> str:
@@ -59,178 +39,25 @@ SCROLL_JS = """() => { setTimeout(() => { const el = document.getElementById('ca
   if (el) el.scrollIntoView({block: 'center'}); }, 50); }"""
 
 
-class FeedbackLog:
-    """Thumbs up/down appended to a JSONL file, one line per vote, safe across threads."""
+@dataclass
+class _Page:
+    """The components that events read or write (Gradio objects, hence ``Any``)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._lock = threading.Lock()
-
-    def append(self, record: dict[str, Any]) -> None:
-        line = json.dumps(record, ensure_ascii=False)
-        with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as fh:
-                fh.write(line + "\n")
-
-
-def chat_messages(turns: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The conversation as Chatbot messages, from server-side state only: plain strings."""
-    chat: list[dict[str, Any]] = []
-    for turn in turns:
-        chat.append({"role": "user", "content": html.escape(str(turn["question"]))})
-        chat.append({"role": "assistant", "content": str(turn["html"])})
-    return chat
-
-
-def _clamp_k(value: Any, default: int) -> int:
-    try:
-        return min(max(int(value), 1), 10)
-    except (TypeError, ValueError, OverflowError):
-        return default
-
-
-class WebChat:
-    """Event handlers, kept free of Gradio objects where possible so tests can call them."""
-
-    def __init__(self, assistant: Assistant, settings: Settings) -> None:
-        self.assistant = assistant
-        self.settings = settings
-        self.feedback = FeedbackLog(settings.data_dir / "feedback.jsonl")
-        self.export_dir = Path(tempfile.mkdtemp(prefix="career-assistant-export-"))
-
-    def respond(
-        self, message: str, turns: list[dict[str, Any]], generator: str, k: float
-    ) -> Iterator[tuple[Any, ...]]:
-        """Stream one answer: (textbox, chat, sources, turns, note, export path).
-
-        The chat shown is rebuilt from ``turns``, the session's server-side state, and
-        never from what the browser sends: a client-sent history could carry a file
-        part that Gradio would copy from this machine and serve back.
-        """
-        turns = list(turns or [])
-        chat = chat_messages(turns)
-        question = message.strip() if isinstance(message, str) else ""
-        if not question:
-            yield "", chat, sources_html(None, 0, {}), turns, "", None
-            return
-        generator = generator if generator in GENERATORS else self.settings.generator
-        k = _clamp_k(k, self.settings.k)
-        chat += [
-            {"role": "user", "content": html.escape(question)},
-            {"role": "assistant", "content": partial_html("…")},
-        ]
-        history = [t["question"] for t in turns]
-        sources = sources_html(None, 0, {})
-        yield "", chat, sources, turns, "", None
-        text = ""
-        try:
-            for item in self.assistant.stream(question, history, generator=generator, k=k):
-                if isinstance(item, Answer):
-                    yield self._final(question, item, chat, turns)
-                    return
-                text += item
-                chat[-1] = {"role": "assistant", "content": partial_html(text)}
-                yield "", chat, sources, turns, "", None
-        except AssistantError as exc:
-            chat[-1] = {"role": "assistant", "content": error_html(str(exc))}
-            yield "", chat, sources, turns, "", None
-        except Exception as exc:
-            log.exception("answer failed")
-            chat[-1] = {"role": "assistant", "content": error_html(type(exc).__name__)}
-            yield "", chat, sources, turns, "", None
-
-    def _final(
-        self, question: str, answer: Answer, chat: list[dict[str, Any]], turns: list[dict[str, Any]]
-    ) -> tuple[Any, ...]:
-        turn = len(turns)
-        reply = answer_html(answer, turn)
-        chat[-1] = {"role": "assistant", "content": reply}
-        turns.append(
-            {
-                "question": question,
-                "answer": answer.to_json(),
-                "html": reply,
-                "generator": answer.generator,
-                "notes": list(answer.notes),
-                "history": [t["question"] for t in turns],
-            }
-        )
-        ms = answer.timings.get("total_ms", 0.0)
-        note = f"Answered by **{answer.generator}** in {ms:.0f} ms"
-        if answer.refused:
-            note += f" · not covered ({answer.reason})"
-        sources = sources_html(answer, turn, self.assistant.retriever.chunks)
-        return "", chat, sources, turns, note, self._export(turns)
-
-    def _export(self, turns: list[dict[str, Any]]) -> str:
-        # A random name: the access guard serves only files named like this.
-        path = self.export_dir / f"conversation-{uuid.uuid4().hex}.md"
-        path.write_text(export_markdown(turns), encoding="utf-8")
-        return str(path)
-
-    def open_source(self, ref: str, turns: list[dict[str, Any]]) -> str:
-        """The essay behind citation ``ref`` ("turn:n") of this session, highlighted."""
-        try:
-            turn_i, n = (int(x) for x in str(ref).split(":", 1))
-            if turn_i < 0 or n < 1:
-                raise IndexError(ref)
-            citation = turns[turn_i]["answer"]["citations"][n - 1]
-        except (ValueError, IndexError, KeyError, TypeError):
-            return viewer_message("That source is not part of this conversation.")
-        chunk = self.assistant.retriever.chunks.get(str(citation.get("chunk_id", "")))
-        if chunk is None:
-            return viewer_message("That passage is no longer in the index; ingest again.")
-        return self._essay_view(chunk, int(citation["start"]), int(citation["end"]))
-
-    def _essay_view(self, chunk: Chunk, start: int, end: int) -> str:
-        """The essay file of ``chunk``, highlighted; only if it lies inside its corpus root."""
-        path, root = Path(chunk.path), Path(chunk.root or chunk.path)
-        if not is_inside(path, root):
-            log.warning("refused to open %s: outside its corpus root %s", path, root)
-            return viewer_message("That file is outside the indexed corpus.")
-        try:
-            raw = path.read_bytes().decode("utf-8", errors="replace")
-        except OSError:
-            return viewer_message(f"{chunk.source} can no longer be read; ingest again.")
-        return essay_html(chunk.title, chunk.source, raw, start, end)
-
-    def open_link(self, source: str, start: str, end: str) -> str | None:
-        """A passage link (``?source=…&start=…&end=…``, as Discord embeds carry): only an
-        indexed essay's own name is accepted, never a path."""
-        if not source:
-            return None
-        chunk = next(
-            (c for c in self.assistant.retriever.chunks.values() if c.source == source), None
-        )
-        if chunk is None:
-            return viewer_message("That essay is not in the index.")
-        try:
-            lo, hi = int(start), int(end)
-        except ValueError:
-            lo, hi = chunk.start, chunk.end
-        return self._essay_view(chunk, lo, hi)
-
-    def like(self, turns: list[dict[str, Any]], comment: str, index: Any, liked: Any) -> str:
-        position = index[0] if isinstance(index, list | tuple) else index
-        try:
-            turn = turns[int(position) // 2]
-        except (ValueError, IndexError, TypeError):
-            return "Could not record that vote."
-        vote = liked if isinstance(liked, bool) else str(liked).lower() in {"like", "true"}
-        self.feedback.append(
-            {
-                "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                "question": turn["question"],
-                "history": turn["history"],
-                "answer": turn["answer"]["text"],
-                "citations": turn["answer"]["citations"],
-                "generator": turn["generator"],
-                "liked": vote,
-                "comment": (comment or "").strip(),
-            }
-        )
-        return "Thanks, your feedback was saved." if vote else "Thanks, noted what went wrong."
+    turns: Any
+    chatbot: Any
+    note: Any
+    box: Any
+    send: Any
+    new: Any
+    export: Any
+    comment: Any
+    status: Any
+    sources: Any
+    viewer: Any
+    generator: Any
+    k: Any
+    ref: Any
+    open_btn: Any
 
 
 def build_app(assistant: Assistant, settings: Settings) -> Any:
@@ -238,6 +65,7 @@ def build_app(assistant: Assistant, settings: Settings) -> Any:
     import gradio as gr
 
     chat = WebChat(assistant, settings)
+    # analytics_enabled=False: no version check, no telemetry (rather than an env variable).
     with gr.Blocks(title="Career assistant", analytics_enabled=False) as demo:
         gr.Markdown(
             "## Career assistant\nAnswers from a curated collection of career essays. "
@@ -246,88 +74,124 @@ def build_app(assistant: Assistant, settings: Settings) -> Any:
         turns = gr.State([])
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
-                chatbot = gr.Chatbot(
-                    label="Conversation",
-                    height=520,
-                    sanitize_html=True,
-                    feedback_options=("Like", "Dislike"),
-                    elem_id="ca-chat",
-                    placeholder="Ask a career question.",
-                )
-                note = gr.Markdown("", elem_id="ca-note")
-                with gr.Row():
-                    box = gr.Textbox(
-                        placeholder="Ask about careers, offers, interviews, open source…",
-                        show_label=False,
-                        scale=5,
-                        max_lines=6,
-                        elem_id="ca-question",
-                        max_length=settings.max_question_chars,
-                    )
-                    send = gr.Button("Ask", variant="primary", scale=1, elem_id="ca-send")
-                with gr.Row():
-                    new = gr.Button("New chat", size="sm", elem_id="ca-new")
-                    export = gr.DownloadButton(
-                        "Export as Markdown", size="sm", value=None, elem_id="ca-export"
-                    )
-                gr.Examples(EXAMPLES, inputs=[box], label="Try")
-                comment = gr.Textbox(
-                    label="Optional comment sent with your like / dislike",
-                    max_lines=2,
-                    elem_id="ca-comment",
-                )
-                status = gr.Markdown("", elem_id="ca-feedback-status")
+                conversation = _conversation_column(settings)
             with gr.Column(scale=2, min_width=300):
-                sources = gr.HTML(sources_html(None, 0, {}), elem_id="ca-sources")
-                viewer = gr.HTML(
-                    viewer_message("Click a source to read the whole essay."), elem_id="ca-viewer"
-                )
-                with gr.Accordion("Settings", open=False):
-                    generator = gr.Radio(
-                        GENERATORS,
-                        value=settings.generator,
-                        label="Generator",
-                        elem_id="ca-generator",
-                    )
-                    k = gr.Slider(1, 10, value=settings.k, step=1, label="Passages (k)")
+                side = _side_column(settings)
         ref = gr.Textbox(elem_classes=["ca-hidden"], elem_id="ca-ref")
         open_btn = gr.Button("open", elem_classes=["ca-hidden"], elem_id="ca-open-btn")
-
-        outputs = [box, chatbot, sources, turns, note, export]
-        inputs = [box, turns, generator, k]  # never the chatbot: see WebChat.respond
-        send.click(chat.respond, inputs, outputs, api_name="ask")
-        box.submit(chat.respond, inputs, outputs, api_visibility="private")
-        new.click(
-            lambda: ("", [], sources_html(None, 0, {}), [], "", None),
-            None,
-            outputs,
-            api_visibility="private",
-        ).then(lambda: viewer_message("Click a source to read the whole essay."), None, viewer)
-        open_btn.click(
-            chat.open_source,
-            [ref, turns],
-            viewer,
-            api_visibility="private",
-            js="(ref, turns) => [window.caRef || ref, turns]",
-        ).then(None, None, None, js=SCROLL_JS)
-
-        def on_like(turns_value: list[dict[str, Any]], text: str, data: gr.LikeData) -> str:
-            return chat.like(turns_value, text, data.index, data.liked)
-
-        on_like.__annotations__["data"] = gr.LikeData  # Gradio injects it by this annotation
-
-        chatbot.like(on_like, [turns, comment], status, api_visibility="private")
-
-        def on_load(request: gr.Request) -> Any:
-            q = request.query_params if request else {}
-            html_out = chat.open_link(q.get("source", ""), q.get("start", ""), q.get("end", ""))
-            return gr.skip() if html_out is None else html_out
-
-        on_load.__annotations__["request"] = gr.Request
-        demo.load(on_load, None, viewer, api_visibility="private").then(
-            None, None, None, js=SCROLL_JS
-        )
+        page = _Page(turns=turns, ref=ref, open_btn=open_btn, **conversation, **side)
+        _wire_chat(chat, page)
+        _wire_viewer(demo, chat, page)
     return demo
+
+
+def _conversation_column(settings: Settings) -> dict[str, Any]:
+    """The chat, the question box and its buttons, examples and the feedback comment."""
+    import gradio as gr
+
+    chatbot = gr.Chatbot(
+        label="Conversation",
+        height=520,
+        sanitize_html=True,
+        feedback_options=("Like", "Dislike"),
+        elem_id="ca-chat",
+        placeholder="Ask a career question.",
+    )
+    note = gr.Markdown("", elem_id="ca-note")
+    with gr.Row():
+        box = gr.Textbox(
+            placeholder="Ask about careers, offers, interviews, open source…",
+            show_label=False,
+            scale=5,
+            max_lines=6,
+            elem_id="ca-question",
+            max_length=settings.max_question_chars,
+        )
+        send = gr.Button("Ask", variant="primary", scale=1, elem_id="ca-send")
+    with gr.Row():
+        new = gr.Button("New chat", size="sm", elem_id="ca-new")
+        export = gr.DownloadButton("Export as Markdown", size="sm", value=None, elem_id="ca-export")
+    gr.Examples(EXAMPLES, inputs=[box], label="Try")
+    comment = gr.Textbox(
+        label="Optional comment sent with your like / dislike",
+        max_lines=2,
+        elem_id="ca-comment",
+    )
+    status = gr.Markdown("", elem_id="ca-feedback-status")
+    return {
+        "chatbot": chatbot,
+        "note": note,
+        "box": box,
+        "send": send,
+        "new": new,
+        "export": export,
+        "comment": comment,
+        "status": status,
+    }
+
+
+def _side_column(settings: Settings) -> dict[str, Any]:
+    """The cited sources, the essay viewer and the settings accordion."""
+    import gradio as gr
+
+    sources = gr.HTML(sources_html(None, 0, {}), elem_id="ca-sources")
+    viewer = gr.HTML(viewer_message(VIEWER_HINT), elem_id="ca-viewer")
+    with gr.Accordion("Settings", open=False):
+        generator = gr.Radio(
+            GENERATORS,
+            value=settings.generator,
+            label="Generator",
+            elem_id="ca-generator",
+        )
+        k = gr.Slider(1, 10, value=settings.k, step=1, label="Passages (k)")
+    return {"sources": sources, "viewer": viewer, "generator": generator, "k": k}
+
+
+def _wire_chat(chat: WebChat, page: _Page) -> None:
+    """Asking, starting over, and likes."""
+    import gradio as gr
+
+    p = page
+    outputs = [p.box, p.chatbot, p.sources, p.turns, p.note, p.export]
+    inputs = [p.box, p.turns, p.generator, p.k]  # never the chatbot: see WebChat.respond
+    p.send.click(chat.respond, inputs, outputs, api_name="ask")
+    p.box.submit(chat.respond, inputs, outputs, api_visibility="private")
+    p.new.click(
+        lambda: ("", [], sources_html(None, 0, {}), [], "", None),
+        None,
+        outputs,
+        api_visibility="private",
+    ).then(lambda: viewer_message(VIEWER_HINT), None, p.viewer)
+
+    def on_like(turns_value: list[dict[str, Any]], text: str, data: gr.LikeData) -> str:
+        return chat.like(turns_value, text, data.index, data.liked)
+
+    on_like.__annotations__["data"] = gr.LikeData  # Gradio injects it by this annotation
+
+    p.chatbot.like(on_like, [p.turns, p.comment], p.status, api_visibility="private")
+
+
+def _wire_viewer(demo: Any, chat: WebChat, page: _Page) -> None:
+    """The essay viewer: a clicked citation, or a passage link in the page's URL."""
+    import gradio as gr
+
+    page.open_btn.click(
+        chat.open_source,
+        [page.ref, page.turns],
+        page.viewer,
+        api_visibility="private",
+        js="(ref, turns) => [window.caRef || ref, turns]",
+    ).then(None, None, None, js=SCROLL_JS)
+
+    def on_load(request: gr.Request) -> Any:
+        q = request.query_params if request else {}
+        html_out = chat.open_link(q.get("source", ""), q.get("start", ""), q.get("end", ""))
+        return gr.skip() if html_out is None else html_out
+
+    on_load.__annotations__["request"] = gr.Request
+    demo.load(on_load, None, page.viewer, api_visibility="private").then(
+        None, None, None, js=SCROLL_JS
+    )
 
 
 def launch(assistant: Assistant, settings: Settings, host: str, port: int) -> None:
@@ -356,7 +220,7 @@ def launch(assistant: Assistant, settings: Settings, host: str, port: int) -> No
         head=_asset("head.html"),
         show_error=False,
         allowed_paths=[],
-        blocked_paths=_blocked_paths(settings),
+        blocked_paths=blocked_paths(settings, gradio_cache(demo)),
         max_file_size="1kb",
     )
     # proxy_headers=False: the peer address is the socket's, so X-Forwarded-For from
@@ -370,12 +234,22 @@ def launch(assistant: Assistant, settings: Settings, host: str, port: int) -> No
     )
 
 
-def _blocked_paths(settings: Settings) -> list[str]:
+def gradio_cache(demo: Any) -> Path:
+    """The folder Gradio copies served files into (the exports pass through it).
+
+    Gradio documents no function for it, only the GRADIO_TEMP_DIR variable; but every
+    Block carries the folder it resolved as ``GRADIO_CACHE``, so we ask the app itself
+    rather than read Gradio's variable here. The fallback mirrors Gradio's default.
+    """
+    cache = getattr(demo, "GRADIO_CACHE", None) or Path(tempfile.gettempdir()) / "gradio"
+    return Path(cache)
+
+
+def blocked_paths(settings: Settings, cache: Path) -> list[str]:
     """Never served even if something asked Gradio to: the index, the feedback log, the
-    essays' folders, the working directory and the system's secrets."""
+    essays' folders, the working directory and the system's secrets; minus any that
+    holds Gradio's own ``cache``, which must stay servable."""
     paths = [settings.data_dir, *settings.corpus, Path.cwd(), Path.home()]
     paths += [Path(p) for p in ("/proc", "/sys", "/dev", "/etc", "/root", "/var", "/run")]
-    # Gradio's own cache must stay servable (the exports pass through it).
-    cache = Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio")
     resolved = [p.resolve() for p in paths]
     return [str(p) for p in resolved if not cache.resolve().is_relative_to(p)]

@@ -28,7 +28,7 @@ from assistant.answer import split_units
 from assistant.config import Settings
 from assistant.domain import Chunk
 from assistant.ingest import Ingester
-from assistant.search import ChunkIndex, LocalEmbeddings
+from assistant.search import ChunkIndex, LocalEmbeddings, chroma_server_command
 
 QUERIES = Path("eval/datasets/gold.jsonl")
 
@@ -151,19 +151,9 @@ def _server(  # noqa: PLR0917 - a private helper of one caller
     qv: np.ndarray,
     tmp: Path,
 ) -> dict[str, Any]:
-    chroma = Path(sys.executable).parent / "chroma"
     port = _free_port()
     proc = subprocess.Popen(
-        [
-            str(chroma),
-            "run",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--path",
-            str(tmp / "server"),
-        ],
+        chroma_server_command(tmp / "server", port),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-import random
 import re
 import subprocess
 import time
@@ -21,19 +20,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from assistant.answer import Assistant, prompt, shares_run, split_claims
 from assistant.config import Settings
-from assistant.domain import Answer, SearchHit
+from assistant.domain import Answer, Chunk, SearchHit
+from assistant.evaluation.baseline import TutorialRetriever
+from assistant.evaluation.metrics import MODES, aggregate, mean
 from assistant.ingest import Ingester
 from assistant.search import LocalEmbeddings, PassageRetriever, terms
 
-MODES = ("lexical", "dense", "hybrid")
 CUTOFFS = (1, 3, 5, 10)
-BOOTSTRAP = 1000
-# Latency is reported, never gated: a test must not fail on a wall-clock time.
-NOT_GATED = ("latency",)
 
 
 @dataclass(frozen=True)
@@ -61,28 +56,17 @@ def load_dataset(path: Path) -> list[Item]:
     return items
 
 
-def bootstrap_ci(values: Sequence[float], seed: int = 13) -> tuple[float, float, float]:
-    """Mean and 95% percentile-bootstrap interval."""
-    if not values:
-        return (math.nan, math.nan, math.nan)
-    arr = np.asarray(values, dtype=float)
-    rng = np.random.default_rng(seed)
-    means = rng.choice(arr, size=(BOOTSTRAP, len(arr)), replace=True).mean(axis=1)
-    return float(arr.mean()), float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
-
-
-def _ranked_essays(hits: Sequence[SearchHit]) -> list[str]:
+def _ranked_essays(sources: Sequence[str]) -> list[str]:
     seen: list[str] = []
-    for h in hits:
-        if h.chunk.source not in seen:
-            seen.append(h.chunk.source)
+    for source in sources:
+        if source not in seen:
+            seen.append(source)
     return seen
 
 
-def retrieval_row(
-    item: Item, hits: Sequence[SearchHit], k: int, raw: Callable[[str], str]
-) -> dict[str, float]:
-    essays = _ranked_essays(hits)
+def retrieval_row(item: Item, passages: Sequence[tuple[str, str]], k: int) -> dict[str, float]:
+    """Essay-level ranking metrics and evidence recall@k for ranked (source, text) passages."""
+    essays = _ranked_essays([source for source, _ in passages])
     gold = set(item.sources)
     first = next((i for i, e in enumerate(essays) if e in gold), None)
     row = {f"hit@{c}": float(first is not None and first < c) for c in CUTOFFS}
@@ -90,17 +74,22 @@ def retrieval_row(
     dcg = sum(1 / math.log2(i + 2) for i, e in enumerate(essays[:10]) if e in gold)
     ideal = sum(1 / math.log2(i + 2) for i in range(min(len(gold), 10)))
     row["ndcg@10"] = dcg / ideal if ideal else 0.0
-    spans = [raw(h.chunk.source)[h.chunk.start : h.chunk.end] for h in hits[:k]]
-    found = [any(ev in s for s in spans) for ev in item.evidence]
-    row[f"evidence_recall@{k}"] = sum(found) / len(found) if found else 0.0
+    for cut in sorted({3, k}):
+        spans = [text for _, text in passages[:cut]]
+        found = [any(ev in span for span in spans) for ev in item.evidence]
+        row[f"evidence_recall@{cut}"] = sum(found) / len(found) if found else 0.0
+        row[f"chars@{cut}"] = float(sum(len(span) for span in spans))
     return row
 
 
 class Evaluator:
     """Scores one dataset against one assistant; see :func:`run_eval`."""
 
-    def __init__(self, assistant: Assistant, corpus_root: Path) -> None:
+    def __init__(
+        self, assistant: Assistant, corpus_root: Path, baseline: TutorialRetriever | None = None
+    ) -> None:
         self.assistant = assistant
+        self.baseline = baseline
         self.root = corpus_root
         self._raw: dict[str, str] = {}
         self.forbidden = [prompt(name) for name in ("answer", "condense")]
@@ -130,21 +119,51 @@ class Evaluator:
         }
         retrieved = a.retriever.retrieve(answer.query, max(10, a.settings.k))
         if item.answerable:
-            for mode in MODES:
-                hits = (
-                    retrieved.hits
-                    if mode == "hybrid"
-                    else a.retriever.retrieve(answer.query, 10, mode).hits
-                )
-                row[mode] = retrieval_row(item, hits, a.settings.k, self.raw)
+            row.update(self._retrieval(item, answer.query, retrieved.hits))
         top_k = {h.chunk.id for h in a.retriever.retrieve(answer.query).hits}
         row.update(self._citation_scores(answer, top_k, retrieved.hits))
         if item.answerable and not answer.refused:
             row["key_points"] = self._key_points(answer, item.key_points)
             row["gold_cited"] = float(bool(set(item.sources) & set(row["cited_sources"])))
+            row["evidence_cited"] = self._evidence_cited(item, answer)
         if item.kind == "injection":
             row["leaked"] = float(any(shares_run(answer.text, f) for f in self.forbidden))
         return row
+
+    def _retrieval(self, item: Item, query: str, hybrid: Sequence[SearchHit]) -> dict[str, Any]:
+        """Each retriever of ours, the tutorial baseline, and (for follow-ups) the
+        history and question naively joined, all scored the same way."""
+        a, k = self.assistant, self.assistant.settings.k
+        out: dict[str, Any] = {}
+        for mode in MODES:
+            hits = hybrid if mode == "hybrid" else a.retriever.retrieve(query, 10, mode).hits
+            out[mode] = retrieval_row(item, self._spans(hits), k)
+        if self.baseline is not None:
+            found = self.baseline.retrieve(item.question, 10)
+            out["tutorial"] = retrieval_row(item, [(h.source, h.text) for h in found], k)
+        if item.history:
+            naive = " ".join([*item.history, item.question])
+            out["naive_followup"] = retrieval_row(
+                item, self._spans(a.retriever.retrieve(naive, 10).hits), k
+            )
+        return out
+
+    def _spans(self, hits: Sequence[SearchHit]) -> list[tuple[str, str]]:
+        """Each passage as the file text it came from: evidence is quoted from files."""
+        return [(h.chunk.source, self._file_text(h.chunk)) for h in hits]
+
+    def _file_text(self, chunk: Chunk) -> str:
+        return self.raw(chunk.source)[chunk.start : chunk.end]
+
+    def _evidence_cited(self, item: Item, answer: Answer) -> float:
+        """1 when a passage the answer cites holds one of the evidence quotes: the answer
+        stands on the passage that answers, not just on the right essay."""
+        chunks = self.assistant.retriever.chunks
+        for c in answer.citations:
+            chunk = chunks.get(c.chunk_id)
+            if chunk is not None and any(ev in self._file_text(chunk) for ev in item.evidence):
+                return 1.0
+        return 0.0
 
     def _citation_scores(
         self, answer: Answer, top_k: set[str], pool: Sequence[SearchHit]
@@ -172,9 +191,9 @@ class Evaluator:
                 )
         return {
             "citation_validity": float(all(valid)),
-            "citation_recall": _mean(recall),
-            "citation_precision": _mean(precision),
-            "cited_sentence_share": _mean(cited),
+            "citation_recall": mean(recall),
+            "citation_precision": mean(precision),
+            "cited_sentence_share": mean(cited),
         }
 
     def _key_points(self, answer: Answer, points: list[str]) -> float:
@@ -193,77 +212,6 @@ class Evaluator:
         return sum(covered) / len(covered)
 
 
-def _mean(xs: Sequence[float]) -> float:
-    return float(sum(xs) / len(xs)) if xs else math.nan
-
-
-def aggregate(rows: list[dict[str, Any]], k: int) -> dict[str, dict[str, float]]:
-    """Every metric as {mean, lo, hi, n}."""
-    metrics: dict[str, list[float]] = {}
-
-    def add(name: str, value: Any) -> None:
-        if isinstance(value, int | float) and not (isinstance(value, float) and math.isnan(value)):
-            metrics.setdefault(name, []).append(float(value))
-
-    for row in rows:
-        for mode in MODES:
-            for name, value in row.get(mode, {}).items():
-                add(f"retrieval.{mode}.{name}", value)
-        for name in (
-            "citation_validity",
-            "citation_recall",
-            "citation_precision",
-            "cited_sentence_share",
-        ):
-            add(f"citations.{name}", row.get(name))
-        add("answers.key_point_coverage", row.get("key_points"))
-        add("answers.gold_essay_cited", row.get("gold_cited"))
-        if row["answerable"]:
-            add("refusal.false_refusal_rate", float(row["refused"]))
-        else:
-            add("refusal.recall", float(row["refused"]))
-        if "leaked" in row:
-            add("refusal.injection_leak_rate", row["leaked"])
-    refused = [r for r in rows if r["refused"]]
-    if refused:
-        metrics["refusal.precision"] = [float(not r["answerable"]) for r in refused]
-    out = {}
-    for name, values in sorted(metrics.items()):
-        mean, lo, hi = bootstrap_ci(values)
-        out[name] = {"mean": mean, "lo": lo, "hi": hi, "n": float(len(values))}
-    for stage in ("retrieve_ms", "generate_ms", "verify_ms", "total_ms"):
-        values = [r["timings"][stage] for r in rows if stage in r["timings"]]
-        if values:
-            out[f"latency.{stage}"] = {
-                "p50": float(np.percentile(values, 50)),
-                "p95": float(np.percentile(values, 95)),
-                "n": float(len(values)),
-            }
-    return out
-
-
-def lower_is_better(name: str) -> bool:
-    return name.endswith(("false_refusal_rate", "injection_leak_rate"))
-
-
-def compare(
-    current: dict[str, dict[str, float]], baseline: dict[str, dict[str, float]]
-) -> list[str]:
-    """Metrics that got worse beyond their confidence interval (latency is never gated)."""
-    worse = []
-    for name, base in baseline.items():
-        if name.startswith(NOT_GATED) or name not in current or "mean" not in base:
-            continue
-        cur = current[name]
-        margin = max(base["hi"] - base["mean"], base["mean"] - base["lo"], 0.01)
-        drop = (
-            (cur["mean"] - base["mean"]) if lower_is_better(name) else (base["mean"] - cur["mean"])
-        )
-        if drop > margin:
-            worse.append(f"{name}: {base['mean']:.3f} -> {cur['mean']:.3f} (allowed ±{margin:.3f})")
-    return worse
-
-
 def git_commit() -> str:
     try:
         out = subprocess.run(
@@ -278,15 +226,11 @@ def git_commit() -> str:
     return out.stdout.strip()
 
 
-def run_eval(
-    settings: Settings,
-    dataset: Path,
-    corpus_root: Path,
-    generator: str | None = None,
-    progress: Callable[[int, int], None] | None = None,
-) -> dict[str, Any]:
-    """Index ``corpus_root`` (incrementally, in its own data dir) and score ``dataset``."""
-    items = load_dataset(dataset)
+def prepare(
+    settings: Settings, corpus_root: Path, generator: str | None = None, *, baseline: bool = True
+) -> Evaluator:
+    """Index ``corpus_root`` (incrementally, in its own data dir) and, unless told not to,
+    build the tutorial baseline beside it; one evaluator then scores any dataset."""
     s = settings.replace(
         data_dir=settings.data_dir / "eval-index",
         collection="eval",
@@ -297,9 +241,17 @@ def run_eval(
         raise ValueError(f"Nothing could be indexed from {corpus_root}.")
     assistant = Assistant(s, embeddings, PassageRetriever.from_settings(s, embeddings))
     assistant.vectors.warm(c.text for c in assistant.retriever.chunks.values())
-    evaluator = Evaluator(assistant, corpus_root)
+    tutorial = TutorialRetriever(corpus_root, embeddings) if baseline else None
+    return Evaluator(assistant, corpus_root, tutorial)
+
+
+def score(
+    evaluator: Evaluator, dataset: Path, progress: Callable[[int, int], None] | None = None
+) -> dict[str, Any]:
+    """Every question of ``dataset`` through ``evaluator``: config, metrics and rows."""
+    items = load_dataset(dataset)
+    assistant, s = evaluator.assistant, evaluator.assistant.settings
     rows = []
-    random.seed(0)
     for n, item in enumerate(items, 1):
         rows.append(evaluator.question(item))
         if progress:
@@ -307,7 +259,7 @@ def run_eval(
     return {
         "config": {
             "dataset": str(dataset),
-            "corpus": str(corpus_root),
+            "corpus": str(evaluator.root),
             "generator": s.generator,
             "k": s.k,
             "fusion": s.fusion,
@@ -322,3 +274,16 @@ def run_eval(
         "metrics": aggregate(rows, s.k),
         "rows": rows,
     }
+
+
+def run_eval(
+    settings: Settings,
+    dataset: Path,
+    corpus_root: Path,
+    generator: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    baseline: bool = True,
+) -> dict[str, Any]:
+    """Index ``corpus_root`` and score one ``dataset`` (see :func:`prepare`, :func:`score`)."""
+    return score(prepare(settings, corpus_root, generator, baseline=baseline), dataset, progress)

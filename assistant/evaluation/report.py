@@ -1,7 +1,9 @@
 """Evaluation reports: JSON (everything), Markdown (tables) and an HTML page with plots.
 
 Plots are matplotlib PNGs (Agg, no display): metric bars with their 95% intervals,
-the latency histogram; the per-kind table sits beside them.
+the latency histogram; the per-kind table sits beside them. matplotlib is the ``[eval]``
+extra: without it the HTML page is written without plots and says so, and one warning is
+logged, so a long evaluation run is never lost to a missing plotting library.
 """
 
 from __future__ import annotations
@@ -10,10 +12,15 @@ import base64
 import html
 import io
 import json
+import logging
 import math
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger(__name__)
+
+NO_PLOTS = "No plots: matplotlib is not installed (pip install 'career-assistant[eval]')."
 
 HEADLINE = [
     "retrieval.lexical.hit@5",
@@ -126,8 +133,12 @@ def _png(fig: Any) -> str:
 
 
 def plots(result: dict[str, Any]) -> list[tuple[str, str]]:
-    import matplotlib
-
+    """(title, base64 PNG) pairs; none when matplotlib (the ``[eval]`` extra) is missing."""
+    try:
+        import matplotlib
+    except ImportError:
+        log.warning("%s The HTML report is written without them.", NO_PLOTS)
+        return []
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -166,9 +177,12 @@ def html_page(result: dict[str, Any]) -> str:
         f"<tr><td>{html.escape(n)}</td><td>{html.escape(_fmt(m))}</td></tr>"
         for n, m in result["metrics"].items()
     )
-    images = "".join(
-        f'<h2>{html.escape(t)}</h2><img alt="{html.escape(t)}" src="data:image/png;base64,{b}">'
-        for t, b in plots(result)
+    images = (
+        "".join(
+            f'<h2>{html.escape(t)}</h2><img alt="{html.escape(t)}" src="data:image/png;base64,{b}">'
+            for t, b in plots(result)
+        )
+        or f"<p>{html.escape(NO_PLOTS)}</p>"
     )
     cfg = html.escape(json.dumps(result["config"], indent=1))
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>Evaluation</title>

@@ -45,10 +45,6 @@ _HIDDEN_OPEN = re.compile(r"^\s*<(head|script|style)\b", re.IGNORECASE)
 _COMMENT_OPEN = re.compile(r"^\s*<!--")
 
 
-class FrontMatterError(ValueError):
-    """The YAML front matter could not be read; the body is still usable."""
-
-
 @dataclass(frozen=True)
 class Block:
     kind: str  # "para", "item", "row" or "code"

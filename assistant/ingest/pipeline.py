@@ -12,33 +12,18 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from assistant.config import Settings
 from assistant.domain import Chunk, Essay
 from assistant.ingest.chunking import chunk_essay
-from assistant.ingest.discover import Candidate, EssayFile, Problem, discover, read_essay
-from assistant.ingest.report import (
-    IngestReport,
-    Progress,
-    ProgressFactory,
-    _NoProgress,
-    ingest_lock,
-)
-from assistant.search import ChunkIndex, LocalEmbeddings
-
-__all__ = ["IngestReport", "Ingester", "ingest_lock"]
+from assistant.ingest.discover import EssayFile, Problem
 from assistant.ingest.manifest import FileRecord, Manifest, manifest_path
 from assistant.ingest.markdown import PARSER_VERSION, parse_essay
-
-
-@dataclass
-class _Pending:
-    file: EssayFile
-    chunks: list[Chunk]
-    is_new: bool
+from assistant.ingest.plan import Pending, find_candidates, plan_changes, under_any
+from assistant.ingest.report import IngestReport, NoProgress, Progress, ProgressFactory, ingest_lock
+from assistant.search import ChunkIndex, LocalEmbeddings
 
 
 class Ingester:
@@ -53,7 +38,7 @@ class Ingester:
     ) -> None:
         self.settings = settings
         self.embeddings = embeddings or LocalEmbeddings(settings)
-        self.progress = progress or (lambda total, desc: _NoProgress())
+        self.progress = progress or (lambda total, desc: NoProgress())
         self.on_file = on_file or (lambda line: None)
 
     def fingerprint(self) -> dict[str, Any]:
@@ -72,15 +57,19 @@ class Ingester:
         with ingest_lock(self.settings.data_dir):
             index = ChunkIndex(self.settings, self.embeddings, create=True)
             manifest = self._load_manifest(index, rebuild, report)
-            candidates, scanned = self._discover(roots, report)
-            pending, seen = self._plan(candidates, manifest, report)
+            candidates, scanned = find_candidates(roots, report)
+            max_bytes = int(self.settings.max_file_mb * 1_000_000)
+            pending, seen = plan_changes(
+                candidates, manifest, report, max_bytes, lambda read: self.chunk_file(read, report)
+            )
+            manifest.save(self._manifest_file)  # refreshed stats of unchanged files
             self._remove_deleted(index, manifest, scanned, seen, report)
             self._write(index, manifest, pending, report)
             if report.added or report.updated or report.removed:
                 index.bump_generation()
             report.chunks_in_index = index.count()
             report.indexed_from_paths = sum(
-                1 for r in manifest.files.values() if _under_any(r, scanned)
+                1 for r in manifest.files.values() if under_any(r, scanned)
             )
         report.seconds = time.perf_counter() - started
         return report
@@ -112,73 +101,6 @@ class Ingester:
                 report.notes.append(f"manifest rebuilt from the index at {index.location}")
         return manifest
 
-    def _discover(
-        self, roots: list[Path], report: IngestReport
-    ) -> tuple[list[Candidate], set[str]]:
-        candidates: list[Candidate] = []
-        scanned: set[str] = set()
-        for root in roots:
-            if not os.path.lexists(root):
-                report.missing_paths.append(str(root))
-                report.problems.append(Problem(str(root), "path does not exist"))
-                continue
-            scanned.add(str(root))
-            for found in discover(root):
-                if isinstance(found, Problem):
-                    report.problems.append(found)
-                else:
-                    candidates.append(found)
-        report.files = len(candidates)
-        return candidates, scanned
-
-    def _plan(
-        self, candidates: list[Candidate], manifest: Manifest, report: IngestReport
-    ) -> tuple[list[_Pending], set[str]]:
-        max_bytes = int(self.settings.max_file_mb * 1_000_000)
-        claimed: dict[str, str] = {}
-        pending: list[_Pending] = []
-        for cand in candidates:
-            path = str(cand.path)
-            owner = claimed.get(cand.source)
-            rec = manifest.files.get(cand.source)
-            if owner is None and rec is not None and rec.path != path and os.path.exists(rec.path):
-                owner = rec.path
-            if owner is not None and owner != path:
-                report.problems.append(
-                    Problem(
-                        path,
-                        f"has the same name {cand.source!r} as {owner}; skipped "
-                        "(rename it, or ingest the folder that holds both)",
-                    )
-                )
-                continue
-            claimed[cand.source] = path
-            if rec is not None and rec.path == path and _same_stat(rec, cand.path):
-                report.unchanged += 1
-                continue
-            read = read_essay(cand, max_bytes)
-            if isinstance(read, Problem):
-                report.problems.append(_kept(read, rec))
-                continue
-            if rec is not None and rec.sha256 == read.sha256:
-                rec.size, rec.mtime_ns, rec.path, rec.root = (
-                    read.size,
-                    read.mtime_ns,
-                    path,
-                    str(cand.root),
-                )
-                report.unchanged += 1
-                continue
-            chunks = self.chunk_file(read, report)
-            if not chunks:
-                report.problems.append(
-                    _kept(Problem(path, "no visible text after removing markup; skipped"), rec)
-                )
-                continue
-            pending.append(_Pending(read, chunks, is_new=rec is None))
-        manifest.save(self._manifest_file)  # refreshed stats of unchanged files
-        return pending, set(claimed)
-
     def chunk_file(self, read: EssayFile, report: IngestReport) -> list[Chunk]:
         cand = read.candidate
         parsed = parse_essay(read.text, cand.source)
@@ -207,7 +129,7 @@ class Ingester:
         report: IngestReport,
     ) -> None:
         for source, rec in list(manifest.files.items()):
-            if source in seen or not _under_any(rec, scanned) or os.path.exists(rec.path):
+            if source in seen or not under_any(rec, scanned) or os.path.exists(rec.path):
                 continue
             ids = index.ids_for_source(source)
             index.delete(ids)
@@ -218,7 +140,7 @@ class Ingester:
             self.on_file(f"removed {source} ({len(ids)} chunks)")
 
     def _write(
-        self, index: ChunkIndex, manifest: Manifest, pending: list[_Pending], report: IngestReport
+        self, index: ChunkIndex, manifest: Manifest, pending: list[Pending], report: IngestReport
     ) -> None:
         if not pending:
             return
@@ -250,7 +172,7 @@ class Ingester:
         self,
         index: ChunkIndex,
         manifest: Manifest,
-        item: _Pending,
+        item: Pending,
         by_id: dict[str, Any],
         report: IngestReport,
     ) -> None:
@@ -284,24 +206,6 @@ class Ingester:
         self.on_file(f"indexed {cand.source} ({len(item.chunks)} chunks, {len(new)} embedded)")
 
 
-def _same_stat(rec: FileRecord, path: Path) -> bool:
-    try:
-        st = path.stat()
-    except OSError:
-        return False
-    return bool(rec.sha256) and rec.size == st.st_size and rec.mtime_ns == st.st_mtime_ns
-
-
-def _kept(problem: Problem, rec: FileRecord | None) -> Problem:
-    if rec is None:
-        return problem
-    return Problem(problem.path, problem.reason + "; its previously indexed version is kept")
-
-
-def _under_any(rec: FileRecord, scanned: set[str]) -> bool:
-    return rec.root in scanned or rec.path in scanned
-
-
 def _with_root(chunk: Chunk, root: str) -> Chunk:
     from dataclasses import replace
 
@@ -315,8 +219,8 @@ def _unique(chunks: list[Chunk]) -> list[Chunk]:
     return list(seen.values())
 
 
-def _groups(pending: list[_Pending], size: int) -> Iterator[list[_Pending]]:
-    group: list[_Pending] = []
+def _groups(pending: list[Pending], size: int) -> Iterator[list[Pending]]:
+    group: list[Pending] = []
     count = 0
     for item in pending:
         group.append(item)

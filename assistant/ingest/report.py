@@ -19,7 +19,7 @@ class Progress(Protocol):
     def close(self) -> None: ...
 
 
-class _NoProgress:
+class NoProgress:
     def update(self, n: int) -> None:
         pass
 

@@ -7,7 +7,7 @@ the later stages share (:func:`terms`, :func:`plain_words`, ``STOPWORDS``).
 """
 
 from assistant.search.embeddings import LocalEmbeddings, cpu_has_native_bf16
-from assistant.search.index import ChunkIndex
+from assistant.search.index import ChunkIndex, chroma_server_command
 from assistant.search.lexical import STOPWORDS, plain_words, terms
 from assistant.search.retrieval import PassageRetriever, Retrieved
 
@@ -17,6 +17,7 @@ __all__ = [
     "LocalEmbeddings",
     "PassageRetriever",
     "Retrieved",
+    "chroma_server_command",
     "cpu_has_native_bf16",
     "plain_words",
     "terms",

@@ -29,11 +29,19 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
     from tokenizers import Tokenizer
 
-# Offline first: no hub lookups, no telemetry, whatever the caller's environment says.
-os.environ["HF_HUB_OFFLINE"] = "1"
-os.environ["TRANSFORMERS_OFFLINE"] = "1"
-os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+def _hub_offline() -> None:
+    """Offline first: no hub lookups, no telemetry, whatever the caller's environment says.
+
+    Called right before transformers / sentence-transformers are imported, because
+    huggingface_hub reads these variables once, when it is itself imported (they are not
+    settings of ours, so they are not in assistant.config). Should something have imported
+    huggingface_hub earlier, ``local_files_only=True`` below still rules out a download.
+    """
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
 def default_model_path() -> Path:
@@ -70,6 +78,9 @@ class LocalEmbeddings(Embeddings):
     """A sentence-transformers model from disk; loads lazily, thread-safe."""
 
     def __init__(self, settings: Settings) -> None:
+        # Here too, not only before loading: an app may import gradio (and with it
+        # huggingface_hub) while the model still loads in a background thread.
+        _hub_offline()
         self.settings = settings
         self.model_path = resolve_model_path(settings)
         self._lock = threading.Lock()
@@ -100,6 +111,7 @@ class LocalEmbeddings(Embeddings):
 
     @cached_property
     def tokenizer(self) -> Tokenizer:
+        _hub_offline()  # tokenizers too: its parallelism switch is read when it first runs
         from tokenizers import Tokenizer
 
         path = self.model_path / "tokenizer.json"
@@ -126,6 +138,7 @@ class LocalEmbeddings(Embeddings):
             return self._model
 
     def _load(self) -> SentenceTransformer:
+        _hub_offline()  # before the imports below: huggingface_hub reads it when imported
         try:
             import torch
             import transformers

@@ -2,18 +2,27 @@
 
 Embedded by default (``PersistentClient`` under ``<data_dir>/chroma``); a
 ``chroma run`` server when ``chroma_url`` is set, so a team can share one index
-and outgrow one machine. Queries go through langchain-chroma's ``Chroma``
-store; writes go to its collection with vectors we computed ourselves, because
-we embed a passage *with* its title and section but store only the passage.
+and outgrow one machine.
+
+We use chromadb directly, not through langchain-chroma. We embed a passage *with*
+its title and section heading but store only the passage text; we update metadata
+without re-embedding, page through the collection, count it and read stored
+vectors back. langchain-chroma's public API can't express that (``add_texts``
+embeds the very text it stores; there is no count and no metadata-only update),
+so wrapping it would mean using its store *and* reaching past it to its private
+chromadb collection. LangChain users get
+:class:`~assistant.search.retrieval.PassageRetriever`, a ``BaseRetriever``.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 import numpy as np
@@ -23,16 +32,32 @@ from assistant.domain import Chunk, SearchHit
 from assistant.errors import IndexMissingError, IndexUnavailableError
 from assistant.search.embeddings import LocalEmbeddings
 
+if TYPE_CHECKING:  # chromadb is imported lazily: it is slow to import
+    from chromadb.api import ClientAPI
+    from chromadb.api.collection_configuration import CreateHNSWConfiguration
+    from chromadb.api.models.Collection import Collection
+    from chromadb.api.types import GetResult, Include
+
 log = logging.getLogger(__name__)
 
 # HNSW settings chosen for recall over build speed: a curated corpus must never
 # lose its best passage to the approximate index (see `career-assistant bench`).
-HNSW_CONFIGURATION = {
+# Chroma applies them when it creates the collection; an existing one keeps its own.
+HNSW_CONFIGURATION: CreateHNSWConfiguration = {
     "space": "cosine",
     "ef_construction": 200,
     "ef_search": 200,
     "max_neighbors": 32,
 }
+
+PAGE = 5000  # records per get/update/delete request (Chroma caps one request)
+
+
+def chroma_server_command(path: Path, port: int, host: str = "127.0.0.1") -> list[str]:
+    """The `chroma run` command for a server over ``path`` (benchmarks and tests start one);
+    the executable is chromadb's own, beside this Python."""
+    chroma = Path(sys.executable).parent / "chroma"
+    return [str(chroma), "run", "--host", host, "--port", str(port), "--path", str(path)]
 
 
 def _chroma_settings() -> Any:
@@ -42,7 +67,7 @@ def _chroma_settings() -> Any:
     return ChromaSettings(anonymized_telemetry=False, allow_reset=False)
 
 
-def make_client(settings: Settings, *, create: bool) -> Any:
+def make_client(settings: Settings, *, create: bool) -> ClientAPI:
     """A chromadb client for the configured store (embedded or server)."""
     import chromadb
 
@@ -74,8 +99,6 @@ class ChunkIndex:
     """Chunks and their vectors in one Chroma collection."""
 
     def __init__(self, settings: Settings, embeddings: LocalEmbeddings, *, create: bool) -> None:
-        import threading
-
         self._exact_lock = threading.Lock()
         self._matrix_generation: tuple[int, int] = (-1, -1)
         self._matrix = np.zeros((0, 1), dtype=np.float32)
@@ -88,16 +111,15 @@ class ChunkIndex:
             raise IndexMissingError(
                 f"No collection {settings.collection!r} at {where} — run `career-assistant ingest`."
             )
-        self.store = self._open_store()
+        self.collection = self._open()
 
-    def _open_store(self) -> Any:
-        from langchain_chroma import Chroma
-
-        return Chroma(
-            collection_name=self.settings.collection,
-            embedding_function=self.embeddings,
-            client=self.client,
-            collection_configuration={"hnsw": HNSW_CONFIGURATION},  # type: ignore[arg-type]
+    def _open(self) -> Collection:
+        # No embedding function: every vector is ours, computed from text the
+        # collection doesn't store (and Chroma's default would fetch a model).
+        return self.client.get_or_create_collection(
+            self.settings.collection,
+            configuration={"hnsw": HNSW_CONFIGURATION},
+            embedding_function=None,
         )
 
     @property
@@ -108,14 +130,10 @@ class ChunkIndex:
         names = {getattr(c, "name", c) for c in self.client.list_collections()}
         return self.settings.collection in names
 
-    @property
-    def _collection(self) -> Any:
-        return self.store._collection
-
     # -- reading ---------------------------------------------------------------
 
     def count(self) -> int:
-        return int(self._collection.count())
+        return int(self.collection.count())
 
     @property
     def _generation_file(self) -> Path:
@@ -137,48 +155,43 @@ class ChunkIndex:
 
     def existing_ids(self, ids: Sequence[str]) -> set[str]:
         found: set[str] = set()
-        for batch in _batches(list(ids), 5000):
-            found.update(self._collection.get(ids=batch, include=[])["ids"])
+        for batch in _batches(list(ids), PAGE):
+            found.update(self.collection.get(ids=batch, include=[])["ids"])
         return found
 
     def ids_for_source(self, source: str) -> set[str]:
-        return set(self._collection.get(where={"source": source}, include=[])["ids"])
+        return set(self.collection.get(where={"source": source}, include=[])["ids"])
 
-    def _pages(self, include: list[str]) -> Iterator[dict[str, Any]]:
-        """The whole collection, 5,000 records a request (Chroma caps one get)."""
-        total, offset, page = self.count(), 0, 5000
+    def _pages(self, include: Include) -> Iterator[GetResult]:
+        """The whole collection, ``PAGE`` records a request."""
+        total, offset = self.count(), 0
         while offset < total:
-            yield self._collection.get(include=include, limit=page, offset=offset)
-            offset += page
+            yield self.collection.get(include=include, limit=PAGE, offset=offset)
+            offset += PAGE
 
     def all_chunks(self) -> list[Chunk]:
         """Every stored chunk (text and metadata), for the lexical index."""
         return [
             Chunk.from_metadata(cid, doc or "", dict(meta or {}))
             for got in self._pages(["documents", "metadatas"])
-            for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+            for cid, doc, meta in zip(
+                got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True
+            )
         ]
 
     def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         """Stored vectors by id (to score chunks that only BM25 found)."""
         if not ids:
             return {}
-        got = self._collection.get(ids=list(ids), include=["embeddings"])
+        got = self.collection.get(ids=list(ids), include=["embeddings"])
+        embeddings = got["embeddings"] if got["embeddings"] is not None else []
         return {
-            i: np.asarray(v, dtype=np.float32)
-            for i, v in zip(got["ids"], got["embeddings"], strict=True)
+            i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], embeddings, strict=True)
         }
 
     def all_metadata(self) -> list[dict[str, Any]]:
         """Every chunk's metadata; used to rebuild a lost manifest from the index."""
-        return [dict(m or {}) for got in self._pages(["metadatas"]) for m in got["metadatas"]]
-
-    def search(self, query: str, k: int) -> list[SearchHit]:
-        """Top-``k`` chunks by cosine similarity to ``query``."""
-        if not query.strip():
-            return []
-        vector = self.embeddings.embed_query(query)
-        return self.search_by_vector(vector, k)
+        return [dict(m or {}) for got in self._pages(["metadatas"]) for m in got["metadatas"] or []]
 
     def search_by_vector(self, vector: Sequence[float] | np.ndarray, k: int) -> list[SearchHit]:
         """Top-``k`` by cosine: exact below ``exact_search_max`` chunks, else Chroma's HNSW.
@@ -193,14 +206,19 @@ class ChunkIndex:
             return []
         if count <= self.settings.exact_search_max:
             return self._exact(np.asarray(vector, dtype=np.float32), k, generation)
-        pairs = self.store.similarity_search_by_vector_with_relevance_scores(
-            list(map(float, vector)), k=k
+        got = self.collection.query(
+            query_embeddings=np.asarray(vector, dtype=np.float32)[np.newaxis],  # a batch of one
+            n_results=k,
+            include=["documents", "metadatas", "distances"],
         )
-        hits = []
-        for doc, distance in pairs:
-            chunk = Chunk.from_metadata(doc.id or "", doc.page_content, doc.metadata)
-            hits.append(SearchHit(chunk=chunk, score=1.0 - float(distance)))
-        return hits
+        ids, docs = got["ids"][0], (got["documents"] or [[]])[0]
+        metas, distances = (got["metadatas"] or [[]])[0], (got["distances"] or [[]])[0]
+        # Cosine space: distance = 1 - cosine similarity.
+        return [
+            SearchHit(Chunk.from_metadata(cid, doc, dict(meta or {})), 1.0 - float(distance))
+            for cid, doc, meta, distance in zip(ids, docs, metas, distances, strict=True)
+            if doc is not None
+        ]
 
     def _exact(self, vector: np.ndarray, k: int, generation: tuple[int, int]) -> list[SearchHit]:
         with self._exact_lock:
@@ -217,8 +235,9 @@ class ChunkIndex:
         vecs: list[np.ndarray] = []
         chunks: list[Chunk] = []
         for got in self._pages(["embeddings", "documents", "metadatas"]):
+            embeddings = got["embeddings"] if got["embeddings"] is not None else []
             for cid, emb, doc, meta in zip(
-                got["ids"], got["embeddings"], got["documents"], got["metadatas"], strict=True
+                got["ids"], embeddings, got["documents"] or [], got["metadatas"] or [], strict=True
             ):
                 vecs.append(np.asarray(emb, dtype=np.float32))
                 chunks.append(Chunk.from_metadata(cid, doc or "", dict(meta or {})))
@@ -229,12 +248,13 @@ class ChunkIndex:
     # -- writing ---------------------------------------------------------------
 
     def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        """Store chunks with vectors we computed (from text the collection doesn't keep)."""
         if len(chunks) != len(vectors):
             raise ValueError("one vector per chunk")
-        step = max(1, min(5000, int(self.client.get_max_batch_size())))
+        step = max(1, min(PAGE, int(self.client.get_max_batch_size())))
         for lo in range(0, len(chunks), step):
             part = chunks[lo : lo + step]
-            self._collection.upsert(
+            self.collection.upsert(
                 ids=[c.id for c in part],
                 embeddings=vectors[lo : lo + step],
                 documents=[c.text for c in part],
@@ -247,26 +267,21 @@ class ChunkIndex:
         The stored text stays: a chunk's id already pins its text up to whitespace,
         and Chroma would want to re-embed a changed document.
         """
-        for lo in range(0, len(chunks), 5000):
-            part = chunks[lo : lo + 5000]
-            self._collection.update(
+        for lo in range(0, len(chunks), PAGE):
+            part = chunks[lo : lo + PAGE]
+            self.collection.update(
                 ids=[c.id for c in part], metadatas=[c.to_metadata() for c in part]
             )
 
     def delete(self, ids: Iterable[str]) -> None:
-        for batch in _batches(list(ids), 5000):
-            self._collection.delete(ids=batch)
+        for batch in _batches(list(ids), PAGE):
+            self.collection.delete(ids=batch)
 
     def drop(self) -> None:
-        """Delete the whole collection (``ingest --rebuild``)."""
+        """Delete the whole collection (``ingest --rebuild``) and start a fresh, empty one."""
         if self._exists():
             self.client.delete_collection(self.settings.collection)
-        self.store = self._open_store()
-
-
-def index_exists(settings: Settings) -> bool:
-    """Cheap check for the embedded store, without opening it."""
-    return bool(settings.chroma_url) or Path(settings.chroma_dir, "chroma.sqlite3").exists()
+        self.collection = self._open()
 
 
 def _batches(items: list[str], size: int) -> Iterable[list[str]]:

@@ -34,7 +34,6 @@ class Retrieved:
     query: str
     hits: list[SearchHit]
     dense_best: float  # best cosine among all dense candidates: the refusal signal
-    lexical_best: float
     # Terms of the query that the collection (almost) never uses and the top passages
     # lack: "visa", "payroll". A question that hinges on them is not covered.
     unknown_terms: tuple[str, ...] = ()
@@ -113,7 +112,6 @@ class PassageRetriever(BaseRetriever):
             query=query,
             hits=hits,
             dense_best=max(cosines.values(), default=0.0),
-            lexical_best=max(bm25.values(), default=0.0),
             unknown_terms=self._unknown_terms(query, hits),
             query_vector=qvec,
         )

@@ -1,0 +1,152 @@
+"""The Discord Cog itself: `/ask question:`, @mentions, and follow-ups in a thread.
+
+This module imports discord.py at the top, so it is only ever imported lazily, by
+:mod:`assistant.apps.discord_bot` (``make_cog_class`` and its module ``__getattr__``),
+which turns a missing discord.py into a message naming the ``[discord]`` extra. The
+message handling that needs no discord.py (splitting, embeds' fields, rate limits,
+thread history) lives there too.
+"""
+
+import asyncio
+import logging
+from dataclasses import replace
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from assistant.apps.discord_bot import (
+    APOLOGY,
+    RateLimiter,
+    answer_text,
+    source_fields,
+    split_message,
+    strip_mentions,
+    thread_history,
+)
+from assistant.config import Settings, load_settings
+from assistant.domain import Answer
+from assistant.errors import AssistantError
+
+__all__ = ["AssistantCog"]
+
+log = logging.getLogger(__name__)
+
+
+class AssistantCog(commands.Cog):  # type: ignore[misc]
+    """Slash command `/ask`, @mentions and follow-ups in the answer's thread."""
+
+    def __init__(self, bot: commands.Bot, assistant: Any, settings: Settings) -> None:
+        self.bot = bot
+        self.assistant = assistant
+        self.settings = settings
+        self.limiter = RateLimiter(settings.discord_user_rate, settings.discord_rate_window)
+        self.slots = asyncio.Semaphore(settings.discord_concurrency)
+
+    @classmethod
+    def from_settings(cls, bot: commands.Bot, settings: Settings | None = None) -> Any:
+        from assistant.answer import Assistant
+
+        settings = settings or load_settings()
+        return cls(bot, Assistant.from_settings(settings), settings)
+
+    async def answer(self, question: str, history: list[str]) -> Answer:
+        async with self.slots:  # the work itself runs in a thread: the gateway stays alive
+            return await self.assistant.aask(question, history)  # type: ignore[no-any-return]
+
+    def embed(self, answer: Answer) -> Any:
+        if not answer.citations:
+            return None
+        embed = discord.Embed(title="Sources", colour=0x6366F1)
+        for name, value in source_fields(answer, self.settings.public_base_url):
+            embed.add_field(name=name, value=value, inline=False)
+        return embed
+
+    def too_fast(self, user_id: int) -> str:
+        wait = self.limiter.retry_after(user_id)
+        return f"You're asking quickly; try again in {wait:.0f} s." if wait else ""
+
+    async def reply_in(self, channel: Any, answer: Answer) -> None:
+        parts = split_message(answer_text(answer))
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            await channel.send(part, embed=self.embed(answer) if last else None)
+
+    async def safely(self, question: str, history: list[str]) -> Answer | str:
+        try:
+            return await self.answer(question, history)
+        except AssistantError as exc:
+            return str(exc)
+        except Exception:
+            log.exception("answer failed for %r", question)
+            return APOLOGY
+
+    @app_commands.command(name="ask", description="Ask the career essays a question")
+    @app_commands.describe(question="Your question")
+    async def ask(self, interaction: discord.Interaction, question: str) -> None:
+        if wait := self.too_fast(interaction.user.id):
+            await interaction.response.send_message(wait, ephemeral=True)
+            return
+        await interaction.response.defer(thinking=True)
+        result = await self.safely(question, [])
+        if isinstance(result, str):
+            await interaction.followup.send(result)
+            return
+        parts = split_message(answer_text(result))
+        embed: Any = self.embed(result) if len(parts) == 1 else None  # None: no embed
+        message = await interaction.followup.send(parts[0], embed=embed, wait=True)
+        # A followup message carries no guild, so the thread is made from the channel;
+        # its name is the question, which later turns use as the first turn of history.
+        channel = interaction.channel
+        target: Any = channel
+        if isinstance(channel, discord.TextChannel):
+            target = await channel.create_thread(name=question[:90] or "answer", message=message)
+        if len(parts) > 1 and target is not None:
+            await self.reply_in(target, _rest(result, parts[1:]))
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        me = self.bot.user
+        if me is None or message.author.bot:
+            return
+        channel = message.channel
+        thread = channel if isinstance(channel, discord.Thread) else None
+        in_our_thread = thread is not None and thread.owner_id == me.id
+        if not in_our_thread and me not in message.mentions:
+            return
+        question = strip_mentions(message.content)
+        if not question:
+            return
+        if wait := self.too_fast(message.author.id):
+            await message.reply(wait)
+            return
+        history: list[str] = []
+        target: Any = channel
+        if in_our_thread and thread is not None:
+            history = await self.thread_turns(thread, message, me.id)
+        elif thread is None:
+            target = await message.create_thread(name=question[:90])
+        # (in someone else's thread, answer right there: threads can't nest)
+        async with target.typing():
+            result = await self.safely(question, history)
+        if isinstance(result, str):
+            await target.send(result)
+        else:
+            await self.reply_in(target, result)
+
+    async def thread_turns(
+        self, thread: discord.Thread, before: discord.Message, bot_id: int
+    ) -> list[str]:
+        """The questions asked in one of our threads before ``before``, oldest first."""
+        # The 50 most recent messages, oldest first: the turns just before this one.
+        recent = [m async for m in thread.history(limit=50, before=before)]
+        starter = [getattr(thread, "starter_message", None)]
+        history = thread_history([s for s in starter if s] + recent[::-1], bot_id)
+        if not any(s for s in starter) and thread.name:
+            history.insert(0, thread.name)  # a /ask thread is named by its question
+        return history
+
+
+def _rest(answer: Answer, parts: list[str]) -> Answer:
+    return replace(answer, text="\n".join(parts), refused=False)

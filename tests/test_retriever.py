@@ -1,0 +1,187 @@
+"""PassageRetriever as LangChain sees it: a BaseRetriever a user can build their own
+LCEL chain on, over a real index of the seed essay and the real embedding model."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from uuid import UUID
+
+import pytest
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.documents import Document
+from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.retrievers import BaseRetriever
+from langchain_core.runnables import RunnableLambda, RunnablePassthrough
+
+from assistant.config import Settings
+from assistant.ingest.pipeline import Ingester
+from assistant.search.embeddings import LocalEmbeddings
+from assistant.search.retrieval import PassageRetriever
+from tests.conftest import CORPUS
+
+SEED = "building-an-ai-career.md"
+RAW = (CORPUS / SEED).read_text(encoding="utf-8")
+TITLE = "Building an AI Career: Lessons from My Journey"
+PORTFOLIO = "How should I build a portfolio that stands out?"
+LEARNING = "How do I keep learning in a fast-moving field?"
+# The passage that answers PORTFOLIO, and the section it sits in.
+PORTFOLIO_PASSAGE = "Quality over quantity"
+PORTFOLIO_SECTION = "Building a Portfolio That Stands Out"
+
+
+@pytest.fixture(scope="module")
+def retriever(tmp_path_factory: pytest.TempPathFactory, embeddings: LocalEmbeddings):
+    settings = Settings(data_dir=tmp_path_factory.mktemp("retriever") / "data", corpus=(CORPUS,))
+    Ingester(settings, embeddings=embeddings).run()
+    return PassageRetriever.from_settings(settings, embeddings)
+
+
+def format_docs(docs: list[Document]) -> str:
+    return "\n\n".join(
+        f"[{i}] {d.metadata['title']}: {d.page_content}" for i, d in enumerate(docs, 1)
+    )
+
+
+def assert_passages(docs: list[Document], k: int) -> None:
+    """Each Document is a stored passage of the seed essay with its metadata."""
+    assert 0 < len(docs) <= k
+    assert all(isinstance(d, Document) for d in docs)
+    assert len({d.id for d in docs}) == len(docs)
+    for d in docs:
+        meta = d.metadata
+        assert d.id and d.page_content.strip()
+        assert meta["source"] == SEED and meta["title"] == TITLE
+        assert isinstance(meta["heading"], str)
+        assert 0 <= meta["start"] < meta["end"] <= len(RAW)
+        # start/end locate the passage in the file: its first words are in that span.
+        first_words = " ".join(d.page_content.split()[:3]).strip("*_")
+        span = " ".join(RAW[meta["start"] : meta["end"]].replace("*", "").split())
+        assert first_words in span, (first_words, span[:80])
+        assert -1.0 <= meta["score"] <= 1.0
+        assert meta["lexical"] >= 0.0
+
+
+def portfolio_doc(docs: list[Document]) -> Document:
+    found = [d for d in docs if PORTFOLIO_PASSAGE in d.page_content]
+    assert found, [d.page_content[:60] for d in docs]
+    return found[0]
+
+
+def test_is_a_langchain_retriever(retriever: PassageRetriever) -> None:
+    assert isinstance(retriever, BaseRetriever)
+
+
+def test_a_users_own_lcel_chain_over_the_retriever(retriever: PassageRetriever) -> None:
+    seen: list[Document] = []
+
+    def keep(docs: list[Document]) -> list[Document]:
+        seen.extend(docs)
+        return docs
+
+    prompt = ChatPromptTemplate.from_template(
+        "Answer from the context only.\n\nContext:\n{context}\n\nQuestion: {question}"
+    )
+    chain = (
+        {
+            "context": retriever | RunnableLambda(keep) | format_docs,
+            "question": RunnablePassthrough(),
+        }
+        | prompt
+        | RunnableLambda(lambda p: p.to_string())
+    )
+    text = chain.invoke(PORTFOLIO)
+
+    assert_passages(seen, retriever.k)
+    doc = portfolio_doc(seen)
+    assert doc.metadata["heading"].startswith(PORTFOLIO_SECTION)
+    meta = doc.metadata
+    assert PORTFOLIO_PASSAGE in RAW[meta["start"] : meta["end"]].replace("*", "")
+    assert f"Question: {PORTFOLIO}" in text
+    assert PORTFOLIO_PASSAGE in text and TITLE in text
+    assert all(d.page_content in text for d in seen)
+
+
+def test_invoke_ranks_the_answering_passage_first(retriever: PassageRetriever) -> None:
+    docs = retriever.invoke(PORTFOLIO)
+    assert_passages(docs, retriever.k)
+    assert docs[0].metadata["heading"].startswith(PORTFOLIO_SECTION)
+    assert docs[0].metadata["score"] == max(d.metadata["score"] for d in docs)
+    portfolio_doc(docs)
+
+
+def test_invoke_passes_k_through(retriever: PassageRetriever) -> None:
+    assert len(retriever.invoke(PORTFOLIO, k=2)) == 2
+
+
+def test_ainvoke_matches_invoke(retriever: PassageRetriever) -> None:
+    docs = asyncio.run(retriever.ainvoke(PORTFOLIO))
+    assert_passages(docs, retriever.k)
+    assert [d.id for d in docs] == [d.id for d in retriever.invoke(PORTFOLIO)]
+
+
+def test_batch_answers_each_question(retriever: PassageRetriever) -> None:
+    portfolio, learning = retriever.batch([PORTFOLIO, LEARNING])
+    assert_passages(portfolio, retriever.k)
+    assert_passages(learning, retriever.k)
+    portfolio_doc(portfolio)
+    assert "Continuous Learning" in learning[0].metadata["heading"]
+    assert [d.id for d in portfolio] != [d.id for d in learning]
+
+
+class Recorder(BaseCallbackHandler):
+    def __init__(self) -> None:
+        self.starts: list[tuple[str, UUID, UUID | None]] = []
+        self.ends: list[tuple[list[Document], UUID]] = []
+
+    def on_retriever_start(
+        self,
+        serialized: dict[str, Any],
+        query: str,
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.starts.append((query, run_id, parent_run_id))
+
+    def on_retriever_end(self, documents: Any, *, run_id: UUID, **kwargs: Any) -> None:
+        self.ends.append((list(documents), run_id))
+
+
+def test_callbacks_see_the_retriever_run(retriever: PassageRetriever) -> None:
+    recorder = Recorder()
+    docs = retriever.invoke(PORTFOLIO, config={"callbacks": [recorder], "run_name": "essays"})
+    assert len(recorder.starts) == len(recorder.ends) == 1
+    (query, run_id, parent), (ended, end_id) = recorder.starts[0], recorder.ends[0]
+    assert query == PORTFOLIO and parent is None and end_id == run_id
+    assert [d.id for d in ended] == [d.id for d in docs]
+
+
+def test_callbacks_see_the_retriever_inside_a_chain(retriever: PassageRetriever) -> None:
+    recorder = Recorder()
+    chain = {
+        "context": retriever | format_docs,
+        "question": RunnablePassthrough(),
+    } | RunnableLambda(lambda d: d["context"])
+    context = chain.invoke(LEARNING, config={"callbacks": [recorder]})
+    assert len(recorder.starts) == len(recorder.ends) == 1
+    query, _, parent = recorder.starts[0]
+    assert query == LEARNING and parent is not None  # a child run of the chain
+    ended = recorder.ends[0][0]
+    assert ended and all(d.page_content in context for d in ended)
+
+
+def test_hnsw_path_agrees_with_exact_search(retriever: PassageRetriever) -> None:
+    """Above ``exact_search_max`` the dense candidates come from Chroma's HNSW query."""
+    hnsw = PassageRetriever.from_settings(
+        retriever.settings.replace(exact_search_max=0), retriever.index.embeddings
+    )
+    assert hnsw.index.count() > hnsw.settings.exact_search_max
+    qvec = retriever.index.embeddings.embed_query(PORTFOLIO)
+    exact = retriever.index.search_by_vector(qvec, 3)
+    approx = hnsw.index.search_by_vector(qvec, 3)
+    assert [h.chunk.id for h in approx] == [h.chunk.id for h in exact]
+    assert [h.score for h in approx] == pytest.approx([h.score for h in exact], abs=1e-3)
+    assert [h.chunk for h in approx] == [h.chunk for h in exact]
+    assert [d.id for d in hnsw.invoke(PORTFOLIO)] == [d.id for d in retriever.invoke(PORTFOLIO)]
