@@ -24,7 +24,11 @@ from assistant.search import LocalEmbeddings
 log = logging.getLogger(__name__)
 
 _ABBREVIATIONS = re.compile(r"\b(?:e\.g|i\.e|etc|vs|Mr|Mrs|Ms|Dr|St|No|Fig|approx|Inc)\.$", re.I)
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+# A sentence ends at . ! or ? plus any closing quotes or brackets; the next one starts
+# after the white space, maybe with an opening quote or bracket. Only the white space
+# (group 1) is cut, so `Ask for "the best offer." Then…` keeps its closing quote.
+# A citation marker after a sentence ("…questions?" [1].) belongs to it: no cut there.
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*(\s+)(?!\[\d)(?=[\"'“‘(\[]?[A-Z0-9])")
 _LIST_MARKER = re.compile(r"^(?:-|\d{1,3}[.)])\s+")
 
 
@@ -59,7 +63,11 @@ def split_units(passage: str) -> list[Unit]:
 
 
 def split_sentences(text: str) -> list[str]:
-    parts = _SENTENCE_SPLIT.split(text)
+    parts, start = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        parts.append(text[start : m.start(1)])
+        start = m.end(1)
+    parts.append(text[start:])
     out: list[str] = []
     for raw in parts:
         part = raw.strip()

@@ -1,0 +1,54 @@
+"""Sentence splitting keeps every character: closing quotes and brackets stay with
+the sentence they close (they used to be cut off with the white space after them)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from assistant.answer.sentences import complete_sentences, pieces, split_sentences, split_units
+from tests.conftest import SHARED, needs_shared
+
+# A sentence end followed by a closing quote or bracket, then the next sentence.
+CLOSED_BOUNDARY = re.compile(r"[.!?][\"'”’)\]]+\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('Ask for "the best offer." Then wait.', ['Ask for "the best offer."', "Then wait."]),
+        ("Be polite (always.) Then ask.", ["Be polite (always.)", "Then ask."]),
+        ("He said ‘no.’ “Fine,” I said.", ["He said ‘no.’", "“Fine,” I said."]),
+        ("Read [the guide.] (Really.) Done!", ["Read [the guide.]", "(Really.)", "Done!"]),
+        ("Use e.g. Python. Then Go.", ["Use e.g. Python.", "Then Go."]),
+        ('Ask "any questions?" [1]. Then go.', ['Ask "any questions?" [1].', "Then go."]),
+    ],
+)
+def test_closing_marks_stay_with_their_sentence(text, expected):
+    assert split_sentences(text) == expected
+
+
+def test_units_pieces_and_streaming_keep_the_quote():
+    text = 'Ask for "the best offer." Then…'
+    assert [u.text for u in split_units(text)] == ['Ask for "the best offer."', "Then…"]
+    assert "".join(pieces(text)) == text
+    assert complete_sentences(text + " More").startswith('Ask for "the best offer."')
+
+
+@needs_shared
+def test_every_closed_boundary_in_the_corpora_keeps_its_characters():
+    boundaries = 0
+    for path in sorted(SHARED.rglob("*.md")):
+        for raw in path.read_text(encoding="utf-8").splitlines():
+            found = CLOSED_BOUNDARY.findall(raw)
+            if not found:
+                continue
+            boundaries += len(found)
+            line = " ".join(raw.split())
+            sentences = split_sentences(line)
+            assert " ".join(sentences) == line, (path.name, line[:120])
+            for mark in found:  # each closing run ends some sentence
+                closing = mark.rstrip()
+                assert any(s.endswith(closing) for s in sentences), (path.name, mark, line[:120])
+    assert boundaries >= 20, boundaries  # 26 lines of the corpora hold one; none may vanish
