@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 
 from assistant.answer.citations import UNSUPPORTED_MARK, Claim, split_claims, verify
-from assistant.answer.sentences import UnitVectors
 from assistant.answer.support import SupportScorer
 from assistant.config import Settings
 from assistant.domain import Chunk, SearchHit
 from assistant.evaluation.calibrate import calibrate
 from assistant.search.embeddings import LocalEmbeddings
+from assistant.search.units import UnitVectors
 
 THRESHOLD = Settings().support_min
 

@@ -32,7 +32,6 @@ from discord.http import HTTPClient, Route
 from discord.webhook.async_ import AsyncWebhookAdapter, async_context
 
 from assistant.answer.chain import Assistant
-from assistant.answer.sentences import split_sentences
 from assistant.apps.cli import main
 from assistant.apps.discord_bot import (
     APOLOGY,
@@ -52,6 +51,7 @@ from assistant.config import Settings
 from assistant.domain import Answer, Citation
 from assistant.ingest.pipeline import Ingester
 from assistant.search.retrieval import PassageRetriever
+from assistant.search.units import split_sentences
 from tests.conftest import CORPUS, REPO
 
 QUESTION = "What makes an AI practitioner valuable?"

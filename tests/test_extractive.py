@@ -17,12 +17,12 @@ import pytest
 
 from assistant.answer.citations import split_claims, verify
 from assistant.answer.extractive import ExtractiveGenerator, lowercase_vocabulary
-from assistant.answer.sentences import UnitVectors
 from assistant.answer.support import SupportScorer
 from assistant.config import Settings
 from assistant.domain import Chunk, SearchHit
 from assistant.search.embeddings import LocalEmbeddings
 from assistant.search.retrieval import Retrieved
+from assistant.search.units import UnitVectors
 from tests.conftest import CORPUS
 
 SEED = CORPUS / "building-an-ai-career.md"

@@ -18,6 +18,7 @@ from assistant.config import Settings
 from assistant.ingest.pipeline import Ingester
 from assistant.search.embeddings import LocalEmbeddings
 from assistant.search.retrieval import PassageRetriever
+from assistant.search.units import split_units
 from tests.conftest import CORPUS
 
 SEED = "building-an-ai-career.md"
@@ -185,3 +186,20 @@ def test_hnsw_path_agrees_with_exact_search(retriever: PassageRetriever) -> None
     assert [h.score for h in approx] == pytest.approx([h.score for h in exact], abs=1e-3)
     assert [h.chunk for h in approx] == [h.chunk for h in exact]
     assert [d.id for d in hnsw.invoke(PORTFOLIO)] == [d.id for d in retriever.invoke(PORTFOLIO)]
+
+
+def test_small_to_big_ranks_by_the_best_sentence(retriever: PassageRetriever) -> None:
+    """With ``unit_weight`` 1 a passage ranks by its best sentence: a question worded like
+    one sentence of a long section brings that section's passage first."""
+    sentence_first = PassageRetriever.from_settings(
+        retriever.settings.replace(unit_weight=1.0), retriever.index.embeddings
+    )
+    target = next(c for c in retriever.chunks.values() if PORTFOLIO_PASSAGE in c.text)
+    best_sentence = max(
+        (u.text for u in split_units(target.text)), key=lambda t: len(t) if "Quality" in t else 0
+    )
+    hits = sentence_first.retrieve(best_sentence, 3).hits
+    assert hits[0].chunk.id == target.id
+    assert len(hits) == 3 and hits[0].fused >= hits[1].fused >= hits[2].fused
+    # Off (the default), the same call is plain fusion and still returns k passages.
+    assert len(retriever.retrieve(best_sentence, 3).hits) == 3

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from assistant.answer.sentences import complete_sentences, pieces, split_sentences, split_units
+from assistant.search.units import complete_sentences, pieces, split_sentences, split_units
 from tests.conftest import SHARED, needs_shared
 
 # A sentence end followed by a closing quote or bracket, then the next sentence.

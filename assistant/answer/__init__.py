@@ -3,22 +3,18 @@ generators, and the citation check every draft goes through.
 
 Public entry point: :class:`Assistant` (``ask``/``stream``/``aask``/``astream``). The
 evaluation reuses the verifier's pieces: :func:`split_claims`, :func:`shares_run`,
-:class:`SupportScorer`, :class:`UnitVectors`, the sentence splitters and :func:`prompt`.
+:class:`SupportScorer` and :func:`prompt`.
 """
 
 from assistant.answer.chain import Assistant
 from assistant.answer.citations import shares_run, split_claims
 from assistant.answer.prompting import prompt
-from assistant.answer.sentences import UnitVectors, split_sentences, split_units
 from assistant.answer.support import SupportScorer
 
 __all__ = [
     "Assistant",
     "SupportScorer",
-    "UnitVectors",
     "prompt",
     "shares_run",
     "split_claims",
-    "split_sentences",
-    "split_units",
 ]

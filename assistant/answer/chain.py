@@ -22,7 +22,6 @@ from assistant.answer.extractive import ExtractiveGenerator, lowercase_vocabular
 from assistant.answer.followup import blend_query, looks_like_followup, user_turns
 from assistant.answer.guard import screen
 from assistant.answer.llm import LLMGenerator, describe_failure, llm_errors, make_chat_model
-from assistant.answer.sentences import UnitVectors
 from assistant.answer.support import SupportScorer
 from assistant.answer.verification import Verifier
 from assistant.config import Settings
@@ -43,8 +42,8 @@ class Assistant:
         self.settings = settings
         self.embeddings = embeddings
         self.retriever = retriever
-        cache = settings.data_dir / "cache" / f"units-{embeddings.dtype}.npz"
-        self.vectors = UnitVectors(embeddings, cache)
+        # One cache of unit vectors, shared with retrieval's small-to-big re-ranking.
+        self.vectors = retriever.units
         self.scorer = SupportScorer(self.vectors)
         self._llms: dict[str, LLMGenerator] = {}
         self._llm_lock = threading.Lock()

@@ -23,10 +23,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from assistant.answer.quotes import locate_quote
-from assistant.answer.sentences import split_sentences
 from assistant.answer.support import SupportScorer
 from assistant.domain import Citation, SearchHit
-from assistant.search import plain_words
+from assistant.search import plain_words, split_sentences
 
 MARKERS = re.compile(r"\s*\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
 _MARKERS_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d{1,3}(?:\s*,\s*\d{1,3})*\])+)")

@@ -17,8 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.answer.sentences import Unit, UnitVectors, split_units
-from assistant.search import Retrieved, terms
+from assistant.search import Retrieved, Unit, UnitVectors, split_units, terms
 
 # Units less similar to the question than this are never used.
 UNIT_FLOOR = 0.25

@@ -14,8 +14,7 @@ import re
 
 import numpy as np
 
-from assistant.answer.sentences import UnitVectors, split_units
-from assistant.search import plain_words, terms
+from assistant.search import UnitVectors, plain_words, split_units, terms
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _NEGATION = frozenset(

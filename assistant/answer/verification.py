@@ -22,11 +22,10 @@ from assistant.answer.drafting import Drafter
 from assistant.answer.llm import NOT_COVERED
 from assistant.answer.prompting import prompt
 from assistant.answer.refusal import refusal_text
-from assistant.answer.sentences import complete_sentences, pieces
 from assistant.answer.support import SupportScorer
 from assistant.config import Settings
 from assistant.domain import Answer, SearchHit
-from assistant.search import Retrieved
+from assistant.search import Retrieved, complete_sentences, pieces
 from assistant.tokens import count_tokens
 
 log = logging.getLogger(__name__)

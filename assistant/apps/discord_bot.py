@@ -19,10 +19,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
-from assistant.answer import split_sentences
 from assistant.config import Settings
 from assistant.domain import Answer
 from assistant.errors import AssistantError
+from assistant.search import split_sentences
 
 MESSAGE_LIMIT = 2000
 EMBED_TOTAL = 6000

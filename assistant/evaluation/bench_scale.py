@@ -24,11 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from assistant.answer import split_units
 from assistant.config import Settings
 from assistant.domain import Chunk
 from assistant.ingest import Ingester
-from assistant.search import ChunkIndex, LocalEmbeddings, chroma_server_command
+from assistant.search import ChunkIndex, LocalEmbeddings, chroma_server_command, split_units
 
 QUERIES = Path("eval/datasets/gold.jsonl")
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from assistant.answer import SupportScorer, UnitVectors
+from assistant.answer import SupportScorer
 from assistant.config import Settings
-from assistant.search import LocalEmbeddings
+from assistant.search import LocalEmbeddings, UnitVectors
 
 PAIRS_FILE = "support_pairs.jsonl"
 

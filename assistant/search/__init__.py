@@ -2,14 +2,23 @@
 hybrid retriever (a LangChain ``BaseRetriever``).
 
 Public entry points: :class:`LocalEmbeddings`, :class:`ChunkIndex`,
-:class:`PassageRetriever` and its :class:`Retrieved` result, and the word tokenizers
-the later stages share (:func:`terms`, :func:`plain_words`, ``STOPWORDS``).
+:class:`PassageRetriever` and its :class:`Retrieved` result; and what the later
+stages share: the word tokenizers (:func:`terms`, :func:`plain_words`, ``STOPWORDS``)
+and passage units (:func:`split_units`, :func:`split_sentences`, :class:`UnitVectors`).
 """
 
 from assistant.search.embeddings import LocalEmbeddings, cpu_has_native_bf16
 from assistant.search.index import ChunkIndex, chroma_server_command
 from assistant.search.lexical import STOPWORDS, plain_words, terms
 from assistant.search.retrieval import PassageRetriever, Retrieved
+from assistant.search.units import (
+    Unit,
+    UnitVectors,
+    complete_sentences,
+    pieces,
+    split_sentences,
+    split_units,
+)
 
 __all__ = [
     "STOPWORDS",
@@ -17,8 +26,14 @@ __all__ = [
     "LocalEmbeddings",
     "PassageRetriever",
     "Retrieved",
+    "Unit",
+    "UnitVectors",
     "chroma_server_command",
+    "complete_sentences",
     "cpu_has_native_bf16",
+    "pieces",
     "plain_words",
+    "split_sentences",
+    "split_units",
     "terms",
 ]

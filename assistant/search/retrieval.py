@@ -23,6 +23,7 @@ from assistant.domain import Chunk, SearchHit
 from assistant.search.embeddings import LocalEmbeddings
 from assistant.search.index import ChunkIndex
 from assistant.search.lexical import LexicalIndex, terms
+from assistant.search.units import UnitVectors, split_units
 
 MODES = ("hybrid", "dense", "lexical")
 
@@ -53,6 +54,7 @@ class PassageRetriever(BaseRetriever):
     _chunks: dict[str, Chunk] = PrivateAttr(default_factory=dict)
     _loaded: tuple[int, int] = PrivateAttr(default=(-1, -1))
     _lock: Any = PrivateAttr(default_factory=threading.Lock)
+    _units: UnitVectors | None = PrivateAttr(default=None)
 
     @classmethod
     def from_settings(
@@ -64,6 +66,16 @@ class PassageRetriever(BaseRetriever):
     @property
     def k(self) -> int:
         return self.settings.k
+
+    @property
+    def units(self) -> UnitVectors:
+        """Vectors of passage units (sentences, list items), cached on disk by text."""
+        with self._lock:
+            if self._units is None:
+                emb = self.index.embeddings
+                cache = self.settings.data_dir / "cache" / f"units-{emb.dtype}.npz"
+                self._units = UnitVectors(emb, cache)
+            return self._units
 
     @property
     def chunks(self) -> dict[str, Chunk]:
@@ -98,10 +110,10 @@ class PassageRetriever(BaseRetriever):
         cosines = {h.chunk.id: h.score for h in dense}
         bm25 = dict(lexical)
         fused = self._fuse([h.chunk.id for h in dense], [i for i, _ in lexical], cosines, bm25)
+        if mode == "hybrid" and self.settings.unit_weight > 0:
+            fused = self._small_to_big(fused[:n], qvec, cosines)
         chosen = _cap_per_essay(fused, self._chunks, k, self.settings.max_per_essay)
-        missing = [i for i in chosen if i not in cosines]
-        for cid, vec in self.index.vectors(missing).items():
-            cosines[cid] = float(vec @ qvec)
+        self._add_cosines([i for i in chosen if i not in cosines], qvec, cosines)
         fused_score = dict(fused)
         hits = [
             SearchHit(self._chunks[i], cosines.get(i, 0.0), bm25.get(i, 0.0), fused_score[i])
@@ -115,6 +127,33 @@ class PassageRetriever(BaseRetriever):
             unknown_terms=self._unknown_terms(query, hits),
             query_vector=qvec,
         )
+
+    def _add_cosines(self, ids: list[str], qvec: np.ndarray, cosines: dict[str, float]) -> None:
+        """Passage cosines for candidates only BM25 found (from their stored vectors)."""
+        for cid, vec in self.index.vectors(ids).items():
+            cosines[cid] = float(vec @ qvec)
+
+    def _small_to_big(
+        self, fused: list[tuple[str, float]], qvec: np.ndarray, cosines: dict[str, float]
+    ) -> list[tuple[str, float]]:
+        """Re-rank candidates by their passage cosine blended with their best unit's.
+
+        A passage vector averages every sentence of a section, so the one sentence
+        that answers is diluted; matching units and returning their whole passage
+        should find it. Off by default: it won on dev-tune and lost on dev-test and
+        gold.jsonl (see ``Settings.unit_weight``).
+        """
+        ids = [cid for cid, _ in fused if cid in self._chunks]
+        self._add_cosines([i for i in ids if i not in cosines], qvec, cosines)
+        units = [[u.text for u in split_units(self._chunks[i].text)] for i in ids]
+        flat = [t for texts in units for t in texts]
+        sims = self.units.get(flat) @ qvec if flat else np.zeros(0, dtype=np.float32)
+        w, scored, at = self.settings.unit_weight, [], 0
+        for cid, texts in zip(ids, units, strict=True):
+            best = float(sims[at : at + len(texts)].max()) if texts else cosines[cid]
+            at += len(texts)
+            scored.append((cid, (1 - w) * cosines[cid] + w * best))
+        return sorted(scored, key=lambda kv: (-kv[1], kv[0]))
 
     def _unknown_terms(self, query: str, hits: list[SearchHit]) -> tuple[str, ...]:
         assert self._lexical is not None

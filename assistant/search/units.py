@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.search import LocalEmbeddings
+from assistant.search.embeddings import LocalEmbeddings
 
 log = logging.getLogger(__name__)
 
