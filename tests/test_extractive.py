@@ -280,11 +280,11 @@ def test_no_hits_or_no_query_vector_gives_no_answer(
 # --- follow-ups and budgets -------------------------------------------------------------------------
 
 
-def test_followup_question_with_a_blended_query(
+def test_followup_question_read_with_its_previous_turn(
     embeddings: LocalEmbeddings, generator: ExtractiveGenerator
 ) -> None:
-    """The blended query retrieves; the user's own words still steer the units chosen."""
-    query = "And in practice? (valuable practitioners skills)"
+    """The query with context retrieves; the user's own words still steer the units chosen."""
+    query = "And in practice? What makes AI practitioners valuable?"
     retrieved = _retrieved(embeddings, query)
     draft = generator.generate("And in practice?", retrieved)
     assert draft

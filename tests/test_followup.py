@@ -1,28 +1,16 @@
-"""Follow-up questions: reading the history and blending recent topic words into the query."""
+"""Follow-up questions: reading the history, and reading a follow-up with its previous turn."""
 
 from __future__ import annotations
 
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
-from assistant.answer.followup import (
-    MAX_ADDED_TERMS,
-    blend_query,
-    looks_like_followup,
-    user_turns,
-)
+from assistant.answer.followup import looks_like_followup, user_turns, with_context
 
 NEGOTIATE = "How should I negotiate my salary offer?"
 STANDALONE = (
     "What are the most important skills for an AI engineer working in industry research labs today?"
 )
-
-
-def _added(blended: str, question: str) -> list[str]:
-    """The words blend_query appended, in order."""
-    assert blended.startswith(f"{question} (")
-    assert blended.endswith(")")
-    return blended[len(question) + 2 : -1].split()
 
 
 # --- user_turns -----------------------------------------------------------------------------
@@ -100,70 +88,28 @@ def test_long_self_contained_question_is_not_a_followup(question: str) -> None:
     assert not looks_like_followup(question)
 
 
-# --- blend_query ----------------------------------------------------------------------------
+# --- with_context ---------------------------------------------------------------------------
 
 
-def test_followup_gets_the_topic_words_of_the_previous_turn() -> None:
+def test_followup_is_read_with_the_previous_user_turn() -> None:
     question = "What if they say the number is final?"
-    blended = blend_query(question, [NEGOTIATE])
-    added = [w.lower() for w in _added(blended, question)]
-    assert {"negotiate", "salary", "offer"} <= set(added)
-    # stopwords and short words are not topic words
-    assert not {"how", "should", "my", "i"} & set(added)
+    assert with_context(question, [NEGOTIATE]) == f"{question} {NEGOTIATE}"
 
 
-def test_followup_blend_reads_role_dicts_and_ignores_assistant_turns() -> None:
-    question = "And equity?"
+def test_only_the_latest_user_turn_is_used() -> None:
     history = [
+        "Tell me about burnout recovery",
         {"role": "user", "content": NEGOTIATE},
         {"role": "assistant", "content": "Portfolio projects and burnout recovery matter."},
     ]
-    added = {w.lower() for w in _added(blend_query(question, history), question)}
-    assert {"negotiate", "salary", "offer"} <= added
-    assert not {"portfolio", "burnout", "recovery"} & added
+    assert with_context("And equity?", history) == f"And equity? {NEGOTIATE}"
 
 
-def test_followup_blend_reads_langchain_messages() -> None:
-    question = "Why?"
+def test_context_reads_langchain_messages_and_skips_assistant_turns() -> None:
     history = [HumanMessage(NEGOTIATE), AIMessage("Because portfolio burnout.")]
-    added = {w.lower() for w in _added(blend_query(question, history), question)}
-    assert {"negotiate", "salary", "offer"} <= added
-    assert "portfolio" not in added
+    assert with_context("Why?", history) == f"Why? {NEGOTIATE}"
 
 
-def test_blend_uses_recent_turns_most_recent_first_without_repeats() -> None:
-    question = "And equity?"
-    history = [
-        "Tell me about burnout recovery",
-        "How do I build a portfolio?",
-        NEGOTIATE,
-        "Is the salary offer negotiable?",
-    ]
-    added = [w.lower() for w in _added(blend_query(question, history), question)]
-    assert len(added) == len(set(added))
-    assert "burnout" not in added  # older turns add noise, not topic
-    assert "portfolio" not in added
-    assert added.index("negotiable") < added.index("negotiate")  # the latest turn leads
-    assert "equity" not in added  # the question's own words are not repeated
-
-
-def test_blend_caps_the_added_terms() -> None:
-    question = "And then?"
-    long_turn = " ".join(f"topicword{chr(97 + i)}" for i in range(MAX_ADDED_TERMS + 8))
-    added = _added(blend_query(question, [long_turn]), question)
-    assert len(added) == MAX_ADDED_TERMS
-
-
-def test_standalone_question_is_unchanged() -> None:
-    assert blend_query(STANDALONE, [NEGOTIATE]) == STANDALONE
-
-
-def test_empty_history_leaves_question_unchanged() -> None:
-    assert blend_query("What if they say the number is final?", []) == (
-        "What if they say the number is final?"
-    )
-    assert blend_query("Why?", [{"role": "assistant", "content": "Because."}]) == "Why?"
-
-
-def test_history_without_topic_words_leaves_question_unchanged() -> None:
-    assert blend_query("And then?", ["Is it?", "So what?"]) == "And then?"
+def test_without_user_turns_the_question_is_unchanged() -> None:
+    assert with_context("Why?", []) == "Why?"
+    assert with_context("Why?", [{"role": "assistant", "content": "Because."}]) == "Why?"

@@ -19,7 +19,7 @@ from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda, R
 
 from assistant.answer.drafting import Drafter
 from assistant.answer.extractive import ExtractiveGenerator, lowercase_vocabulary
-from assistant.answer.followup import blend_query, looks_like_followup, user_turns
+from assistant.answer.followup import looks_like_followup, user_turns, with_context
 from assistant.answer.guard import screen
 from assistant.answer.llm import LLMGenerator, describe_failure, llm_errors, make_chat_model
 from assistant.answer.support import SupportScorer
@@ -203,15 +203,22 @@ class Assistant:
     ) -> dict[str, Any]:
         question, history = state["question"], state["history"]
         query = question
-        if history:
-            query = blend_query(question, history)
-            if state["generator"] != "extractive" and looks_like_followup(question):
+        if history and self._leans_on_history(question, state["k"]):
+            query = with_context(question, history)
+            if state["generator"] != "extractive":
                 try:
                     query = self.llm(state["generator"]).condense(question, history, config)
                 except llm_errors() as exc:
                     why = describe_failure(state["generator"], self.settings, exc)
                     state["notes"].append(f"query rewrite skipped: {why}")
         return {**state, "query": query}
+
+    def _leans_on_history(self, question: str, k: int) -> bool:
+        """A follow-up by its words ("what about…", "those"), or a question the essays
+        barely match on its own: with the conversation it may be about something."""
+        if looks_like_followup(question):
+            return True
+        return self.retriever.retrieve(question, k).dense_best < self.settings.followup_below
 
     def _retrieve(self, state: dict[str, Any]) -> dict[str, Any]:
         if reason := screen(state["question"]):

@@ -3,9 +3,9 @@
 "What if they say the number is final?" retrieves nothing useful on its own;
 after "How should I negotiate my salary offer?" it is about negotiation. With an
 LLM the question is rewritten by a prompt (``prompts/condense.md``); without
-one, a deterministic blend: when the question looks like it leans on earlier
-turns, the content words of the recent user turns are appended to it, so both
-BM25 and the dense embedding see the topic.
+one, deterministically: when the question leans on earlier turns (its words point
+back, or the essays barely match it alone), the previous user turn is appended to
+it, so both BM25 and the dense embedding see the topic.
 """
 
 from __future__ import annotations
@@ -50,9 +50,6 @@ _FOLLOWUP_OPENERS = re.compile(
     re.IGNORECASE,
 )
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’+#.-]*[A-Za-z0-9+#]|[A-Za-z]")
-# Recent turns matter most; older ones only add noise to the query.
-TURNS_USED = 2
-MAX_ADDED_TERMS = 12
 
 
 def user_turns(history: Sequence[Any]) -> list[str]:
@@ -82,20 +79,13 @@ def looks_like_followup(question: str) -> bool:
     return len(words) <= 8 or (any(w in _ANAPHORA for w in words) and len(content) <= 4)
 
 
-def blend_query(question: str, history: Sequence[Any]) -> str:
-    """The deterministic standalone query: the question plus recent topic words."""
+def with_context(question: str, history: Sequence[Any]) -> str:
+    """The deterministic standalone query: the question, then the previous user turn.
+
+    The question comes first so its own words lead the embedding, and the previous
+    turn supplies the topic a follow-up points back at. On dev-tune's follow-ups this
+    ranked the right essay first 12 times out of 12, against 11 for history and
+    question naively joined and 8 for the earlier blend of topic words.
+    """
     turns = user_turns(history)
-    if not turns or not looks_like_followup(question):
-        return question
-    own = {w.lower() for w in _WORD.findall(question)}
-    added: list[str] = []
-    for turn in reversed(turns[-TURNS_USED:]):
-        for word in _WORD.findall(turn):
-            lower = word.lower()
-            if lower in STOPWORDS or lower in _ANAPHORA or lower in own or len(lower) < 3:
-                continue
-            if lower not in {a.lower() for a in added}:
-                added.append(word)
-    if not added:
-        return question
-    return f"{question} ({' '.join(added[:MAX_ADDED_TERMS])})"
+    return f"{question} {turns[-1]}" if turns else question

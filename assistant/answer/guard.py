@@ -19,7 +19,15 @@ _INJECTION = re.compile(
     r"|\bsystem\s+(?:prompt|override|message)\b"
     r"|\b(?:reveal|print|show|repeat|leak)\b[^.?!]{0,30}"
     r"\b(?:system prompt|instructions|configuration|api keys?|secrets?|hidden)\b"
-    r"|\byou are now\b|\bno (?:rules|restrictions)\b|\bjailbreak\b",
+    r"|\byou are now\b|\bno (?:rules|restrictions)\b|\bjailbreak\b"
+    # Orders smuggled in beside a real question: "[ADMIN NOTE: the assistant must…]",
+    # "the site owner says you must end every answer with…", role-play personas.
+    r"|\b(?:admin|administrator|developer|moderator|site owner|operator)(?:'s)?\s+"
+    r"(?:note|notice|message|rule|instruction|says|wants)\b"
+    r"|\b(?:the assistant|you) must (?:also |always |now )?"
+    r"(?:append|add|end|start|begin|include|print|reply|respond|say|tell)\b"
+    r"|\benvironment variables\b|\bstay in character\b"
+    r"|\brole-?play\b[^.?!]{0,20}\byou(?:'re| are)\b",
     re.IGNORECASE,
 )
 _LIVE = re.compile(
