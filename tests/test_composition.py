@@ -1,0 +1,45 @@
+"""What the extractive generator may use as a claim: sentences about the subject, never
+navigation, captions, sign-offs or questions put to the reader."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answer.extractive import is_claim
+from assistant.search import Unit
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Check out our guide to negotiating for more tips.",
+        "See our advice on preparing a self introduction.",
+        "This guide will provide a quick overview of the top tips.",
+        "I will also be adding content on recommended study plans soon.",
+        "Summary checklist of the four key steps:",
+        "And that is all from me.",
+        "Is there a structured method to increase your chances?",
+        "Subscribe to get new posts by email.",
+        "For more tips, refer to my full interview preparation guide here.",
+        "Here, I present questions to ask at the end of your interviews.",
+    ],
+)
+def test_navigation_captions_and_questions_are_not_claims(text: str) -> None:
+    assert not is_claim(Unit(text, 0, False))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Never give the first number in a negotiation.",
+        "A few well-documented, novel projects outweigh many tutorial implementations.",
+        "The most valuable practitioners possess:",
+        "Ask the recruiter for time to think it over.",
+    ],
+)
+def test_statements_advice_and_lead_ins_are_claims(text: str) -> None:
+    assert is_claim(Unit(text, 0, False))
+
+
+def test_a_list_item_that_asks_is_still_an_item() -> None:
+    assert is_claim(Unit("What does the team work on?", 0, True))
