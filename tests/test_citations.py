@@ -403,3 +403,31 @@ def test_calibration_on_the_labelled_pairs(embeddings: LocalEmbeddings) -> None:
     assert any(labels)
     assert not all(labels)
     assert all(0.0 <= s <= 1.0 for s, _ in c.scores)
+
+
+# -- attribution of an author's first person ------------------------------------------------
+
+
+def test_an_attributed_claim_is_checked_without_its_attribution(scorer: SupportScorer) -> None:
+    """ "The author of “Essay 2” writes:" carries no facts: the sentence after it is what
+    must be supported, and the attribution stays in the answer."""
+    draft = f"The author of “Essay 2” writes: {QUALITY} [3]."
+    v = verify(draft, PASSAGES, scorer, THRESHOLD)
+    assert v.dropped == []
+    assert v.text.startswith("The author of “Essay 2” writes: A few well-documented")
+
+
+def test_an_attribution_naming_another_essay_is_removed(scorer: SupportScorer) -> None:
+    draft = f"The author of “Essay 0” writes: {QUALITY} [3]."
+    v = verify(draft, PASSAGES, scorer, THRESHOLD)
+    assert v.dropped == [] and "Essay 0" not in v.text
+    assert v.text.startswith("A few well-documented")
+
+
+def test_the_extractive_answer_attributes_an_authors_first_person(scorer: SupportScorer) -> None:
+    from assistant.answer.claims import attribute, speaks_as_author
+
+    assert speaks_as_author("In my experience, the most valuable practitioners possess:")
+    assert not speaks_as_author("Ask for time to consider any offer.")
+    assert attribute("I did it [1].", "Essay") == "The author of “Essay” writes: I did it [1]."
+    assert attribute("I did it [1].", "") == "I did it [1]."

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answer.extractive import is_claim
+from assistant.answer.claims import is_claim
 from assistant.search import Unit
 
 

@@ -7,7 +7,7 @@ evaluation reuses the verifier's pieces: :func:`split_claims`, :func:`shares_run
 """
 
 from assistant.answer.chain import Assistant
-from assistant.answer.citations import shares_run, split_claims
+from assistant.answer.citations import shares_run, split_claims, without_attribution
 from assistant.answer.prompting import prompt
 from assistant.answer.support import SupportScorer
 
@@ -17,4 +17,5 @@ __all__ = [
     "prompt",
     "shares_run",
     "split_claims",
+    "without_attribution",
 ]

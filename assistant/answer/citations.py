@@ -30,6 +30,10 @@ from assistant.search import plain_words, split_sentences
 MARKERS = re.compile(r"\s*\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
 _MARKERS_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d{1,3}(?:\s*,\s*\d{1,3})*\])+)")
 UNSUPPORTED_MARK = "[unsupported]"
+# How an answer says whose words a first-person passage holds. It carries no facts, so
+# support is checked on the claim without it, and it must name the cited essay.
+ATTRIBUTION_PREFIX = "The author of “{title}” writes: "
+_ATTRIBUTION = re.compile(r"^The author of “(?P<title>[^”]{1,300})” writes: ")
 
 
 @dataclass(frozen=True)
@@ -113,10 +117,12 @@ def verify(
         if _leaks(claim.text, forbidden):
             out.dropped.append(claim.text)
             continue
-        supported = _supported(claim.text, valid, passages, scorer, threshold)
+        attribution = _ATTRIBUTION.match(claim.text)
+        said = without_attribution(claim.text)
+        supported = _supported(said, valid, passages, scorer, threshold)
         if not supported:
             others = [n for n in range(1, len(passages) + 1) if n not in valid]
-            supported = _supported(claim.text, others, passages, scorer, threshold)[:1]
+            supported = _supported(said, others, passages, scorer, threshold)[:1]
             if supported and valid:
                 out.recited += 1
         if not supported:
@@ -126,15 +132,16 @@ def verify(
                     f"{claim.text} {UNSUPPORTED_MARK}{claim.tail}"
                 )
             continue
+        shown = claim.text
+        if attribution and attribution["title"] != passages[supported[0][0] - 1].chunk.title:
+            shown = said  # an attribution naming another essay goes
         marks = []
         for n, score, quote in supported:
             numbering.setdefault(n, len(numbering) + 1)
             if score > best.get(n, (-1.0, ""))[0]:
                 best[n] = (score, quote)
             marks.append(f"[{numbering[n]}]")
-        sentences.setdefault(claim.sentence, []).append(
-            f"{claim.text} {''.join(marks)}{claim.tail}"
-        )
+        sentences.setdefault(claim.sentence, []).append(f"{shown} {''.join(marks)}{claim.tail}")
     out.text = _join(sentences)
     out.citations = [
         _citation(numbering[n], passages[n - 1], *best[n])
@@ -156,6 +163,13 @@ def _supported(
         if score >= threshold:
             scored.append((n, score, quote))
     return sorted(scored, key=lambda t: -t[1])
+
+
+def without_attribution(claim: str) -> str:
+    """The claim as the essay says it: an attribution ("The author of “X” writes: ")
+    carries no facts, so support is measured without it."""
+    found = _ATTRIBUTION.match(claim)
+    return claim[found.end() :] if found else claim
 
 
 def shares_run(text: str, other: str, run: int = 8) -> bool:

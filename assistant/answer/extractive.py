@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.answer.claims import attribute, is_claim, speaks_as_author
 from assistant.search import Retrieved, Unit, UnitVectors, split_units, terms
 
 # Units less similar to the question than this are never used.
@@ -31,18 +32,6 @@ RELATIVE_FLOOR = 0.7
 MMR_LAMBDA = 0.75
 # Two units this similar say the same thing; keep one.
 DUPLICATE = 0.9
-# Sentences about the essay rather than the subject: navigation, promises of more,
-# captions, sign-offs. They are never a claim, however close to the question.
-_NOT_A_CLAIM = re.compile(
-    r"\b(?:this|our|my) (?:guide|article|post|page|handbook|section|course)\b"
-    r"|\bcheck out\b|\bsee (?:our|my|the|this)\b|\bread (?:more|on)\b|\bclick\b"
-    r"|\brefer to (?:my|our)\b|\bguide here\b|^here,? (?:I|we) (?:present|list|share)\b"
-    r"|\bsubscribe\b|\bsign up\b|\bdiscount\b|\bthat is all\b|\bthat's all\b"
-    r"|\bI (?:will|'ll) (?:also )?be (?:adding|writing|covering)\b"
-    r"|\bwe(?:'ll| will) (?:cover|look at|discuss|go through)\b"
-    r"|^(?:summary|figure|image|table|source|note)\b[^.]{0,60}(?::|$)",
-    re.IGNORECASE,
-)
 
 
 @dataclass(frozen=True)
@@ -74,7 +63,8 @@ class ExtractiveGenerator:
             return ""
         chosen = self._select(candidates, vecs)
         chosen = self._expand_lists(chosen, candidates)
-        return _compose(chosen, self.lowercase_words)
+        titles = {n: hit.chunk.title for n, hit in enumerate(retrieved.hits, 1)}
+        return _compose(chosen, self.lowercase_words, titles)
 
     def _candidates(
         self, question: str, retrieved: Retrieved
@@ -155,15 +145,6 @@ class ExtractiveGenerator:
         return out
 
 
-def is_claim(unit: Unit) -> bool:
-    """A unit that says something about the subject: not a question to the reader, not
-    navigation, a caption or a sign-off (a list lead-in ending in ":" still counts)."""
-    text = unit.text.strip()
-    if text.endswith("?") and not unit.is_item:
-        return False
-    return _NOT_A_CLAIM.search(text) is None
-
-
 def _list_of(c: _Candidate, all_: list[_Candidate]) -> list[_Candidate]:
     """The lead-in and items of the list ``c`` belongs to (or introduces), in order."""
     same = sorted((a for a in all_ if a.n == c.n), key=lambda a: a.pos)
@@ -194,7 +175,9 @@ def lowercase_vocabulary(texts: Iterable[str]) -> frozenset[str]:
     return frozenset(w for w in lower if lower[w] >= capital[w])
 
 
-def _compose(chosen: list[_Candidate], vocab: frozenset[str]) -> str:
+def _compose(
+    chosen: list[_Candidate], vocab: frozenset[str], titles: dict[int, str] | None = None
+) -> str:
     by_passage: dict[int, list[_Candidate]] = {}
     for c in chosen:
         by_passage.setdefault(c.n, []).append(c)
@@ -215,9 +198,15 @@ def _compose(chosen: list[_Candidate], vocab: frozenset[str]) -> str:
                 ):
                     i += 1
                     group.append(units[i])
-                sentences.extend(_list_sentences(group, vocab))
+                listed = _list_sentences(group, vocab)
+                if listed and speaks_as_author(group[0].unit.text):
+                    listed[0] = attribute(listed[0], (titles or {}).get(c.n, ""))
+                sentences.extend(listed)
             else:
-                sentences.append(_cite(c.unit.text, c.n))
+                sentence = _cite(c.unit.text, c.n)
+                if speaks_as_author(c.unit.text):
+                    sentence = attribute(sentence, (titles or {}).get(c.n, ""))
+                sentences.append(sentence)
             i += 1
     return " ".join(sentences)
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from assistant.answer import Assistant, prompt, shares_run, split_claims
+from assistant.answer import Assistant, prompt, shares_run, split_claims, without_attribution
 from assistant.config import Settings
 from assistant.domain import Answer, Chunk, SearchHit
 from assistant.evaluation.baseline import TutorialRetriever
@@ -183,12 +183,11 @@ class Evaluator:
             if not cites:
                 recall.append(0.0)
                 continue
+            said = without_attribution(claim.text)  # as the verifier measures it
             union = " ".join(texts.get(c.chunk_id, c.quote) for c in cites)
-            recall.append(float(scorer.score(claim.text, union)[0] >= t))
+            recall.append(float(scorer.score(said, union)[0] >= t))
             for c in cites:  # ALCE: a citation is precise if it alone supports the claim
-                precision.append(
-                    float(scorer.score(claim.text, texts.get(c.chunk_id, c.quote))[0] >= t)
-                )
+                precision.append(float(scorer.score(said, texts.get(c.chunk_id, c.quote))[0] >= t))
         return {
             "citation_validity": float(all(valid)),
             "citation_recall": mean(recall),

@@ -1,0 +1,53 @@
+"""Which passage units may stand as claims in a composed answer, and whose voice they
+are in.
+
+An essay's navigation ("see our guide"), captions, sign-offs and questions to the
+reader are about the essay, not its subject: they never become claims. An essay's
+"I" is its author's: an answer that repeats it says whose it is, so the assistant
+never speaks as the author.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.answer.citations import ATTRIBUTION_PREFIX
+from assistant.search import Unit
+
+# An author speaking of themselves ("I was able to", "my first job").
+_FIRST_PERSON = re.compile(
+    r"(?<![\w’'])(?:I|I'm|I've|I'd|I'll|I’m|I’ve|I’d|I’ll|my|me|mine)(?![\w’'])"
+)
+
+# Sentences about the essay rather than the subject: navigation, promises of more,
+# captions, sign-offs. They are never a claim, however close to the question.
+_NOT_A_CLAIM = re.compile(
+    r"\b(?:this|our|my) (?:guide|article|post|page|handbook|section|course)\b"
+    r"|\bcheck out\b|\bsee (?:our|my|the|this)\b|\bread (?:more|on)\b|\bclick\b"
+    r"|\brefer to (?:my|our)\b|\bguide here\b|^here,? (?:I|we) (?:present|list|share)\b"
+    r"|\bsubscribe\b|\bsign up\b|\bdiscount\b|\bthat is all\b|\bthat's all\b"
+    r"|\bI (?:will|'ll) (?:also )?be (?:adding|writing|covering)\b"
+    r"|\bwe(?:'ll| will) (?:cover|look at|discuss|go through)\b"
+    r"|^(?:summary|figure|image|table|source|note)\b[^.]{0,60}(?::|$)",
+    re.IGNORECASE,
+)
+
+
+def is_claim(unit: Unit) -> bool:
+    """A unit that says something about the subject: not a question to the reader, not
+    navigation, a caption or a sign-off (a list lead-in ending in ":" still counts)."""
+    text = unit.text.strip()
+    if text.endswith("?") and not unit.is_item:
+        return False
+    return _NOT_A_CLAIM.search(text) is None
+
+
+def speaks_as_author(text: str) -> bool:
+    """The unit is in the author's first person ("I was able to", "my first job")."""
+    return _FIRST_PERSON.search(text) is not None
+
+
+def attribute(sentence: str, title: str) -> str:
+    """An essay's "I" is its author's, not the assistant's: say whose it is. The
+    attribution carries no facts; the verifier checks the sentence without it."""
+    return f"{ATTRIBUTION_PREFIX.format(title=title)}{sentence}" if title else sentence
