@@ -78,11 +78,18 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def running_server(
-    cmd: list[str], port: int, log_path: Path, timeout: float = 120
+    cmd: list[str],
+    port: int,
+    log_path: Path,
+    timeout: float = 120,
+    env: dict[str, str] | None = None,
 ) -> Iterator[None]:
-    """Start a real server process, wait until it listens on 127.0.0.1:port, stop it after."""
+    """Start a real server process, wait until it listens on 127.0.0.1:port, stop it after.
+    ``env`` is added to this process's environment for the server only."""
     with log_path.open("w") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            cmd, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+        )
         try:
             deadline = time.monotonic() + timeout
             while True:
@@ -118,18 +125,11 @@ def web_app(data: Path, corpus: Path, env: dict[str, str] | None = None) -> Iter
         "--corpus",
         str(corpus),
     ]
-    saved = {k: os.environ.get(k) for k in env or {}}
-    os.environ.update(env or {})
-    try:
-        data.mkdir(parents=True, exist_ok=True)
-        with running_server(cmd, port, data / "app.log", timeout=180):
-            yield f"http://127.0.0.1:{port}"
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    # The server's own environment: a session-long app with a token must not hand that
+    # token to every app started after it.
+    data.mkdir(parents=True, exist_ok=True)
+    with running_server(cmd, port, data / "app.log", timeout=180, env=env):
+        yield f"http://127.0.0.1:{port}"
 
 
 XSS_ESSAY = """---

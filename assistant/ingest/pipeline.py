@@ -56,23 +56,31 @@ class Ingester:
         roots = [Path(os.path.abspath(p)) for p in (paths or list(self.settings.corpus))]
         with ingest_lock(self.settings.data_dir):
             index = ChunkIndex(self.settings, self.embeddings, create=True)
-            manifest = self._load_manifest(index, rebuild, report)
-            candidates, scanned = find_candidates(roots, report)
-            max_bytes = int(self.settings.max_file_mb * 1_000_000)
-            pending, seen = plan_changes(
-                candidates, manifest, report, max_bytes, lambda read: self.chunk_file(read, report)
-            )
-            manifest.save(self._manifest_file)  # refreshed stats of unchanged files
-            self._remove_deleted(index, manifest, scanned, seen, report)
-            self._write(index, manifest, pending, report)
-            if report.added or report.updated or report.removed:
-                index.bump_generation()
-            report.chunks_in_index = index.count()
-            report.indexed_from_paths = sum(
-                1 for r in manifest.files.values() if under_any(r, scanned)
-            )
+            try:
+                self._sync(index, roots, rebuild, report)
+            finally:
+                # Released, so a server in this process that re-reads the store from disk
+                # after an ingest gets a fresh view rather than this client's System.
+                index.close()
         report.seconds = time.perf_counter() - started
         return report
+
+    def _sync(
+        self, index: ChunkIndex, roots: list[Path], rebuild: bool, report: IngestReport
+    ) -> None:
+        manifest = self._load_manifest(index, rebuild, report)
+        candidates, scanned = find_candidates(roots, report)
+        max_bytes = int(self.settings.max_file_mb * 1_000_000)
+        pending, seen = plan_changes(
+            candidates, manifest, report, max_bytes, lambda read: self.chunk_file(read, report)
+        )
+        manifest.save(self._manifest_file)  # refreshed stats of unchanged files
+        self._remove_deleted(index, manifest, scanned, seen, report)
+        self._write(index, manifest, pending, report)
+        if report.added or report.updated or report.removed:
+            index.bump_generation()
+        report.chunks_in_index = index.count()
+        report.indexed_from_paths = sum(1 for r in manifest.files.values() if under_any(r, scanned))
 
     # -- steps -------------------------------------------------------------------
 

@@ -20,9 +20,9 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlparse
 
 import numpy as np
@@ -31,6 +31,7 @@ from assistant.config import Settings
 from assistant.domain import Chunk, SearchHit
 from assistant.errors import IndexMissingError, IndexUnavailableError
 from assistant.search.embeddings import LocalEmbeddings
+from assistant.search.exact import ExactSearch
 
 if TYPE_CHECKING:  # chromadb is imported lazily: it is slow to import
     from chromadb.api import ClientAPI
@@ -38,6 +39,7 @@ if TYPE_CHECKING:  # chromadb is imported lazily: it is slow to import
     from chromadb.api.models.Collection import Collection
     from chromadb.api.types import GetResult, Include
 
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 # HNSW settings chosen for recall over build speed: a curated corpus must never
@@ -99,10 +101,8 @@ class ChunkIndex:
     """Chunks and their vectors in one Chroma collection."""
 
     def __init__(self, settings: Settings, embeddings: LocalEmbeddings, *, create: bool) -> None:
-        self._exact_lock = threading.Lock()
-        self._matrix_generation: tuple[int, int] = (-1, -1)
-        self._matrix = np.zeros((0, 1), dtype=np.float32)
-        self._matrix_chunks: list[Chunk] = []
+        self._client_lock = threading.Lock()
+        self._matrix = ExactSearch()
         self.settings = settings
         self.embeddings = embeddings
         self.client = make_client(settings, create=create)
@@ -122,6 +122,42 @@ class ChunkIndex:
             embedding_function=None,
         )
 
+    def _reopen(self, stale: ClientAPI) -> None:
+        """Read the embedded store from disk again.
+
+        An embedded Chroma keeps its segments in this process's memory and assumes it is
+        the only writer; after `career-assistant ingest` wrote from another process, its
+        view is stale ("Error finding id"). Closing the client stops its chromadb System
+        (when no other client in this process shares it: the ingester closes its own), so
+        a new client reads what is on disk now. ``stale`` is the client the caller saw
+        fail: when another thread has already replaced it, there is nothing to do. A
+        server (`chroma_url`) is always current.
+        """
+        if self.settings.chroma_url:
+            return
+        with self._client_lock:
+            if self.client is not stale:
+                return
+            _close(stale)
+            self.client = make_client(self.settings, create=False)
+            self.collection = self._open()
+
+    def close(self) -> None:
+        """Release the client (and, for the embedded store, its files' System)."""
+        _close(self.client)
+
+    def _read(self, read: Callable[[], T]) -> T:
+        """Run a read; if the embedded store went stale under it, reopen and try once more."""
+        client = self.client
+        try:
+            return read()
+        except _chroma_errors() as exc:
+            if self.settings.chroma_url:
+                raise
+            log.info("index read failed (%s); reading the embedded store again", exc)
+            self._reopen(client)
+            return read()
+
     @property
     def location(self) -> str:
         return self.settings.chroma_url or str(self.settings.chroma_dir)
@@ -133,7 +169,8 @@ class ChunkIndex:
     # -- reading ---------------------------------------------------------------
 
     def count(self) -> int:
-        return int(self.collection.count())
+        # A lambda, not the bound method: after a reopen the retry must use the new collection.
+        return int(self._read(lambda: self.collection.count()))  # noqa: PLW0108
 
     @property
     def _generation_file(self) -> Path:
@@ -171,6 +208,9 @@ class ChunkIndex:
 
     def all_chunks(self) -> list[Chunk]:
         """Every stored chunk (text and metadata), for the lexical index."""
+        return self._read(self._all_chunks)
+
+    def _all_chunks(self) -> list[Chunk]:
         return [
             Chunk.from_metadata(cid, doc or "", dict(meta or {}))
             for got in self._pages(["documents", "metadatas"])
@@ -183,7 +223,7 @@ class ChunkIndex:
         """Stored vectors by id (to score chunks that only BM25 found)."""
         if not ids:
             return {}
-        got = self.collection.get(ids=list(ids), include=["embeddings"])
+        got = self._read(lambda: self.collection.get(ids=list(ids), include=["embeddings"]))
         embeddings = got["embeddings"] if got["embeddings"] is not None else []
         return {
             i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], embeddings, strict=True)
@@ -221,29 +261,35 @@ class ChunkIndex:
         ]
 
     def _exact(self, vector: np.ndarray, k: int, generation: tuple[int, int]) -> list[SearchHit]:
-        with self._exact_lock:
-            if self._matrix_generation != generation:
-                self._load_matrix()
-                self._matrix_generation = generation
-            matrix, chunks = self._matrix, self._matrix_chunks
-        scores = matrix @ vector
-        top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [SearchHit(chunk=chunks[i], score=float(scores[i])) for i in top]
+        with self._matrix.lock:
+            if self._matrix.generation != generation and self._reload_matrix():
+                self._matrix.generation = generation
+        return self._matrix.top_k(vector, k)
+
+    def _reload_matrix(self) -> bool:
+        """Load every vector for exact search, after another process changed the index.
+
+        While an ingest is still writing, a read can fail even on a fresh client; then
+        the vectors loaded before keep answering (the new essays appear a query later)
+        rather than the question failing.
+        """
+        if self._matrix.loaded:
+            self._reopen(self.client)  # an ingest elsewhere changed the files under this process
+        try:
+            self._read(self._load_matrix)
+        except _chroma_errors() as exc:
+            if not self._matrix.loaded:
+                raise IndexUnavailableError(
+                    f"Cannot read the index at {self.location} ({exc}); if an ingest is "
+                    "running, try again when it has finished."
+                ) from exc
+            log.warning("kept the previous vectors: the index could not be read (%s)", exc)
+            return False
+        return True
 
     def _load_matrix(self) -> None:
-        vecs: list[np.ndarray] = []
-        chunks: list[Chunk] = []
-        for got in self._pages(["embeddings", "documents", "metadatas"]):
-            embeddings = got["embeddings"] if got["embeddings"] is not None else []
-            for cid, emb, doc, meta in zip(
-                got["ids"], embeddings, got["documents"] or [], got["metadatas"] or [], strict=True
-            ):
-                vecs.append(np.asarray(emb, dtype=np.float32))
-                chunks.append(Chunk.from_metadata(cid, doc or "", dict(meta or {})))
-        dim = self.embeddings.dimension if not vecs else len(vecs[0])
-        self._matrix = np.stack(vecs) if vecs else np.zeros((0, dim), dtype=np.float32)
-        self._matrix_chunks = chunks
+        pages = self._pages(["embeddings", "documents", "metadatas"])
+        self._matrix.load(pages, self.embeddings.dimension)
 
     # -- writing ---------------------------------------------------------------
 
@@ -282,6 +328,17 @@ class ChunkIndex:
         if self._exists():
             self.client.delete_collection(self.settings.collection)
         self.collection = self._open()
+
+
+def _close(client: ClientAPI) -> None:
+    # Public on chromadb's Client (every client made here); the ClientAPI protocol omits it.
+    client.close()  # type: ignore[attr-defined]
+
+
+def _chroma_errors() -> tuple[type[Exception], ...]:
+    from chromadb.errors import ChromaError
+
+    return (ChromaError,)
 
 
 def _batches(items: list[str], size: int) -> Iterable[list[str]]:
