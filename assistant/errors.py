@@ -29,3 +29,15 @@ class IngestBusyError(AssistantError):
 
 class ModelLoadError(AssistantError):
     """The embedding model could not be loaded from local files."""
+
+
+class IndexDamagedError(IndexUnavailableError):
+    """The embedded index's files are damaged; `ingest --rebuild` sets them aside."""
+
+    def __init__(self, message: str, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason  # what is wrong, without the advice: "chroma.sqlite3 is empty"
+
+
+class IndexModelMismatchError(AssistantError):
+    """The index holds vectors of another embedding model than the one configured here."""

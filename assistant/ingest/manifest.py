@@ -35,6 +35,9 @@ class FileRecord:
 class Manifest:
     fingerprint: dict[str, Any] = field(default_factory=dict)
     files: dict[str, FileRecord] = field(default_factory=dict)
+    # The Chroma collection these records describe; "" in manifests written before it was
+    # kept. A rebuilt, recreated or replaced collection has another id.
+    collection_id: str = ""
 
     @classmethod
     def load(cls, path: Path) -> Manifest | None:
@@ -44,7 +47,11 @@ class Manifest:
             if data.get("version") != MANIFEST_VERSION:
                 return None
             files = {s: FileRecord(**r) for s, r in data.get("files", {}).items()}
-            return cls(fingerprint=dict(data.get("fingerprint", {})), files=files)
+            return cls(
+                fingerprint=dict(data.get("fingerprint", {})),
+                files=files,
+                collection_id=str(data.get("collection_id", "")),
+            )
         except (OSError, ValueError, TypeError, AttributeError):
             return None
 
@@ -54,6 +61,7 @@ class Manifest:
         payload = {
             "version": MANIFEST_VERSION,
             "fingerprint": self.fingerprint,
+            "collection_id": self.collection_id,
             "files": {s: asdict(r) for s, r in sorted(self.files.items())},
         }
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".manifest-", suffix=".tmp")
@@ -66,6 +74,15 @@ class Manifest:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+    def describes(self, collection_id: str, chunks_in_index: int) -> bool:
+        """Whether these records can be trusted for that collection: they list nothing, or
+        it is the collection they were written for and it is not empty. An emptied or
+        recreated index (a damaged store set aside, a rebuild on another machine) holds
+        none of the files the manifest would call unchanged."""
+        if not self.files:
+            return True
+        return chunks_in_index > 0 and self.collection_id in ("", collection_id)
 
     @classmethod
     def from_index_metadata(

@@ -16,14 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from assistant.config import Settings
-from assistant.domain import Chunk, Essay
+from assistant.domain import Chunk, Essay, display_name
 from assistant.ingest.chunking import chunk_essay
 from assistant.ingest.discover import EssayFile, Problem
 from assistant.ingest.manifest import FileRecord, Manifest, manifest_path
 from assistant.ingest.markdown import PARSER_VERSION, parse_essay
 from assistant.ingest.plan import Pending, find_candidates, plan_changes, under_any
 from assistant.ingest.report import IngestReport, NoProgress, Progress, ProgressFactory, ingest_lock
-from assistant.search import ChunkIndex, LocalEmbeddings
+from assistant.search import INSTRUCTIONS_FLAG, ChunkIndex, LocalEmbeddings
 
 
 class Ingester:
@@ -55,7 +55,7 @@ class Ingester:
         report = IngestReport(backend=self.embeddings.backend)
         roots = [Path(os.path.abspath(p)) for p in (paths or list(self.settings.corpus))]
         with ingest_lock(self.settings.data_dir):
-            index = ChunkIndex(self.settings, self.embeddings, create=True)
+            index = self._open_index(rebuild, report)
             try:
                 self._sync(index, roots, rebuild, report)
             finally:
@@ -64,6 +64,22 @@ class Ingester:
                 index.close()
         report.seconds = time.perf_counter() - started
         return report
+
+    def _open_index(self, rebuild: bool, report: IngestReport) -> ChunkIndex:
+        """The index to write: emptied for ``rebuild`` (even when its files are damaged),
+        else checked to hold vectors of this embedding model before anything is written."""
+        if rebuild:
+            index, note = ChunkIndex.rebuilt(self.settings, self.embeddings)
+            if note:
+                report.notes.append(note)
+            return index
+        index = ChunkIndex(self.settings, self.embeddings, create=True)
+        try:
+            index.verify_model()
+        except BaseException:
+            index.close()
+            raise
+        return index
 
     def _sync(
         self, index: ChunkIndex, roots: list[Path], rebuild: bool, report: IngestReport
@@ -77,8 +93,6 @@ class Ingester:
         manifest.save(self._manifest_file)  # refreshed stats of unchanged files
         self._remove_deleted(index, manifest, scanned, seen, report)
         self._write(index, manifest, pending, report)
-        if report.added or report.updated or report.removed:
-            index.bump_generation()
         report.chunks_in_index = index.count()
         report.indexed_from_paths = sum(1 for r in manifest.files.values() if under_any(r, scanned))
 
@@ -90,23 +104,31 @@ class Ingester:
         return manifest_path(s.data_dir, s.collection, s.chroma_url)
 
     def _load_manifest(self, index: ChunkIndex, rebuild: bool, report: IngestReport) -> Manifest:
+        """What the index holds: the saved manifest when it still describes the index, else
+        rebuilt from the index itself (``rebuild`` has already emptied it)."""
         fp = self.fingerprint()
-        manifest = Manifest.load(self._manifest_file)
-        if not rebuild and manifest is not None and manifest.fingerprint != fp:
+        manifest = None if rebuild else Manifest.load(self._manifest_file)
+        if manifest is not None and manifest.fingerprint != fp:
             report.notes.append(
                 "embedding model or chunking changed since the last ingest; rebuilding"
             )
-            rebuild = True
-        if rebuild:
             index.drop()
-            manifest = Manifest(fingerprint=fp)
-            manifest.save(self._manifest_file)
-        elif manifest is None:
-            manifest = Manifest.from_index_metadata(
-                fp, index.all_metadata() if index.count() else []
+            manifest = None
+        elif manifest is not None and not manifest.describes(index.collection_id, index.count()):
+            # Never call a file "unchanged" because the manifest says so while the index
+            # lost it (emptied, deleted, rebuilt by another machine sharing a server).
+            report.notes.append(
+                f"the index at {index.location} no longer holds what the manifest lists; "
+                "checking every file against the index"
             )
+            manifest = None
+        if manifest is None:
+            count = index.count()
+            manifest = Manifest.from_index_metadata(fp, index.all_metadata() if count else [])
             if manifest.files:
                 report.notes.append(f"manifest rebuilt from the index at {index.location}")
+        manifest.collection_id = index.collection_id
+        manifest.save(self._manifest_file)
         return manifest
 
     def chunk_file(self, read: EssayFile, report: IngestReport) -> list[Chunk]:
@@ -125,6 +147,14 @@ class Ingester:
             url=parsed.meta["url"],
         )
         chunks = chunk_essay(essay, parsed.blocks, self.embeddings, self.settings.chunk_tokens)
+        flagged = [c for c in chunks if INSTRUCTIONS_FLAG in c.flags]
+        if flagged:
+            # The curator should know: an essay that talks to the assistant is suspect.
+            spans = ", ".join(f"{c.start}-{c.end}" for c in flagged[:5])
+            report.notes.append(
+                f"{cand.source}: {len(flagged)} passage(s) give orders to an AI assistant "
+                f"(chars {spans}); they are flagged, never quoted and never shown to an LLM"
+            )
         root = str(cand.root)
         return [_with_root(c, root) for c in chunks]
 
@@ -137,15 +167,19 @@ class Ingester:
         report: IngestReport,
     ) -> None:
         for source, rec in list(manifest.files.items()):
-            if source in seen or not under_any(rec, scanned) or os.path.exists(rec.path):
+            legacy = display_name(source) != source  # indexed before names were escaped
+            if source in seen or not under_any(rec, scanned):
+                continue
+            if os.path.exists(rec.path) and not legacy:
                 continue
             ids = index.ids_for_source(source)
             index.delete(ids)
+            index.commit()
             del manifest.files[source]
             manifest.save(self._manifest_file)
             report.removed += 1
             report.chunks_removed += len(ids)
-            self.on_file(f"removed {source} ({len(ids)} chunks)")
+            self.on_file(f"removed {display_name(source)} ({len(ids)} chunks)")
 
     def _write(
         self, index: ChunkIndex, manifest: Manifest, pending: list[Pending], report: IngestReport
@@ -163,6 +197,7 @@ class Ingester:
                 by_id = dict(zip([c.id for c in fresh], vectors, strict=True))
                 for item in group:
                     self._commit(index, manifest, item, by_id, report)
+                index.commit()  # a new collection version: readers everywhere reload
                 stored.update(by_id)
         finally:
             bar.close()

@@ -2,20 +2,24 @@
 
 Below ``exact_search_max`` chunks this is faster than an HNSW query and its recall is
 1.0, so a curated corpus never loses its best passage to an approximate index. The
-matrix is rebuilt only when the index's generation changes (see ``ChunkIndex``).
+matrix is rebuilt only when the index's generation (chunk count, collection version)
+changes (see ``ChunkIndex.generation``).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
 from assistant.domain import Chunk, SearchHit
+from assistant.errors import IndexUnavailableError
 
 NOT_LOADED = (-1, -1)
+log = logging.getLogger(__name__)
 
 
 class ExactSearch:
@@ -31,6 +35,35 @@ class ExactSearch:
     def loaded(self) -> bool:
         return self.generation != NOT_LOADED
 
+    def refresh(
+        self,
+        generation: tuple[int, int],
+        read_pages: Callable[[], Iterable[Mapping[str, Any]]],
+        dimension: int,
+        errors: tuple[type[Exception], ...],
+        where: str,
+    ) -> None:
+        """Reload the vectors with ``read_pages`` unless they are of ``generation`` already.
+
+        While an ingest is still writing, a read can fail even on a fresh client (one of
+        ``errors``); then the vectors loaded before keep answering (the new essays appear
+        a query later) rather than the question failing.
+        """
+        with self.lock:
+            if self.generation == generation:
+                return
+            try:
+                self.load(read_pages(), dimension)
+            except errors as exc:
+                if not self.loaded:
+                    raise IndexUnavailableError(
+                        f"Cannot read the index at {where} ({exc}); if an ingest is "
+                        "running, try again when it has finished."
+                    ) from exc
+                log.warning("kept the previous vectors: the index could not be read (%s)", exc)
+                return
+            self.generation = generation
+
     def load(self, pages: Iterable[Mapping[str, Any]], dimension: int) -> None:
         """Replace the matrix with the collection read page by page (Chroma ``get`` results
         with ids, embeddings, documents and metadatas); nothing changes if a read fails."""
@@ -38,11 +71,10 @@ class ExactSearch:
         chunks: list[Chunk] = []
         for got in pages:
             embeddings = got["embeddings"] if got["embeddings"] is not None else []
-            for cid, emb, doc, meta in zip(
-                got["ids"], embeddings, got["documents"] or [], got["metadatas"] or [], strict=True
-            ):
-                vecs.append(np.asarray(emb, dtype=np.float32))
-                chunks.append(Chunk.from_metadata(cid, doc or "", dict(meta or {})))
+            vecs.extend(np.asarray(emb, dtype=np.float32) for emb in embeddings)
+            chunks.extend(page_chunks(got))
+        if len(vecs) != len(chunks):
+            raise ValueError("one vector per chunk")
         dim = dimension if not vecs else len(vecs[0])
         matrix = np.stack(vecs) if vecs else np.zeros((0, dim), dtype=np.float32)
         self._matrix, self._chunks = matrix, chunks  # swapped together, after a full read
@@ -56,3 +88,24 @@ class ExactSearch:
         top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
         top = top[np.argsort(-scores[top], kind="stable")]
         return [SearchHit(chunk=chunks[i], score=float(scores[i])) for i in top]
+
+
+def page_chunks(got: Mapping[str, Any]) -> list[Chunk]:
+    """The chunks of one Chroma ``get`` result (ids, documents, metadatas)."""
+    return [
+        Chunk.from_metadata(cid, doc or "", dict(meta or {}))
+        for cid, doc, meta in zip(
+            got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True
+        )
+    ]
+
+
+def query_hits(got: Mapping[str, Any]) -> list[SearchHit]:
+    """The hits of a Chroma ``query`` for one vector, in a cosine space (distance = 1 - cosine)."""
+    ids, docs = got["ids"][0], (got["documents"] or [[]])[0]
+    metas, distances = (got["metadatas"] or [[]])[0], (got["distances"] or [[]])[0]
+    return [
+        SearchHit(Chunk.from_metadata(cid, doc, dict(meta or {})), 1.0 - float(distance))
+        for cid, doc, meta, distance in zip(ids, docs, metas, distances, strict=True)
+        if doc is not None
+    ]

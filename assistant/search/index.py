@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -30,8 +29,10 @@ import numpy as np
 from assistant.config import Settings
 from assistant.domain import Chunk, SearchHit
 from assistant.errors import IndexMissingError, IndexUnavailableError
+from assistant.search.collection_meta import check_model, stamped, version_of
 from assistant.search.embeddings import LocalEmbeddings
-from assistant.search.exact import ExactSearch
+from assistant.search.exact import ExactSearch, page_chunks, query_hits
+from assistant.search.index_health import damage_before_open, damaged, diagnose, rebuilt, unusable
 
 if TYPE_CHECKING:  # chromadb is imported lazily: it is slow to import
     from chromadb.api import ClientAPI
@@ -93,8 +94,20 @@ def make_client(settings: Settings, *, create: bool) -> ClientAPI:
     path = settings.chroma_dir
     if not create and not path.exists():
         raise IndexMissingError(f"No index at {path} — run `career-assistant ingest`.")
+    reason = damage_before_open(path)  # chromadb would start over in an emptied file
+    if reason:
+        raise damaged(path, reason)
     path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
+    try:
+        return chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
+    except Exception as exc:  # the Rust bindings raise InternalError, and not only that
+        # chromadb caches a store's System by path *before* starting it, and keeps it when
+        # the start fails: every later client for this path in this process would get the
+        # broken one ("no attribute 'bindings'"), even after the files were moved aside.
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        SharedSystemClient._identifier_to_system.pop(str(path), None)
+        raise unusable(settings, exc) from exc
 
 
 class ChunkIndex:
@@ -102,16 +115,29 @@ class ChunkIndex:
 
     def __init__(self, settings: Settings, embeddings: LocalEmbeddings, *, create: bool) -> None:
         self._client_lock = threading.Lock()
+        self._closed = False  # the client was closed and no new one could be opened
         self._matrix = ExactSearch()
         self.settings = settings
         self.embeddings = embeddings
         self.client = make_client(settings, create=create)
-        if not create and not self._exists():
-            where = settings.chroma_url or str(settings.chroma_dir)
-            raise IndexMissingError(
-                f"No collection {settings.collection!r} at {where} — run `career-assistant ingest`."
-            )
-        self.collection = self._open()
+        try:
+            if not create and not self._exists():
+                raise IndexMissingError(
+                    f"No collection {settings.collection!r} at {self.location} — run "
+                    "`career-assistant ingest`."
+                )
+            self.collection = self._open()
+        except _chroma_errors() as exc:
+            _close(self.client)
+            raise unusable(settings, exc) from exc
+        if not create:  # a writer checks too, unless --rebuild replaces the vectors
+            self.verify_model()
+
+    @classmethod
+    def rebuilt(cls, settings: Settings, embeddings: LocalEmbeddings) -> tuple[ChunkIndex, str]:
+        """An empty collection for `ingest --rebuild`, whatever state the store was in, and a
+        note for the user: see :func:`~assistant.search.index_health.rebuilt`."""
+        return rebuilt(lambda: cls(settings, embeddings, create=True), settings)
 
     def _open(self) -> Collection:
         # No embedding function: every vector is ours, computed from text the
@@ -139,8 +165,12 @@ class ChunkIndex:
             if self.client is not stale:
                 return
             _close(stale)
+            # Until a new client opens (a damaged store fails to, until `ingest --rebuild`),
+            # every read tries again rather than use the closed one.
+            self._closed = True
             self.client = make_client(self.settings, create=False)
             self.collection = self._open()
+            self._closed = False
 
     def close(self) -> None:
         """Release the client (and, for the embedded store, its files' System)."""
@@ -148,6 +178,8 @@ class ChunkIndex:
 
     def _read(self, read: Callable[[], T]) -> T:
         """Run a read; if the embedded store went stale under it, reopen and try once more."""
+        if self._closed:  # the last reopen failed; after `ingest --rebuild` this one won't
+            self._reopen(self.client)
         client = self.client
         try:
             return read()
@@ -156,7 +188,13 @@ class ChunkIndex:
                 raise
             log.info("index read failed (%s); reading the embedded store again", exc)
             self._reopen(client)
+        try:
             return read()
+        except _chroma_errors() as exc:
+            reason = diagnose(self.settings.chroma_dir, exc)
+            if reason:
+                raise damaged(self.settings.chroma_dir, reason) from exc
+            raise
 
     @property
     def location(self) -> str:
@@ -173,22 +211,32 @@ class ChunkIndex:
         return int(self._read(lambda: self.collection.count()))  # noqa: PLW0108
 
     @property
-    def _generation_file(self) -> Path:
-        return self.settings.data_dir / f"index-generation-{self.settings.collection}"
+    def collection_id(self) -> str:
+        return str(self.collection.id)
 
-    def bump_generation(self) -> None:
-        """Mark the index as changed, so readers in other processes reload their caches."""
-        self._generation_file.parent.mkdir(parents=True, exist_ok=True)
-        self._generation_file.write_text(str(time.time_ns()))
+    def _current(self) -> Collection:
+        """The collection as stored now: its metadata (version, model) as last committed by
+        any process; ``self.collection`` keeps what it had when it was opened."""
+        name = self.settings.collection
+        return self._read(lambda: self.client.get_collection(name, embedding_function=None))
+
+    def stamp(self) -> dict[str, Any]:
+        """The collection's metadata: version, embedding model, fingerprint and backend."""
+        return dict(self._current().metadata or {})
+
+    def verify_model(self) -> None:
+        """Refuse an index whose vectors another embedding model made."""
+        check_model(self.stamp(), self.embeddings, self.location)
 
     def generation(self) -> tuple[int, int]:
-        """Changes whenever an ingest wrote something (count alone misses an edit that
-        keeps the number of chunks; a shared server's other writers are seen by count)."""
-        try:
-            stamp = self._generation_file.stat().st_mtime_ns
-        except OSError:
-            stamp = 0
-        return self.count(), stamp
+        """(chunk count, collection version): it changes whenever an ingest on any machine
+        committed, so caches reload. The count alone misses an edit that keeps the number
+        of chunks; the version is in the collection, seen by every process sharing it."""
+        current = self._current()
+        check_model(current.metadata, self.embeddings, self.location)
+        if current.id != self.collection.id:  # rebuilt by another process: use the new one
+            self.collection = current
+        return self.count(), version_of(current.metadata)
 
     def existing_ids(self, ids: Sequence[str]) -> set[str]:
         found: set[str] = set()
@@ -208,16 +256,8 @@ class ChunkIndex:
 
     def all_chunks(self) -> list[Chunk]:
         """Every stored chunk (text and metadata), for the lexical index."""
-        return self._read(self._all_chunks)
-
-    def _all_chunks(self) -> list[Chunk]:
-        return [
-            Chunk.from_metadata(cid, doc or "", dict(meta or {}))
-            for got in self._pages(["documents", "metadatas"])
-            for cid, doc, meta in zip(
-                got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True
-            )
-        ]
+        pages = self._read(lambda: list(self._pages(["documents", "metadatas"])))
+        return [chunk for got in pages for chunk in page_chunks(got)]
 
     def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         """Stored vectors by id (to score chunks that only BM25 found)."""
@@ -251,45 +291,18 @@ class ChunkIndex:
             n_results=k,
             include=["documents", "metadatas", "distances"],
         )
-        ids, docs = got["ids"][0], (got["documents"] or [[]])[0]
-        metas, distances = (got["metadatas"] or [[]])[0], (got["distances"] or [[]])[0]
-        # Cosine space: distance = 1 - cosine similarity.
-        return [
-            SearchHit(Chunk.from_metadata(cid, doc, dict(meta or {})), 1.0 - float(distance))
-            for cid, doc, meta, distance in zip(ids, docs, metas, distances, strict=True)
-            if doc is not None
-        ]
+        return query_hits(got)
 
     def _exact(self, vector: np.ndarray, k: int, generation: tuple[int, int]) -> list[SearchHit]:
-        with self._matrix.lock:
-            if self._matrix.generation != generation and self._reload_matrix():
-                self._matrix.generation = generation
+        dim = self.embeddings.dimension
+        self._matrix.refresh(generation, self._matrix_pages, dim, _chroma_errors(), self.location)
         return self._matrix.top_k(vector, k)
 
-    def _reload_matrix(self) -> bool:
-        """Load every vector for exact search, after another process changed the index.
-
-        While an ingest is still writing, a read can fail even on a fresh client; then
-        the vectors loaded before keep answering (the new essays appear a query later)
-        rather than the question failing.
-        """
+    def _matrix_pages(self) -> list[GetResult]:
+        """Every vector, for exact search, after a change to the index."""
         if self._matrix.loaded:
             self._reopen(self.client)  # an ingest elsewhere changed the files under this process
-        try:
-            self._read(self._load_matrix)
-        except _chroma_errors() as exc:
-            if not self._matrix.loaded:
-                raise IndexUnavailableError(
-                    f"Cannot read the index at {self.location} ({exc}); if an ingest is "
-                    "running, try again when it has finished."
-                ) from exc
-            log.warning("kept the previous vectors: the index could not be read (%s)", exc)
-            return False
-        return True
-
-    def _load_matrix(self) -> None:
-        pages = self._pages(["embeddings", "documents", "metadatas"])
-        self._matrix.load(pages, self.embeddings.dimension)
+        return self._read(lambda: list(self._pages(["embeddings", "documents", "metadatas"])))
 
     # -- writing ---------------------------------------------------------------
 
@@ -323,11 +336,23 @@ class ChunkIndex:
         for batch in _batches(list(ids), PAGE):
             self.collection.delete(ids=batch)
 
+    def commit(self) -> None:
+        """Mark a write: a new collection version, so readers everywhere reload their caches,
+        and this model recorded as the one the vectors came from. Refuses when another
+        model committed to the collection since this ingest checked it."""
+        current = self._current().metadata
+        check_model(current, self.embeddings, self.location)
+        self.collection.modify(metadata=stamped(current, self.embeddings))
+
     def drop(self) -> None:
         """Delete the whole collection (``ingest --rebuild``) and start a fresh, empty one."""
-        if self._exists():
-            self.client.delete_collection(self.settings.collection)
-        self.collection = self._open()
+        try:
+            if self._exists():
+                self.client.delete_collection(self.settings.collection)
+            self.collection = self._open()
+            self.commit()  # readers notice the index emptied; the new one names this model
+        except _chroma_errors() as exc:
+            raise unusable(self.settings, exc) from exc
 
 
 def _close(client: ClientAPI) -> None:
