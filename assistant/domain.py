@@ -8,17 +8,80 @@ index module.
 from __future__ import annotations
 
 import hashlib
+import os
+import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 HEADING_SEPARATOR = " > "
+
+# What a shown name must not carry: control characters (newlines forge report lines,
+# ESC drives the terminal), surrogates (an OS name that isn't UTF-8: no JSON, HTML or
+# Chroma string can hold them), line separators, and invisible format characters such
+# as bidi overrides (which make "evil\u202egpj.md" look like "evildm.jpg").
+_NAME_ESCAPED = frozenset({"Cc", "Cs", "Cf", "Zl", "Zp"})
+# Text from an essay (front matter) keeps its format characters: bidi marks belong in
+# Arabic or Hebrew titles.
+_TEXT_ESCAPED = frozenset({"Cc", "Cs"})
+_SURROGATES = frozenset({"Cs"})
+_ESCAPE = re.compile(r"\\x([0-9a-f]{2})|\\u([0-9a-f]{4})")
 
 
 def stable_hash(*parts: str, length: int = 32) -> str:
     """A short sha256 hex digest of ``parts``; the same input gives the same id forever."""
     digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
     return digest[:length]
+
+
+def _escaped(text: str, categories: frozenset[str]) -> str:
+    if text.isprintable():  # the common case, and fast: nothing to escape
+        return text
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if unicodedata.category(ch) not in categories:
+            out.append(ch)
+        elif 0xDC80 <= code <= 0xDCFF:  # an undecodable byte, as os.fsdecode keeps it
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif code < 0x80:
+            out.append(f"\\x{code:02x}")
+        else:
+            out.append(f"\\u{code:04x}")
+    return "".join(out)
+
+
+def display_name(name: str) -> str:
+    """A file name or path as shown, stored and cited: its undecodable bytes as ``\\xNN``
+    and its control, format and separator characters as ``\\xNN``/``\\uNNNN``.
+
+    Printable names come back unchanged, so their ids never change. The result is one
+    line of valid UTF-8, and escaping it again changes nothing.
+    """
+    return _escaped(name, _NAME_ESCAPED)
+
+
+def clean_text(text: str) -> str:
+    """Metadata text (front matter) with surrogates and control characters escaped."""
+    return _escaped(text, _TEXT_ESCAPED)
+
+
+def path_on_disk(shown: str) -> str:
+    """The path to open for a path stored by :func:`display_name`: its escapes undone.
+
+    A backslash is never escaped itself, so a real file literally named ``a\\x41.md``
+    reads the same as an escaped one; the file that exists under the shown name wins.
+    """
+    if "\\" not in shown or os.path.lexists(shown):
+        return shown
+
+    def undo(m: re.Match[str]) -> str:
+        if m.group(1):
+            byte = int(m.group(1), 16)
+            return chr(0xDC00 + byte) if byte >= 0x80 else chr(byte)
+        return chr(int(m.group(2), 16))
+
+    return _ESCAPE.sub(undo, shown)
 
 
 def normalise_text(text: str) -> str:
@@ -67,9 +130,13 @@ class Chunk:
     author: str = ""
     categories: tuple[str, ...] = ()
     url: str = ""
+    # Set at ingest: "instructions" when the passage gives orders to an AI assistant
+    # (an injection written into the essay); see assistant.search.screening.
+    flags: tuple[str, ...] = ()
     id: str = field(default="")
 
     def __post_init__(self) -> None:
+        _no_surrogates(self)
         if not self.id:
             object.__setattr__(self, "id", stable_hash(self.source, normalise_text(self.text)))
 
@@ -98,6 +165,7 @@ class Chunk:
             "author": self.author,
             "categories": ", ".join(self.categories),
             "url": self.url,
+            "flags": ", ".join(self.flags),
         }
 
     @classmethod
@@ -119,8 +187,28 @@ class Chunk:
             author=str(meta.get("author", "")),
             categories=tuple(c for c in categories.split(", ") if c),
             url=str(meta.get("url", "")),
+            flags=tuple(f for f in str(meta.get("flags") or "").split(", ") if f),
             id=chunk_id,
         )
+
+
+def _no_surrogates(chunk: Chunk) -> None:
+    """The last guard before a hash, Chroma or JSON: a surrogate that slipped into a
+    field (an OS name, a YAML "\\ud800") is escaped rather than crash the whole ingest.
+    Only surrogates: any other character of a stored field stays, or an index written
+    before names were escaped would no longer match its own chunks."""
+    names = (chunk.source, chunk.path, chunk.root, chunk.title, chunk.author, chunk.url)
+    try:
+        "".join((*names, *chunk.heading, *chunk.categories, chunk.date)).encode("utf-8")
+        return
+    except UnicodeEncodeError:
+        pass
+    for f in fields(chunk):
+        value = getattr(chunk, f.name)
+        if isinstance(value, str) and f.name != "text":  # text: strictly decoded UTF-8
+            object.__setattr__(chunk, f.name, _escaped(value, _SURROGATES))
+        elif isinstance(value, tuple):
+            object.__setattr__(chunk, f.name, tuple(_escaped(v, _SURROGATES) for v in value))
 
 
 @dataclass(frozen=True)

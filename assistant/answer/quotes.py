@@ -7,6 +7,7 @@ import hashlib
 import re
 from pathlib import Path
 
+from assistant.domain import path_on_disk
 from assistant.search import plain_words
 
 
@@ -14,7 +15,7 @@ from assistant.search import plain_words
 def _read_source(path: str, sha256: str) -> str | None:
     """The essay file as ingested, or None when it changed or vanished since."""
     try:
-        data = Path(path).read_bytes()
+        data = Path(path_on_disk(path)).read_bytes()
     except OSError:
         return None
     if sha256 and hashlib.sha256(data).hexdigest() != sha256:

@@ -1,8 +1,14 @@
 """Find essay files under the given paths and read them defensively.
 
 Everything that can go wrong with a file on disk (missing, unreadable, binary,
-not UTF-8, empty, huge, a symlink loop) becomes a :class:`Problem`: one line
-naming the file and the reason. Ingestion reports it and goes on.
+not UTF-8, empty, huge, a symlink loop, gone or swapped for a FIFO since it was
+found) becomes a :class:`Problem`: one line naming the file and the reason.
+Ingestion reports it and goes on.
+
+A file whose name isn't UTF-8 or holds control characters is ingested under its
+escaped name (``bad\\xffname.md``, see :func:`assistant.domain.display_name`): that
+name is its source, its id and the path stored with it; only :attr:`Candidate.real_path`
+keeps the name as the OS spells it, to read the file.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.domain import display_name
+
 ESSAY_SUFFIXES = frozenset({".md", ".markdown", ".txt"})
 # Files that describe a folder rather than being essays in it.
 _NOT_ESSAYS = ("readme", "license", "licence", "changelog", "contributing", "code_of_conduct")
@@ -24,15 +32,27 @@ _NOT_ESSAYS = ("readme", "license", "licence", "changelog", "contributing", "cod
 class Candidate:
     """A file that looks like an essay: where it is and what it is called in the index."""
 
-    path: Path  # absolute, as found (symlinks not resolved, so the name stays the user's)
+    path: Path  # absolute, as found (symlinks not resolved, so the name stays the user's);
+    # the part under ``root`` escaped like ``source`` when the name needs it
     root: Path  # the folder (or file) given to ingest, absolute
-    source: str  # path relative to root, "/"-separated; the file name for a file root
+    source: str  # path relative to root, "/"-separated, escaped; the name for a file root
+    on_disk: Path | None = None  # the OS's own path, when ``path`` had to be escaped
+
+    @property
+    def real_path(self) -> Path:
+        """The path to open: ``path`` may be an escaped name no file has."""
+        return self.on_disk or self.path
 
 
 @dataclass(frozen=True)
 class Problem:
     path: str
     reason: str
+
+    def __post_init__(self) -> None:
+        # One line of valid UTF-8, whatever the name: no surrogate, newline or escape.
+        object.__setattr__(self, "path", display_name(self.path))
+        object.__setattr__(self, "reason", display_name(self.reason))
 
     def __str__(self) -> str:
         return f"{self.path}: {self.reason}"
@@ -63,11 +83,16 @@ def discover(root: Path) -> Iterator[Candidate | Problem]:
     except OSError as exc:
         yield Problem(str(root), _os_reason(exc, missing="path does not exist"))
         return
+    if not _is_utf8(str(root)):
+        # Every chunk stores its root, and Chroma stores only UTF-8: names *under* a
+        # root are escaped, the root itself is the user's to rename.
+        yield Problem(str(root), _not_utf8_root(stat.S_ISREG(st.st_mode)))
+        return
     if stat.S_ISREG(st.st_mode):
         if os.path.splitext(root.name.lower())[1] not in ESSAY_SUFFIXES:
             yield Problem(str(root), "not a .md, .markdown or .txt file; skipped")
             return
-        yield Candidate(path=root, root=root, source=root.name)
+        yield Candidate(path=root, root=root, source=display_name(root.name))
         return
     if not stat.S_ISDIR(st.st_mode):
         yield Problem(str(root), "not a regular file or folder; skipped")
@@ -109,12 +134,33 @@ def _walk(root: Path) -> Iterator[Candidate | Problem]:
                 subdirs.append(path)
             elif is_essay_name(entry.name):
                 if is_file:
-                    yield Candidate(path=path, root=root, source=path.relative_to(root).as_posix())
+                    yield _candidate(path, root)
                 elif entry.is_symlink() and not path.exists():
                     yield Problem(str(path), _symlink_reason(path))
                 else:
                     yield Problem(str(path), "not a regular file; skipped")
         stack.extend(reversed(subdirs))
+
+
+def _candidate(path: Path, root: Path) -> Candidate:
+    relative = path.relative_to(root).as_posix()
+    source = display_name(relative)
+    if source == relative:
+        return Candidate(path=path, root=root, source=source)
+    return Candidate(path=root / source, root=root, source=source, on_disk=path)
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _not_utf8_root(is_file: bool) -> str:
+    how = "rename it, or ingest the folder that holds it" if is_file else "rename it to ingest it"
+    return f"path is not valid UTF-8 (its bytes are shown as \\xNN); skipped: {how}"
 
 
 def _symlink_reason(path: Path) -> str:
@@ -140,7 +186,10 @@ def read_essay(candidate: Candidate, max_bytes: int) -> EssayFile | Problem:
     """Read and validate one file; never raises for a bad file."""
     name = str(candidate.path)
     try:
-        with open(candidate.path, "rb") as fh:
+        # O_NONBLOCK: a file swapped for a FIFO since discovery must not block open()
+        # forever (fstat below then refuses it); a regular file reads as usual.
+        fd = os.open(candidate.real_path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        with os.fdopen(fd, "rb") as fh:
             st = os.fstat(fh.fileno())
             if not stat.S_ISREG(st.st_mode):
                 return Problem(name, "not a regular file; skipped")

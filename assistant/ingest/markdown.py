@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from assistant.domain import clean_text
 from assistant.ingest.inline import Piece, clean_inline, join_pieces
 
 # Bump when parsing changes what a chunk contains: the index is then rebuilt.
@@ -43,6 +44,9 @@ _TABLE_RULE = re.compile(r"^\s*\|?(?:\s*:?-+:?\s*\|)+\s*:?-*:?\s*\|?\s*$")
 # Block-level HTML whose content no reader sees.
 _HIDDEN_OPEN = re.compile(r"^\s*<(head|script|style)\b", re.IGNORECASE)
 _COMMENT_OPEN = re.compile(r"^\s*<!--")
+# A title made from a file name is cut here: the title prefixes every chunk the model
+# sees, and a 255-byte name of one-token pieces would leave no room for the passage.
+_MAX_NAME_TITLE = 100
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,11 @@ def _scalar(value: Any, limit: int = 300) -> str:
         value = value.get("name") or value.get("title") or ""
     if isinstance(value, list):
         value = ", ".join(_scalar(v) for v in value[:20])
-    return " ".join(str(value).split())[:limit] if value is not None else ""
+    if value is None:
+        return ""
+    # YAML can spell any character ("\\ud800", "\\x1b"): escaped here, a surrogate can't
+    # reach the tokenizer or Chroma, nor an escape sequence a terminal.
+    return clean_text(" ".join(str(value).split())[:limit])
 
 
 def essay_metadata(meta: dict[str, Any]) -> dict[str, Any]:
@@ -115,7 +123,11 @@ def essay_metadata(meta: dict[str, Any]) -> dict[str, Any]:
 
 def title_from_filename(source: str) -> str:
     stem = PurePosixPath(source).stem.replace("_", " ").replace("-", " ").strip()
-    return stem[:1].upper() + stem[1:] if stem else source
+    title = stem[:1].upper() + stem[1:] if stem else source
+    if len(title) <= _MAX_NAME_TITLE:
+        return title
+    cut = title[:_MAX_NAME_TITLE]
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut) + "…"
 
 
 class _BlockParser:
