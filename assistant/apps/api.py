@@ -15,17 +15,32 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from assistant.answer import Assistant
+from assistant.apps.inputs import (
+    History,
+    InputError,
+    check_text,
+    history_of,
+    loads_json,
+    message_of,
+)
 from assistant.config import Settings
 from assistant.domain import Answer
-from assistant.errors import AssistantError
+from assistant.errors import (
+    AssistantError,
+    IndexMissingError,
+    IndexModelMismatchError,
+    IndexUnavailableError,
+)
 
 log = logging.getLogger(__name__)
 MODEL_ID = "career-assistant"
+MAX_BODY = 1_000_000  # bytes; a question and a capped history are far smaller
 
 
 class ApiError(Exception):
@@ -35,7 +50,8 @@ class ApiError(Exception):
         self.message = message
 
 
-def _error(status: int, message: str, kind: str = "invalid_request_error") -> JSONResponse:
+def _error(status: int, message: str) -> JSONResponse:
+    kind = "server_error" if status >= 500 else "invalid_request_error"
     return JSONResponse({"error": {"message": message, "type": kind}}, status_code=status)
 
 
@@ -49,7 +65,7 @@ def sources_footer(answer: Answer) -> str:
     return "\n".join(lines)
 
 
-def parse_ask(body: Any, settings: Settings) -> tuple[str, list[Any], int | None]:
+def parse_ask(body: Any, settings: Settings) -> tuple[str, History, int | None]:
     if not isinstance(body, dict):
         raise ApiError(
             400, 'The body must be a JSON object: {"question": "...", "history": [], "k": 5}.'
@@ -59,63 +75,95 @@ def parse_ask(body: Any, settings: Settings) -> tuple[str, list[Any], int | None
         raise ApiError(422, '"question" must be a non-empty string.')
     if len(question) > settings.max_question_chars:
         raise ApiError(413, f'"question" is longer than {settings.max_question_chars} characters.')
-    history = body.get("history", [])
-    if not isinstance(history, list) or not all(
-        isinstance(t, str) or (isinstance(t, dict) and isinstance(t.get("content"), str))
-        for t in history
-    ):
-        raise ApiError(422, '"history" must be a list of strings or {"role", "content"} objects.')
     k = body.get("k")
     if k is not None and (not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= 50):
         raise ApiError(422, '"k" must be an integer from 1 to 50.')
+    try:
+        check_text(question, '"question"')
+        history = history_of(body.get("history", []), "history")
+    except InputError as exc:
+        raise ApiError(422, str(exc)) from exc
     return question, history, k
 
 
-def parse_chat(body: Any, settings: Settings) -> tuple[str, list[dict[str, str]], bool]:
+def parse_chat(body: Any, settings: Settings) -> tuple[str, History, bool]:
     if not isinstance(body, dict):
         raise ApiError(400, "The body must be a JSON object with a messages list.")
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise ApiError(422, '"messages" must be a non-empty list of {"role", "content"} objects.')
-    clean: list[dict[str, str]] = []
-    for m in messages:
-        if not isinstance(m, dict) or not isinstance(m.get("role"), str):
-            raise ApiError(422, 'Each message needs a "role" and a string "content".')
-        content = m.get("content")
-        if isinstance(content, list):  # the OpenAI "parts" form
-            content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
-        if not isinstance(content, str):
-            raise ApiError(422, 'Each message needs a "role" and a string "content".')
-        clean.append({"role": m["role"], "content": content})
-    if clean[-1]["role"] != "user" or not clean[-1]["content"].strip():
+    stream = body.get("stream", False)
+    if not isinstance(stream, bool):
+        raise ApiError(422, '"stream" must be true or false.')
+    last = messages[-1]
+    where = f"messages[{len(messages) - 1}]"
+    try:
+        if not isinstance(last, dict):
+            raise InputError(f'{where} must be a {{"role", "content"}} object.')
+        role, question = message_of(last, where, role_required=True)
+        history = history_of(messages[:-1], "messages", role_required=True)
+    except InputError as exc:
+        raise ApiError(422, str(exc)) from exc
+    if role != "user" or not question.strip():
         raise ApiError(422, "The last message must be a non-empty user message.")
-    if len(clean[-1]["content"]) > settings.max_question_chars:
+    if len(question) > settings.max_question_chars:
         raise ApiError(
             413, f"The question is longer than {settings.max_question_chars} characters."
         )
-    return clean[-1]["content"], clean[:-1], bool(body.get("stream", False))
+    return question, history, stream
+
+
+async def read_json(request: Request) -> Any:
+    """The body as JSON: only ``application/json``, at most MAX_BODY bytes, nested at most
+    MAX_JSON_DEPTH deep, and never from another origin's page.
+
+    Only JSON, so that a web page can't reach the loopback API with a CORS "simple"
+    request (text/plain, a form, or a body without a type): those need no preflight.
+    The size is checked while reading, so a huge body is never held whole."""
+    origin, host = request.headers.get("origin"), request.headers.get("host", "")
+    if origin is not None and urlsplit(origin).netloc.lower() != host.lower():
+        # A browser names the page's origin; curl and SDKs send none. Gradio grants CORS
+        # preflights to any localhost origin, so another local page could send JSON too.
+        raise ApiError(
+            403, "Requests from another site's page are refused: call the API from a program."
+        )
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != "application/json":
+        got = f"got {media[:60]!r}" if media else "it had none"
+        raise ApiError(415, f'Send the body as JSON with "Content-Type: application/json" ({got}).')
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        raise ApiError(413, "The request body is larger than 1 MB.")
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_BODY:
+            raise ApiError(413, "The request body is larger than 1 MB.")
+    try:
+        return loads_json(bytes(raw) or b"null", "The body")
+    except InputError as exc:
+        raise ApiError(400, str(exc)) from exc
+
+
+def history_headers(history: History) -> dict[str, str]:
+    """How much of the history was left unread (see README, HTTP API)."""
+    return {
+        "X-History-Turns-Dropped": str(history.turns_dropped),
+        "X-History-Chars-Dropped": str(history.chars_dropped),
+    }
 
 
 def add_api_routes(app: FastAPI, assistant: Assistant, settings: Settings) -> None:
-    async def body_of(request: Request) -> Any:
-        raw = await request.body()
-        if len(raw) > 1_000_000:
-            raise ApiError(413, "The request body is larger than 1 MB.")
-        try:
-            return json.loads(raw or b"null")
-        except ValueError as exc:
-            raise ApiError(400, f"The body is not valid JSON: {exc}") from exc
-
     @app.post("/api/ask")
     async def api_ask(request: Request) -> JSONResponse:
         try:
-            question, history, k = parse_ask(await body_of(request), settings)
-            answer = await assistant.aask(question, history, k=k)
+            question, history, k = parse_ask(await read_json(request), settings)
+            answer = await assistant.aask(question, list(history.turns), k=k)
         except ApiError as exc:
             return _error(exc.status, exc.message)
         except AssistantError as exc:
-            return _error(400, str(exc))
-        return JSONResponse(answer.to_json())
+            return _error(_status(exc), str(exc))
+        return JSONResponse(answer.to_json(), headers=history_headers(history))
 
     @app.get("/v1/models")
     async def models() -> JSONResponse:
@@ -136,18 +184,28 @@ def add_api_routes(app: FastAPI, assistant: Assistant, settings: Settings) -> No
     @app.post("/v1/chat/completions")
     async def chat_completions(request: Request) -> Any:
         try:
-            question, history, stream = parse_chat(await body_of(request), settings)
+            question, history, stream = parse_chat(await read_json(request), settings)
         except ApiError as exc:
             return _error(exc.status, exc.message)
+        turns = list(history.turns)
         if stream:
             return StreamingResponse(
-                _stream(assistant, question, history), media_type="text/event-stream"
+                _stream(assistant, question, turns),
+                media_type="text/event-stream",
+                headers=history_headers(history),
             )
         try:
-            answer = await assistant.aask(question, history)
+            answer = await assistant.aask(question, turns)
         except AssistantError as exc:
-            return _error(400, str(exc))
-        return JSONResponse(_completion(answer))
+            return _error(_status(exc), str(exc))
+        return JSONResponse(_completion(answer), headers=history_headers(history))
+
+
+def _status(exc: AssistantError) -> int:
+    """503 when the server can't answer anyone now (no, damaged or unreachable index;
+    another model's vectors), 400 when this request was at fault."""
+    server_side = (IndexMissingError, IndexUnavailableError, IndexModelMismatchError)
+    return 503 if isinstance(exc, server_side) else 400
 
 
 def _completion(answer: Answer) -> dict[str, Any]:
@@ -174,9 +232,7 @@ def _completion(answer: Answer) -> dict[str, Any]:
     }
 
 
-async def _stream(
-    assistant: Assistant, question: str, history: list[dict[str, str]]
-) -> AsyncIterator[str]:
+async def _stream(assistant: Assistant, question: str, history: list[str]) -> AsyncIterator[str]:
     cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
 
     def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
@@ -206,4 +262,7 @@ async def _stream(
         yield chunk({"content": f"Sorry: {exc}"}, "stop")
     except asyncio.CancelledError:
         raise
+    except Exception:  # the 200 is already sent: the stream must still end cleanly
+        log.exception("streamed answer failed")
+        yield chunk({"content": "Sorry: the answer failed on the server (see its log)."}, "stop")
     yield "data: [DONE]\n\n"

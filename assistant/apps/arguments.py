@@ -109,7 +109,12 @@ def _answer_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("serve", parents=[common], help="serve the web chat (as python app.py)")
     add_serve_arguments(p)
 
-    sub.add_parser("discord", parents=[common], help="run the Discord bot (DISCORD_TOKEN)")
+    p = sub.add_parser("discord", parents=[common], help="run the Discord bot (DISCORD_TOKEN)")
+    p.add_argument(
+        "--sync",
+        action="store_true",
+        help="register the slash commands with Discord now (otherwise only when they changed)",
+    )
 
 
 def _evaluation_commands(sub: Any, common: argparse.ArgumentParser) -> None:

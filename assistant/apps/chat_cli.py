@@ -7,32 +7,41 @@ import json
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any
 
 from assistant.answer import Assistant
+from assistant.apps.inputs import (
+    MAX_HISTORY_CHARS,
+    MAX_HISTORY_TURNS,
+    check_text,
+    history_of,
+    lenient_stdin,
+    loads_json,
+)
 from assistant.config import Settings
 from assistant.domain import Answer
 from assistant.errors import AssistantError
 
 
-def load_history(path: str | None) -> list[Any]:
-    """Earlier turns from a JSON file: strings or {"role", "content"} messages."""
+def load_history(path: str | None) -> list[str]:
+    """Earlier user turns from a JSON file: strings or {"role", "content"} messages, read
+    by the same rules and caps as the HTTP API's history."""
     if not path:
         return []
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        raw = Path(path).read_bytes()
     except FileNotFoundError as exc:
         raise AssistantError(f"History file {path} does not exist.") from exc
-    except (OSError, ValueError) as exc:
-        raise AssistantError(f"History file {path} is not valid JSON: {exc}") from exc
-    if not isinstance(data, list) or not all(
-        isinstance(t, str) or (isinstance(t, dict) and isinstance(t.get("content"), str))
-        for t in data
-    ):
-        raise AssistantError(
-            f'History file {path} must be a JSON list of strings or {{"role", "content"}} objects.'
+    except OSError as exc:
+        raise AssistantError(f"History file {path} can't be read: {exc.strerror}.") from exc
+    what = f"History file {path}"
+    history = history_of(loads_json(raw, what), what)
+    if history.turns_dropped or history.chars_dropped:
+        print(
+            f"note: only the last {MAX_HISTORY_TURNS} user turns and {MAX_HISTORY_CHARS:,} "
+            f"characters of {path} are read",
+            file=sys.stderr,
         )
-    return data
+    return list(history.turns)
 
 
 def format_answer(answer: Answer, *, with_text: bool = True) -> str:
@@ -53,7 +62,9 @@ def format_answer(answer: Answer, *, with_text: bool = True) -> str:
 
 
 def ask_command(settings: Settings, args: argparse.Namespace) -> int:
-    history = load_history(args.history_file)  # bad input fails before the model loads
+    # Bad input fails before the model loads.
+    check_text(args.question, "The question", from_bytes=True)
+    history = load_history(args.history_file)
     assistant = Assistant.from_settings(settings, warm=False)
     answer = assistant.ask(args.question, history, k=args.k)
     if args.json:
@@ -65,6 +76,7 @@ def ask_command(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def chat_command(settings: Settings, args: argparse.Namespace) -> int:
+    lenient_stdin()
     assistant = Assistant.from_settings(settings)
     history: list[str] = []
     last: Answer | None = None
@@ -88,6 +100,7 @@ def chat_command(settings: Settings, args: argparse.Namespace) -> int:
             print(format_answer(last, with_text=False) if last else "(no answer yet)")
             continue
         try:
+            check_text(line, "The question", from_bytes=True)
             print("assistant> ", end="", flush=True)
             for piece in assistant.stream(line, history, k=args.k):
                 if isinstance(piece, Answer):

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.apps.arguments import build_parser, settings_from_args
+from assistant.apps.inputs import InputError, check_text, lenient_stdin
 from assistant.config import Settings
 from assistant.errors import AssistantError
 
@@ -47,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "discord":
             from assistant.apps.discord_bot import run_bot
 
-            return run_bot(settings)
+            return run_bot(settings, sync=args.sync)
         if args.command == "calibrate":
             from assistant.evaluation import print_calibration
 
@@ -100,9 +101,11 @@ def _ingest(settings: Settings, args: argparse.Namespace) -> int:
 def _search(settings: Settings, args: argparse.Namespace) -> int:
     from assistant.search import PassageRetriever
 
-    retriever = PassageRetriever.from_settings(settings)
     if args.query is not None:
-        return _print_hits(retriever, args.query, args)
+        check_text(args.query, "The query", from_bytes=True)  # before the model loads
+        return _print_hits(PassageRetriever.from_settings(settings), args.query, args)
+    retriever = PassageRetriever.from_settings(settings)
+    lenient_stdin()
     print("Ask about careers; an empty line or Ctrl-D quits.", file=sys.stderr)
     while True:
         try:
@@ -111,12 +114,16 @@ def _search(settings: Settings, args: argparse.Namespace) -> int:
             return 0
         if not query:
             return 0
-        _print_hits(retriever, query, args)
+        try:
+            _print_hits(retriever, query, args)
+        except InputError as exc:  # a bad line is skipped; the prompt goes on
+            print(f"error: {exc}", file=sys.stderr)
 
 
 def _print_hits(retriever: Any, query: str, args: argparse.Namespace) -> int:
     if not query.strip():
         raise AssistantError("The query is empty: give some words to search for.")
+    check_text(query, "The query", from_bytes=True)
     hits = retriever.hits(query, args.k, mode=args.mode)
     if args.json:
         print(json.dumps([h.to_json() for h in hits], ensure_ascii=False, indent=2))
