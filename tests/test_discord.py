@@ -21,7 +21,7 @@ import textwrap
 import urllib.parse
 from collections import defaultdict
 from collections.abc import Callable, Coroutine, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -49,6 +49,7 @@ from assistant.apps.discord_bot import (
 )
 from assistant.config import Settings
 from assistant.domain import Answer, Citation
+from assistant.errors import AssistantError
 from assistant.ingest.pipeline import Ingester
 from assistant.search.retrieval import PassageRetriever
 from assistant.search.units import split_sentences
@@ -222,6 +223,25 @@ def test_rate_limiter_with_a_fake_clock():
     assert limiter.retry_after(1) == pytest.approx(10.0)
     now[0] += 10
     assert limiter.retry_after(1) == 0
+
+
+def test_rate_limiter_forgets_users_whose_questions_left_the_window():
+    """Memory stays bounded by the users seen in the last window, however many came."""
+    now = [0.0]
+    limiter = RateLimiter(2, 3600.0, clock=lambda: now[0])
+    for user in range(1000):
+        assert limiter.retry_after(user) == 0
+        now[0] += 1.0
+    assert len(limiter) == 1000
+    assert limiter.retry_after(0) == 0  # still within the window: kept, and counted
+    now[0] += 3600.0  # every question above has left the window
+    assert limiter.retry_after(5000) == 0
+    assert len(limiter) == 1  # only the newcomer is remembered
+    # A forgotten user starts afresh, and the limit still holds within a window.
+    assert limiter.retry_after(0) == 0
+    assert limiter.retry_after(0) == 0
+    assert limiter.retry_after(0) == pytest.approx(3600.0)
+    assert len(limiter) == 2
 
 
 def test_strip_mentions():
@@ -1060,6 +1080,55 @@ def test_assistant_error_message_is_posted_as_the_fix(seed):
         assert h.server.threads_created() == []
 
     run(seed, scenario)
+
+
+PINGS = f"@everyone @here <@&{GUILD_ID + 7}> <@{ALICE['id']}>"  # what would notify people
+
+
+def test_nothing_the_bot_sends_can_ping_anyone(seed, monkeypatch):
+    """Every message the bot sends, on every path, tells Discord to notify nobody, even
+    when the question, the essay text or an error carries @everyone or a role mention."""
+    _, assistant = seed
+    real_aask = assistant.aask
+
+    async def pinging_aask(question: str, history: Any = (), **kw: Any) -> Answer:
+        if "broken" in question:
+            raise RuntimeError("boom")
+        if "refuse" in question:
+            raise AssistantError(f"{PINGS} cannot be answered.")
+        answer = await real_aask(QUESTION, history, **kw)
+        return replace(answer, text=f"{PINGS} {answer_like_text()}")  # several messages
+
+    monkeypatch.setattr(assistant, "aask", pinging_aask)
+    carol, dave = (
+        user_payload(1_290_000_000_000_001_003, "carol"),
+        user_payload(1_290_000_000_000_001_004, "dave"),
+    )
+
+    async def scenario(h: Harness) -> None:
+        ask_bot = f"<@{BOT_ID}> {PINGS} {QUESTION}"
+        await h.cog.on_message(h.user_message(h.channel, ALICE, ask_bot, mention_bot=True))
+        await h.cog.on_message(h.user_message(h.channel, ALICE, ask_bot, mention_bot=True))
+        await h.ask(f"{PINGS} {QUESTION}")  # Alice again: the ephemeral rate-limit notice
+        assert await h.ask(f"{PINGS} {QUESTION}", BOB) is None
+        assert await h.ask(f"{PINGS} refuse", carol) is None
+        broken = f"<@{BOT_ID}> {PINGS} broken"
+        await h.cog.on_message(h.user_message(h.channel, dave, broken, mention_bot=True))
+
+        bodies = [c.json for c in h.server.posts() + h.server.followups()]
+        bodies += [c.json["data"] for c in h.server.callbacks() if c.json.get("data")]
+        assert all(b["allowed_mentions"] == {"parse": []} for b in bodies), bodies
+        sent = [b.get("content") or "" for b in bodies]
+        # Each path was taken: the answer split in several posts and followed up, the
+        # rate-limit reply and notice, the error text and the apology.
+        assert sum(PINGS in s for s in sent) == 3  # both answers, and the error
+        assert any("try again in" in s for s in sent)
+        assert any(s.startswith(PINGS) and "cannot be answered" in s for s in sent)
+        assert APOLOGY in sent
+        assert any(p.json.get("message_reference") for p in h.server.posts())
+        assert len(h.server.posts()) >= 5 and len(h.server.followups()) == 2
+
+    run(seed, scenario, discord_user_rate=1)
 
 
 # -- without discord.py, and the CLI -----------------------------------------------

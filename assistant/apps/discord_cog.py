@@ -32,6 +32,10 @@ from assistant.errors import AssistantError
 __all__ = ["AssistantCog"]
 
 log = logging.getLogger(__name__)
+# Questions, essays and error texts may hold "@everyone", "@here" or role and user mentions:
+# whatever the text says, nothing the bot sends notifies anyone. Set on each send (not
+# only as the client's default) so it holds in a host bot with other defaults.
+NO_MENTIONS = discord.AllowedMentions.none()
 
 
 class AssistantCog(commands.Cog):  # type: ignore[misc]
@@ -71,7 +75,8 @@ class AssistantCog(commands.Cog):  # type: ignore[misc]
         parts = split_message(answer_text(answer))
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
-            await channel.send(part, embed=self.embed(answer) if last else None)
+            embed = self.embed(answer) if last else None
+            await channel.send(part, embed=embed, allowed_mentions=NO_MENTIONS)
 
     async def safely(self, question: str, history: list[str]) -> Answer | str:
         try:
@@ -86,16 +91,20 @@ class AssistantCog(commands.Cog):  # type: ignore[misc]
     @app_commands.describe(question="Your question")
     async def ask(self, interaction: discord.Interaction, question: str) -> None:
         if wait := self.too_fast(interaction.user.id):
-            await interaction.response.send_message(wait, ephemeral=True)
+            await interaction.response.send_message(
+                wait, ephemeral=True, allowed_mentions=NO_MENTIONS
+            )
             return
         await interaction.response.defer(thinking=True)
         result = await self.safely(question, [])
         if isinstance(result, str):
-            await interaction.followup.send(result)
+            await interaction.followup.send(result, allowed_mentions=NO_MENTIONS)
             return
         parts = split_message(answer_text(result))
         embed: Any = self.embed(result) if len(parts) == 1 else None  # None: no embed
-        message = await interaction.followup.send(parts[0], embed=embed, wait=True)
+        message = await interaction.followup.send(
+            parts[0], embed=embed, wait=True, allowed_mentions=NO_MENTIONS
+        )
         # A followup message carries no guild, so the thread is made from the channel;
         # its name is the question, which later turns use as the first turn of history.
         channel = interaction.channel
@@ -119,7 +128,7 @@ class AssistantCog(commands.Cog):  # type: ignore[misc]
         if not question:
             return
         if wait := self.too_fast(message.author.id):
-            await message.reply(wait)
+            await message.reply(wait, allowed_mentions=NO_MENTIONS)
             return
         history: list[str] = []
         target: Any = channel
@@ -131,7 +140,7 @@ class AssistantCog(commands.Cog):  # type: ignore[misc]
         async with target.typing():
             result = await self.safely(question, history)
         if isinstance(result, str):
-            await target.send(result)
+            await target.send(result, allowed_mentions=NO_MENTIONS)
         else:
             await self.reply_in(target, result)
 
