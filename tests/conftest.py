@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import socket
@@ -12,6 +13,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -182,3 +184,26 @@ def token_app(tmp_path_factory, web_corpus) -> Iterator[App]:
     data = tmp_path_factory.mktemp("token-app")
     with web_app(data, web_corpus, {"CAREER_ASSISTANT_API_TOKEN": TOKEN}) as url:
         yield App(url, data, web_corpus)
+
+
+def send_completion(handler: Any, content: str, model: str = "m") -> None:
+    """Reply to an OpenAI chat-completions POST with one assistant message (test servers)."""
+    body = {
+        "id": "x",
+        "object": "chat.completion",
+        "created": 0,
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "message": {"role": "assistant", "content": content},
+            }
+        ],
+    }
+    data = json.dumps(body).encode()
+    handler.send_response(200)
+    handler.send_header("content-type", "application/json")
+    handler.send_header("content-length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)

