@@ -66,6 +66,10 @@ class Settings:
     # raised evidence recall@5 on eval/datasets/dev-tune.jsonl from 0.49 to 0.70 but
     # lowered it on dev-test (0.69 -> 0.66) and on gold.jsonl (0.72 -> 0.62).
     unit_weight: float = 0.0
+    # For "how / what should / should I" questions, present the essay's own list of rules
+    # or steps (its section headings, each cited to the section) when the best-matching
+    # essay is written as one ("Ten rules of negotiation").
+    outlines: bool = True
     # In a conversation, a question whose best passage scores below this cosine on its own
     # is read with the previous user turn (tuned on eval/datasets/dev-tune.jsonl).
     followup_below: float = 0.45

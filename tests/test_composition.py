@@ -22,6 +22,10 @@ from assistant.search import Unit
         "Subscribe to get new posts by email.",
         "For more tips, refer to my full interview preparation guide here.",
         "Here, I present questions to ask at the end of your interviews.",
+        "And that is it from me in terms of resume preparation - hope this helps!",
+        "Summary checklist of the four key steps to create a great software engineering resume",
+        "Acme Careers is currently offering resume templates at 70% off.",
+        "section | Heading Name",
     ],
 )
 def test_navigation_captions_and_questions_are_not_claims(text: str) -> None:
@@ -35,6 +39,8 @@ def test_navigation_captions_and_questions_are_not_claims(text: str) -> None:
         "A few well-documented, novel projects outweigh many tutorial implementations.",
         "The most valuable practitioners possess:",
         "Ask the recruiter for time to think it over.",
+        "Note down everything on your phone call with the recruiters.",
+        "Summarise your impact in one line per project.",
     ],
 )
 def test_statements_advice_and_lead_ins_are_claims(text: str) -> None:

@@ -313,3 +313,19 @@ def test_lowercase_vocabulary() -> None:
     assert {"domain", "well-being", "the", "of", "matters"} <= vocab
     assert "expertise" in vocab
     assert "Domain" not in vocab
+
+
+def test_sentences_are_grouped_by_essay() -> None:
+    """Passages 1 and 3 come from one essay, 2 from another: the answer reads essay by
+    essay, in order of each essay's most relevant sentence."""
+    from assistant.answer.extractive import _Candidate, _compose
+    from assistant.search import Unit
+
+    chosen = [
+        _Candidate(1, 0, Unit("Always negotiate the offer.", 0, False), 0.9),
+        _Candidate(2, 0, Unit("Compare the products you would build.", 0, False), 0.8),
+        _Candidate(3, 0, Unit("Ask for a higher signing bonus.", 0, False), 0.7),
+    ]
+    essays = {1: "rules.md", 2: "companies.md", 3: "rules.md"}
+    text = _compose(chosen, frozenset(), None, essays)
+    assert text.index("signing bonus") < text.index("Compare the products")

@@ -27,7 +27,7 @@ from assistant.answer.verification import Verifier
 from assistant.config import Settings
 from assistant.domain import Answer
 from assistant.errors import AssistantError
-from assistant.search import LocalEmbeddings, PassageRetriever
+from assistant.search import LocalEmbeddings, PassageRetriever, Retrieved, asks_for_advice
 
 # Below this, the question is about something else entirely: don't suggest essays.
 OFF_TOPIC_BELOW = 0.18
@@ -237,7 +237,16 @@ class Assistant:
             and retrieved.dense_best < s.refuse_unknown_below
         ):
             state.update(refused=True, reason="weak-evidence")
+        else:
+            state["retrieved"] = self.outlined(state["question"], retrieved)
         return state
+
+    def outlined(self, question: str, retrieved: Retrieved) -> Retrieved:
+        """The passages an answer is drafted from: ``retrieved``, plus the best essay's
+        own list of rules when the question asks for advice (``Settings.outlines``)."""
+        if self.settings.outlines and asks_for_advice(question):
+            return self.retriever.with_outline(retrieved)
+        return retrieved
 
 
 def _last_answer(items: Iterable[str | Answer]) -> Answer:

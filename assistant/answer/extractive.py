@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.answer.citations import OUTLINE_PREFIX
 from assistant.answer.claims import attribute, is_claim, speaks_as_author
 from assistant.search import Retrieved, Unit, UnitVectors, split_units, terms
 
@@ -58,19 +59,37 @@ class ExtractiveGenerator:
 
     def generate(self, question: str, retrieved: Retrieved) -> str:
         """A draft with ``[n]`` markers (numbers = positions in ``retrieved.hits``), or ""."""
+        outline = self._outline(retrieved)
         candidates, vecs = self._candidates(question, retrieved)
         if not candidates:
-            return ""
-        chosen = self._select(candidates, vecs)
+            return outline
+        # The outline names the essay's rules; its sentences then explain the best of them.
+        words = max(60, self.answer_words - len(outline.split()))
+        chosen = self._select(candidates, vecs, words)
         chosen = self._expand_lists(chosen, candidates)
         titles = {n: hit.chunk.title for n, hit in enumerate(retrieved.hits, 1)}
-        return _compose(chosen, self.lowercase_words, titles)
+        essays = {n: hit.chunk.source for n, hit in enumerate(retrieved.hits, 1)}
+        body = _compose(chosen, self.lowercase_words, titles, essays)
+        return " ".join(p for p in (outline, body) if p)
+
+    def _outline(self, retrieved: Retrieved) -> str:
+        """The essay's own list of rules, one clause per section heading, each cited to
+        the passage under it: "The essay “Ten rules…” sets these out: get … [1]; …"."""
+        if not retrieved.outline:
+            return ""
+        heads = [(n, retrieved.hits[n - 1].chunk) for n in retrieved.outline]
+        clauses = [f"{_heading_clause(chunk.heading[0])} [{n}]" for n, chunk in heads]
+        body = "; ".join(clauses[:-1]) + "; and " + clauses[-1]
+        return f"{OUTLINE_PREFIX.format(title=heads[0][1].title)}{body}."
 
     def _candidates(
         self, question: str, retrieved: Retrieved
     ) -> tuple[list[_Candidate], np.ndarray]:
         units: list[tuple[int, int, Unit]] = []
-        for n, hit in enumerate(retrieved.hits, 1):
+        # Sections added only for the outline are named by it; the sentences come from
+        # the passages retrieval ranked for the question.
+        ranked = retrieved.hits[: len(retrieved.hits) - retrieved.outline_only]
+        for n, hit in enumerate(ranked, 1):
             units.extend((n, pos, u) for pos, u in enumerate(split_units(hit.chunk.text)))
         if not units or retrieved.query_vector is None:
             return [], np.zeros((0, 1))
@@ -91,7 +110,9 @@ class ExtractiveGenerator:
             out.append(_Candidate(n, pos, unit, relevance))
         return out, vecs
 
-    def _select(self, candidates: list[_Candidate], vecs: np.ndarray) -> list[_Candidate]:
+    def _select(
+        self, candidates: list[_Candidate], vecs: np.ndarray, limit: int
+    ) -> list[_Candidate]:
         rel = np.array([c.relevance for c in candidates])
         usable = [i for i, c in enumerate(candidates) if c.relevance >= UNIT_FLOOR]
         if not usable:
@@ -99,7 +120,7 @@ class ExtractiveGenerator:
         best = max(rel[i] for i in usable)
         chosen: list[int] = []
         words = 0
-        while words < self.answer_words:
+        while words < limit:
             pool = [i for i in usable if i not in chosen and rel[i] >= RELATIVE_FLOOR * best]
             if not pool:
                 break
@@ -114,7 +135,7 @@ class ExtractiveGenerator:
             else:
                 pick = int(max(pool, key=lambda i: rel[i]))
             length = len(candidates[pick].unit.text.split())
-            if chosen and words + length > self.answer_words * 1.2:
+            if chosen and words + length > limit * 1.2:
                 usable.remove(pick)  # too long to fit; a shorter one may
                 continue
             chosen.append(pick)
@@ -176,13 +197,22 @@ def lowercase_vocabulary(texts: Iterable[str]) -> frozenset[str]:
 
 
 def _compose(
-    chosen: list[_Candidate], vocab: frozenset[str], titles: dict[int, str] | None = None
+    chosen: list[_Candidate],
+    vocab: frozenset[str],
+    titles: dict[int, str] | None = None,
+    essays: dict[int, str] | None = None,
 ) -> str:
     by_passage: dict[int, list[_Candidate]] = {}
     for c in chosen:
         by_passage.setdefault(c.n, []).append(c)
-    # Passages in order of their most relevant unit; units in document order.
-    order = sorted(by_passage, key=lambda n: -max(c.relevance for c in by_passage[n]))
+    # Grouped by essay, so one essay's advice reads together: essays in order of their
+    # most relevant unit, then their passages likewise; units in document order.
+    best = {n: max(c.relevance for c in units) for n, units in by_passage.items()}
+    essay_of = {n: (essays or {}).get(n, str(n)) for n in by_passage}
+    essay_best: dict[str, float] = {}
+    for n, score in best.items():
+        essay_best[essay_of[n]] = max(score, essay_best.get(essay_of[n], -1.0))
+    order = sorted(by_passage, key=lambda n: (-essay_best[essay_of[n]], -best[n]))
     sentences: list[str] = []
     for n in order:
         units = sorted(by_passage[n], key=lambda c: c.pos)
@@ -209,6 +239,18 @@ def _compose(
                 sentences.append(sentence)
             i += 1
     return " ".join(sentences)
+
+
+def _heading_clause(heading: str) -> str:
+    """'Proclaim reasons for everything!' -> 'proclaim reasons for everything': a heading
+    is capitalised as a heading, so its first word is lower-cased, unless it is an
+    acronym or the heading is in Title Case ("Finding Your Focus" stays as written)."""
+    text = heading.strip().rstrip(".!:;")
+    words = re.findall(r"[A-Za-z][\w'’-]*", text)
+    title_case = len(words) > 2 and sum(w[0].isupper() for w in words[1:]) > len(words[1:]) / 2
+    if len(text) > 1 and text[0].isupper() and not text[1].isupper() and not title_case:
+        return text[0].lower() + text[1:]
+    return text
 
 
 def _cite(text: str, n: int) -> str:

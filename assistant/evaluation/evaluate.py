@@ -120,7 +120,8 @@ class Evaluator:
         retrieved = a.retriever.retrieve(answer.query, max(10, a.settings.k))
         if item.answerable:
             row.update(self._retrieval(item, answer.query, retrieved.hits))
-        top_k = {h.chunk.id for h in a.retriever.retrieve(answer.query).hits}
+        given = a.outlined(item.question, a.retriever.retrieve(answer.query))
+        top_k = {h.chunk.id for h in given.hits}
         row.update(self._citation_scores(answer, top_k, retrieved.hits))
         if item.answerable and not answer.refused:
             row["key_points"] = self._key_points(answer, item.key_points)

@@ -10,7 +10,9 @@ and passage units (:func:`split_units`, :func:`split_sentences`, :class:`UnitVec
 from assistant.search.embeddings import LocalEmbeddings, cpu_has_native_bf16
 from assistant.search.index import ChunkIndex, chroma_server_command
 from assistant.search.lexical import STOPWORDS, plain_words, terms
+from assistant.search.outline import asks_for_advice
 from assistant.search.retrieval import PassageRetriever, Retrieved
+from assistant.search.screening import INSTRUCTIONS_FLAG, instructs_assistant, without_instructions
 from assistant.search.units import (
     Unit,
     UnitVectors,
@@ -21,6 +23,7 @@ from assistant.search.units import (
 )
 
 __all__ = [
+    "INSTRUCTIONS_FLAG",
     "STOPWORDS",
     "ChunkIndex",
     "LocalEmbeddings",
@@ -28,12 +31,15 @@ __all__ = [
     "Retrieved",
     "Unit",
     "UnitVectors",
+    "asks_for_advice",
     "chroma_server_command",
     "complete_sentences",
     "cpu_has_native_bf16",
+    "instructs_assistant",
     "pieces",
     "plain_words",
     "split_sentences",
     "split_units",
     "terms",
+    "without_instructions",
 ]

@@ -9,7 +9,7 @@ Exposed as plain :class:`SearchHit` lists and as a LangChain ``BaseRetriever``.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -23,9 +23,13 @@ from assistant.domain import Chunk, SearchHit
 from assistant.search.embeddings import LocalEmbeddings
 from assistant.search.index import ChunkIndex
 from assistant.search.lexical import LexicalIndex, terms
+from assistant.search.outline import is_rule_list, outline_items, section_heads
 from assistant.search.units import UnitVectors, split_units
 
 MODES = ("hybrid", "dense", "lexical")
+# An essay's outline answers a question this close to the essay's title. Set from a dozen
+# questions written for it (broad ones 0.41–0.94, ones about a single point 0.04–0.35).
+OUTLINE_TITLE_MIN = 0.38
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,11 @@ class Retrieved:
     # Terms of the query that the collection (almost) never uses and the top passages
     # lack: "visa", "payroll". A question that hinges on them is not covered.
     unknown_terms: tuple[str, ...] = ()
+    # Positions (1-based, in ``hits``) of the sections that are an essay's own list of
+    # rules or steps, in the essay's order: see :meth:`PassageRetriever.with_outline`.
+    outline: tuple[int, ...] = ()
+    # How many of ``hits`` were appended for the outline alone (they come last).
+    outline_only: int = 0
     query_vector: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
@@ -127,6 +136,60 @@ class PassageRetriever(BaseRetriever):
             unknown_terms=self._unknown_terms(query, hits),
             query_vector=qvec,
         )
+
+    def with_outline(self, retrieved: Retrieved) -> Retrieved:
+        """``retrieved`` plus the sections of the best-matching essay whose headings are
+        its own list of rules or steps, when there is one.
+
+        The essay must lead the ranking or hold two of its passages: an outline of
+        an essay that only brushes the question would answer something else.
+        """
+        hits = retrieved.hits
+        if retrieved.outline or not hits:
+            return retrieved
+        per_essay: dict[str, int] = {}
+        for hit in hits:
+            per_essay[hit.chunk.source] = per_essay.get(hit.chunk.source, 0) + 1
+        for rank, hit in enumerate(hits[:3]):
+            source = hit.chunk.source
+            if rank > 0 and per_essay[source] < 2:
+                continue
+            heads = outline_items(section_heads(self.chunks.values(), source))
+            if is_rule_list(hit.chunk.title, [c.heading[0] for c in heads]):
+                if self._about_essay(retrieved, hit.chunk.title, [c.heading[0] for c in heads]):
+                    return self._add_outline(retrieved, heads)
+                return retrieved
+        return retrieved
+
+    def _about_essay(self, retrieved: Retrieved, title: str, headings: list[str]) -> bool:
+        """Whether the question asks what the essay as a whole is about ("How do I
+        negotiate an offer?" and "Ten rules of negotiation": 0.41), not one point inside
+        it ("How do I get off the phone without committing?": 0.10), nor one of its
+        sections more than the whole ("How do I build a portfolio?")."""
+        if retrieved.query_vector is None:
+            return False
+        cosines = self.units.get([title, *headings]) @ retrieved.query_vector
+        return bool(cosines[0] >= OUTLINE_TITLE_MIN and cosines[0] >= cosines[1:].max())
+
+    def _add_outline(self, retrieved: Retrieved, heads: list[Chunk]) -> Retrieved:
+        hits = list(retrieved.hits)
+        # A section already retrieved is cited where it is, by whichever of its passages.
+        position: dict[tuple[str, str], int] = {}
+        for n, h in enumerate(hits, 1):
+            if h.chunk.heading:
+                position.setdefault((h.chunk.source, h.chunk.heading[0]), n)
+        cosines: dict[str, float] = {}
+        if retrieved.query_vector is not None:
+            self._add_cosines([c.id for c in heads], retrieved.query_vector, cosines)
+        outline = []
+        for chunk in heads:
+            key = (chunk.source, chunk.heading[0])
+            if key not in position:
+                hits.append(SearchHit(chunk, cosines.get(chunk.id, 0.0)))
+                position[key] = len(hits)
+            outline.append(position[key])
+        added = len(hits) - len(retrieved.hits)
+        return replace(retrieved, hits=hits, outline=tuple(outline), outline_only=added)
 
     def _add_cosines(self, ids: list[str], qvec: np.ndarray, cosines: dict[str, float]) -> None:
         """Passage cosines for candidates only BM25 found (from their stored vectors)."""
