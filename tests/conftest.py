@@ -48,6 +48,13 @@ needs_shared = pytest.mark.skipif(
 )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_gradio_telemetry() -> None:
+    """gradio_client starts a thread that reports to Hugging Face unless this is set
+    (its own analytics_enabled flag is not enough): the tests never reach out."""
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+
+
 @pytest.fixture(scope="session")
 def embeddings() -> LocalEmbeddings:
     """The real all-MiniLM-L6-v2, shared by every test (loading takes seconds)."""

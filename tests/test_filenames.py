@@ -178,10 +178,6 @@ def test_the_stored_path_leads_back_to_the_file(hostile, embeddings):
     assert path_on_disk(str(plain["path"])) == str(root / "linked.md")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="assistant/apps/web_chat.py must open path_on_disk(chunk.path) (see domain.py)",
-)
 def test_viewer_opens_the_essay_behind_an_undecodable_name(hostile, embeddings):
     settings, _, _ = hostile
     bot = Assistant(settings, embeddings, PassageRetriever.from_settings(settings, embeddings))

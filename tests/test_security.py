@@ -64,21 +64,65 @@ def test_a_client_sent_file_part_is_never_read_or_served(open_app: App, target: 
         assert r.status_code == 404 and secret not in r.text
 
 
-def test_the_export_is_the_one_file_served(open_app: App):
+def test_the_export_is_the_one_file_served_and_only_when_asked(open_app: App):
+    from gradio_client import Client
+
     stream = call_ask(open_app.url, ["What makes an AI practitioner valuable?", "extractive", 5])
-    urls = set(FILE_URL.findall(stream))
-    assert len(urls) == 1 and re.search(r"conversation-[0-9a-f]{32}\.md$", next(iter(urls)))
-    r = httpx.get(f"{open_app.url}{next(iter(urls))}", timeout=30)
+    assert "ca-cite" in stream and not FILE_URL.findall(stream)  # an answer writes no file
+    client = Client(f"{open_app.url}/", verbose=False, download_files=False)
+    client.predict("What makes an AI practitioner valuable?", "extractive", 5, api_name="/ask")
+    export = client.predict(api_name="/export")
+    url = export["url"]
+    assert re.search(r"/gradio_api/file=.*/conversation-[0-9a-f]{32}\.md$", url), url
+    r = httpx.get(url, timeout=30)
     assert r.status_code == 200 and r.text.startswith("# Career assistant conversation")
 
 
-def test_uploads_are_closed(open_app: App):
-    r = httpx.post(
-        f"{open_app.url}/gradio_api/upload",
-        files={"files": ("big.bin", b"x" * (20 * 1024 * 1024))},
-        timeout=60,
+@pytest.mark.parametrize("door", ["open", "token"])
+def test_uploads_are_closed_with_or_without_the_token(open_app: App, token_app: App, door):
+    app, headers = (
+        (open_app, {}) if door == "open" else (token_app, {"authorization": f"Bearer {TOKEN}"})
     )
-    assert r.status_code == 404
+    for route in ("/gradio_api/upload", "/upload", "/gradio_api/upload?upload_id=x"):
+        r = httpx.post(
+            f"{app.url}{route}",
+            files={"files": ("big.bin", b"x" * (20 * 1024 * 1024))},
+            headers=headers,
+            timeout=60,
+        )
+        assert r.status_code == 404, (route, r.status_code)
+    # Behind the closed door, Gradio's own cap is set too (1 kB).
+    config = httpx.get(f"{app.url}/config", headers=headers, timeout=30).json()
+    assert config["max_file_size"] == 1024
+
+
+# -- what a page may load -----------------------------------------------------------------
+
+
+def policy(response: httpx.Response) -> dict[str, list[str]]:
+    """The Content-Security-Policy header as {directive: sources}."""
+    header = response.headers.get("content-security-policy", "")
+    parts = [p.split() for p in header.split(";") if p.strip()]
+    return {p[0]: p[1:] for p in parts}
+
+
+def test_html_pages_forbid_remote_images_scripts_and_connections(open_app: App, token_app: App):
+    pages = [
+        httpx.get(f"{open_app.url}/", timeout=30),
+        httpx.get(f"{open_app.url}/?source=hostile.md&start=0&end=9", timeout=30),
+        httpx.get(f"{token_app.url}{LOGIN_PATH}", timeout=30),
+        httpx.get(f"{token_app.url}/", headers={"authorization": f"Bearer {TOKEN}"}, timeout=30),
+    ]
+    for r in pages:
+        assert r.status_code == 200 and "text/html" in r.headers["content-type"]
+        rules = policy(r)
+        for directive in ("img-src", "script-src", "connect-src", "default-src"):
+            sources = rules.get(directive)
+            assert sources, (directive, r.headers.get("content-security-policy"))
+            # Only this server (and inline data the page makes itself): no host, no scheme.
+            remote = [x for x in sources if x not in ("'self'", "data:", "blob:", "'none'")]
+            assert all(x in ("'unsafe-inline'", "'unsafe-eval'") for x in remote), rules
+        assert rules["object-src"] == ["'none'"] and rules["frame-src"] == ["'none'"]
 
 
 # -- one auth for every door --------------------------------------------------------------
@@ -118,7 +162,7 @@ def test_gradio_client_needs_the_token(token_app: App):
     client = Client(
         f"{token_app.url}/", verbose=False, headers={"Authorization": f"Bearer {TOKEN}"}
     )
-    _, chat, sources, _, _ = client.predict(
+    _, chat, sources, _ = client.predict(
         "What makes an AI practitioner valuable?", "extractive", 5, api_name="/ask"
     )
     assert "ca-cite" in str(chat[-1]["content"]) and "ca-source" in sources

@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import threading
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 
 from assistant.answer.chain import Assistant
 from assistant.apps.web import WebChat
+from assistant.apps.web_render import export_markdown
 from assistant.config import Settings
 from assistant.ingest.pipeline import Ingester
 from assistant.search.retrieval import PassageRetriever
@@ -18,6 +20,32 @@ from tests.conftest import REPO
 
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
+# TEST-NET-3, a documentation address: no server is there, and the browser is kept from
+# trying (requests off loopback are aborted in the page and sent to a dead local proxy).
+REMOTE = "203.0.113.7"
+REMOTE_ESSAY = f"""---
+title: Relocation <img src="http://{REMOTE}/title.png"> packages
+---
+
+# Relocation packages
+
+A relocation package pays for moving costs when a company asks you to move cities.
+![pixel](http://{REMOTE}/md-image.png "tracking")
+<img src="http://{REMOTE}/html-img.png" srcset="http://{REMOTE}/srcset.png 2x">
+<picture><source srcset="http://{REMOTE}/picture.png"></picture>
+<div style="background:url(http://{REMOTE}/css-url.png)">Negotiate the relocation package
+before you sign the offer.</div>
+<link rel="stylesheet" href="http://{REMOTE}/style.css">
+<iframe src="http://{REMOTE}/frame.html"></iframe>
+<video poster="http://{REMOTE}/poster.png"></video>
+<audio src="http://{REMOTE}/audio.mp3"></audio>
+![ref image][pix]
+
+Ask whether the relocation package covers temporary housing
+![inline](http://{REMOTE}/inline.png) and travel for your family.
+
+[pix]: http://{REMOTE}/ref-image.png
+"""
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +66,20 @@ def webchat(tmp_path_factory, corpus, embeddings) -> WebChat:
     return WebChat(bot, settings)
 
 
+@pytest.fixture(scope="module")
+def remote_essay(open_app, embeddings):
+    """An essay full of remote resources, ingested beside the running app the way a
+    curator adds one (the app picks up the new index at its next question); removed
+    again after this module so the other tests see the corpus they expect."""
+    path = open_app.corpus / "relocation-remote.md"
+    path.write_text(REMOTE_ESSAY)
+    settings = Settings(data_dir=open_app.data, corpus=(open_app.corpus,))
+    Ingester(settings, embeddings=embeddings).run()
+    yield path
+    path.unlink()
+    Ingester(settings, embeddings=embeddings).run()
+
+
 def ask(client, question: str):
     """One turn; the session's history lives on the server (the client never sends it)."""
     return client.predict(question, "extractive", 5, api_name="/ask")
@@ -50,18 +92,19 @@ def test_ask_follow_up_and_refusal_through_gradio_client(app_url):
     from gradio_client import Client
 
     client = Client(app_url[0], verbose=False)
-    box, chat, sources, note, export = ask(client, "What makes an AI practitioner valuable?")
+    box, chat, sources, note = ask(client, "What makes an AI practitioner valuable?")
     assert box == ""
     assert chat[-1]["role"] == "assistant" and "ca-cite" in str(chat[-1]["content"])
     assert "ca-source" in sources and "Open the essay" in sources
     assert "extractive" in note
-    assert export and Path(export).read_text().startswith("# Career assistant conversation")
 
-    box, chat, sources, note, _ = ask(client, "What did they do first?")
+    box, chat, sources, note = ask(client, "What did they do first?")
     assert len(chat) == 4  # the session's own two turns, nothing else
 
-    _, chat, sources, note, _ = ask(client, "What's a good lasagne recipe?")
+    _, chat, sources, note = ask(client, "What's a good lasagne recipe?")
     assert "ca-refusal" in str(chat[-1]["content"]) and "not covered" in note
+    export = Path(client.predict(api_name="/export")).read_text()
+    assert export.startswith("# Career assistant conversation") and "lasagne" in export
 
 
 def test_streaming_through_gradio_client(app_url):
@@ -185,15 +228,39 @@ def browser():
                 "--disable-component-update",
                 "--no-first-run",
                 "--disable-sync",
+                # Anything not on loopback goes to a closed local port, never out.
+                "--proxy-server=http://127.0.0.1:9",
+                "--dns-prefetch-disable",
             ],
         )
         yield b
         b.close()
 
 
+def leaves_loopback(url: str) -> bool:
+    parsed = urlparse(url)
+    local = parsed.hostname in ("127.0.0.1", "localhost", "::1")
+    return parsed.scheme not in ("data", "blob", "about") and not local
+
+
+def watch(page) -> tuple[list[str], list[str]]:
+    """(URLs the page asked for off this machine, console lines about the page's
+    Content-Security-Policy). Such a request is aborted in the page, so none leaves."""
+    remote: list[str] = []
+    policy: list[str] = []
+    page.on("request", lambda r: remote.append(r.url) if leaves_loopback(r.url) else None)
+    page.on(
+        "console",
+        lambda m: policy.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    page.route(leaves_loopback, lambda route: route.abort())
+    return remote, policy
+
+
 def test_browser_question_citations_sources_and_highlight(app_url, browser):
     ARTIFACTS.mkdir(exist_ok=True)
     page = browser.new_page(viewport={"width": 1280, "height": 900})
+    remote, policy = watch(page)
     page.goto(app_url[0])
     page.fill("#ca-question textarea", "What makes an AI practitioner valuable?")
     page.click("#ca-send")
@@ -216,6 +283,13 @@ def test_browser_question_citations_sources_and_highlight(app_url, browser):
     )
     feedback = app_url[1] / "feedback.jsonl"
     assert json.loads(feedback.read_text().splitlines()[-1])["liked"] is True
+
+    with page.expect_download(timeout=30_000) as download:
+        page.click("#ca-export")
+    exported = Path(download.value.path()).read_text()
+    assert exported.startswith("# Career assistant conversation") and "[1]" in exported
+    # Gradio's own page runs under the policy: nothing it needs was refused.
+    assert policy == [] and remote == [], (policy, remote)
     page.close()
 
 
@@ -234,6 +308,129 @@ def test_browser_runs_nothing_from_essays_or_users(app_url, browser):
     essay = page.locator(".ca-essay").inner_text()
     assert "<script>window.__xss = 1</script>" in essay  # shown as text, not run
     page.screenshot(path=str(ARTIFACTS / "phone.png"), full_page=True)
+    page.close()
+
+
+def test_browser_loads_nothing_remote_from_essays_or_users(app_url, browser, remote_essay):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    remote, _ = watch(page)
+    page.goto(app_url[0])
+    page.fill(
+        "#ca-question textarea",
+        f"Does a relocation package cover temporary housing? ![me](http://{REMOTE}/q.png) "
+        f"<img src=http://{REMOTE}/q2.png> [ref][r]\n\n[r]: http://{REMOTE}/q3.png",
+    )
+    page.click("#ca-send")
+    page.wait_for_selector("#ca-sources .ca-source", timeout=60_000)
+    sources = page.locator("#ca-sources").inner_text()
+    assert f'<img src="http://{REMOTE}/title.png">' in sources  # the title, as text
+    page.locator("#ca-sources a.ca-open").first.click()
+    page.wait_for_selector("#ca-hl", timeout=20_000)
+    page.wait_for_timeout(1000)
+    assert f"http://{REMOTE}/md-image.png" in page.locator(".ca-essay").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "remote-resources.png"), full_page=True)
+    assert remote == [], remote  # not even one the policy had to refuse
+    assert page.locator("#ca-chat img, #ca-sources img, #ca-viewer img").count() == 0
+    page.close()
+
+
+def test_the_page_policy_refuses_remote_images_scripts_and_connections(app_url, browser):
+    page = browser.new_page()
+    remote, _ = watch(page)
+    failures: dict[str, str | None] = {}
+    page.on("requestfailed", lambda r: failures.update({r.url: r.failure}))
+    page.goto(app_url[0])
+    page.wait_for_selector("#ca-question textarea")
+    refused = page.evaluate(
+        """(host) => new Promise((resolve) => {
+        const seen = [];
+        document.addEventListener('securitypolicyviolation', (e) => seen.push(e.effectiveDirective));
+        new Image().src = `http://${host}/probe.png`;
+        fetch(`http://${host}/probe`).catch(() => {});
+        const s = document.createElement('script');
+        s.src = `http://${host}/probe.js`;
+        document.head.appendChild(s);
+        setTimeout(() => resolve(seen), 1500);
+    })""",
+        REMOTE,
+    )
+    assert "img-src" in refused and "connect-src" in refused, refused
+    assert any(d.startswith("script-src") for d in refused), refused
+    # The probe's requests were refused by the browser under the policy, never sent.
+    assert remote and all(failures.get(url) == "csp" for url in remote), (remote, failures)
+    page.close()
+
+
+# -- the Markdown export ------------------------------------------------------------------
+
+HOSTILE = '<script>window.__xss = 5; alert(1)</script><img src=x onerror="window.__xss = 6">'
+
+
+def hostile_turns() -> list[dict]:
+    """One turn whose every field a user or an essay wrote holds markup."""
+    link = "[click](javascript:window.__xss=7)"
+    image = f"![p](http://{REMOTE}/export.png)"
+    return [
+        {
+            "question": f"Bands?\n\n{HOSTILE} {link} {image}\n\n[r]: javascript:alert(2)",
+            "answer": {
+                "text": f"Bands are public [1]. {HOSTILE}\n# {image} <{REMOTE}>",
+                "citations": [
+                    {
+                        "n": 1,
+                        "title": '<img src=x onerror="alert(document.domain)">Salary',
+                        "heading": f"<b onmouseover=alert(3)>Bands</b> {link}",
+                        "source": "bands<script>.md",
+                        "start": 0,
+                        "end": 9,
+                        "quote": f"{link} {image} <iframe src=javascript:alert(4)></iframe>",
+                    }
+                ],
+            },
+        }
+    ]
+
+
+def html_tags(markup: str) -> list[tuple[str, list]]:
+    """Every start tag in ``markup`` with its attributes, as a browser's parser reads them."""
+    from html.parser import HTMLParser
+
+    found: list[tuple[str, list]] = []
+
+    class Tags(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            found.append((tag, attrs))
+
+    Tags().feed(markup)
+    return found
+
+
+def test_the_export_renders_no_markup_from_users_or_essays():
+    from markdown_it import MarkdownIt
+
+    exported = export_markdown(hostile_turns())
+    rendered = MarkdownIt("commonmark").render(exported)  # raw HTML on, as CommonMark says
+    tags = html_tags(rendered)
+    assert {tag for tag, _ in tags} <= {"h1", "h2", "p", "blockquote"}, tags
+    assert all(attrs == [] for _, attrs in tags), tags  # no href, src, on…
+    assert "&lt;script&gt;window.__xss = 5; alert(1)&lt;/script&gt;" in rendered  # shown
+    assert "[click](javascript:window.__xss=7)" in rendered  # as the text it was
+    assert "<p>[1] " in rendered and "Bands are public [1]." in rendered  # our markers
+
+
+def test_the_export_runs_nothing_in_a_browser(browser):
+    from markdown_it import MarkdownIt
+
+    rendered = MarkdownIt("commonmark").render(export_markdown(hostile_turns()))
+    page = browser.new_page()
+    remote, _ = watch(page)
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.set_content(f"<!doctype html><html><body>{rendered}</body></html>")
+    page.wait_for_timeout(500)
+    for link in page.locator("a").all():
+        link.click()
+    assert page.evaluate("window.__xss") is None and dialogs == [] and remote == []
     page.close()
 
 

@@ -10,12 +10,21 @@ decision covers every path the process serves:
   Both are compared in constant time.
 * Without a token, only loopback peers are answered. The peer is the socket's own
   address (uvicorn runs with ``proxy_headers=False``), so neither ``X-Forwarded-For``
-  nor ``Host`` can make a remote client look local.
+  nor ``Host`` can make a remote client look local. And only under a loopback name
+  (or the one the server was bound to): a DNS-rebinding page reaches 127.0.0.1 under
+  its attacker's name, and to the browser the app is then that page's own origin.
+* A request that changes something (any method but GET and HEAD, and WebSockets) is
+  refused when a browser says it comes from another origin's page, and no response
+  to such a page carries CORS headers: Gradio alone would grant CORS, credentials
+  included, to any ``localhost`` page.
 * Whoever is let in still reaches only the files the app wrote for download (the
   Markdown exports); uploads and Gradio's other file and proxy routes are closed,
   because the app needs none of them. For the same reason a Gradio call whose data
   holds a file object (``{"path": ...}``) is refused before Gradio sees it: mounted
   in FastAPI, Gradio would copy that server file into its cache.
+* Every response carries a Content-Security-Policy that lets a page load and connect
+  to this server only: essays are untrusted, and a remote image, script or request
+  slipping past the escaping would be a tracking pixel or a way out for data.
 """
 
 from __future__ import annotations
@@ -24,13 +33,19 @@ import asyncio
 import hashlib
 import hmac
 import html
-import ipaddress
 import json
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs, unquote
+
+from assistant.apps.origins import (
+    LOOPBACK_NAMES,
+    is_loopback,
+    is_own_origin,
+    split_host,
+)
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -61,7 +76,36 @@ CLOSED_PREFIXES = (
 )
 FILE_ROUTES = ("/gradio_api/file=", "/file=", "/gradio_api/file/", "/file/")
 MAX_GRADIO_BODY = 1_000_000  # bytes; a question and a few settings are far smaller
+# Nothing from another origin. Gradio's page needs its own inline scripts and styles
+# and evaluates the app's js= handlers, hence 'unsafe-inline' and 'unsafe-eval' for
+# scripts from 'self'; images may be data:/blob: URLs the page makes itself.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "media-src 'self' blob:",
+        "worker-src 'self' blob:",
+        "frame-src 'none'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+).encode()
 LOGIN_FAIL_DELAY = 1.0  # seconds; slows guessing without a per-client table to grow
+SAFE_METHODS = frozenset({"GET", "HEAD"})
+WRONG_HOST = (
+    "This server has no token, so it answers only at 127.0.0.1, localhost or [::1] (or "
+    "the address it was started on): open it there, or set CAREER_ASSISTANT_API_TOKEN."
+)
+FOREIGN_PAGE = (
+    "Requests from another site's page are refused: open the chat at its own address, "
+    "or call the API from a program."
+)
 
 
 def session_value(token: str) -> str:
@@ -74,16 +118,6 @@ def token_matches(given: str, token: str) -> bool:
     return hmac.compare_digest(given.encode("utf-8", "replace"), token.encode("utf-8"))
 
 
-def is_loopback(host: str | None) -> bool:
-    """The socket peer is on this machine; names are not trusted, only addresses."""
-    if not host:
-        return False
-    try:
-        return ipaddress.ip_address(host.split("%", 1)[0]).is_loopback
-    except ValueError:
-        return False
-
-
 def _headers(scope: Scope) -> dict[str, str]:
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
 
@@ -91,20 +125,33 @@ def _headers(scope: Scope) -> dict[str, str]:
 class AccessGuard:
     """Wraps the whole ASGI app; see the module docstring for the rules."""
 
-    def __init__(self, app: ASGIApp, token: str = "") -> None:
+    def __init__(self, app: ASGIApp, token: str = "", *, host: str = "") -> None:
+        """``host``: the address the server is bound to (``--host``), a name that is
+        answered too when there is no token."""
         self.app = app
         self.token = token
         self.session = session_value(token) if token else ""
+        bound = split_host(f"[{host}]" if ":" in host.strip("[]") else host) if host else None
+        self.host_names = LOOPBACK_NAMES | ({bound[0]} if bound else set())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
         path = unquote(scope.get("path", ""))
-        if path == LOGIN_PATH and self.token and scope["type"] == "http":
+        headers = _headers(scope)
+        origin = headers.get("origin")
+        foreign = origin is not None and not is_own_origin(origin, headers)
+        if scope["type"] == "http":
+            send = _with_policy(send, drop_cors=foreign)
+        changes = scope["type"] == "websocket" or scope.get("method") not in SAFE_METHODS
+        if foreign and changes:
+            refusal: tuple[int, str] | None = (403, FOREIGN_PAGE)
+        elif path == LOGIN_PATH and self.token and scope["type"] == "http":
             await self._login(scope, receive, send)
             return
-        refusal = self.refusal(scope, path)
+        else:
+            refusal = self.refusal(scope, path)
         if refusal is None and scope.get("method") == "POST" and path.startswith("/gradio_api/"):
             body = await _read_body(receive, limit=MAX_GRADIO_BODY + 1)
             refusal = screen_gradio_body(body)
@@ -129,6 +176,10 @@ class AccessGuard:
                     "This server answers loopback clients only; its operator can set "
                     "CAREER_ASSISTANT_API_TOKEN to let others in."
                 )
+            # No Host at all is no browser (HTTP/1.0 tools): rebinding needs one.
+            host = split_host(headers.get("host", "localhost"))
+            if host is None or host[0] not in self.host_names:
+                return 421, WRONG_HOST
         if path.startswith(CLOSED_PREFIXES):
             return 404, "Not found: this app takes no uploads and serves no other files."
         if path.startswith(FILE_ROUTES) and not _is_export(path):
@@ -154,7 +205,7 @@ class AccessGuard:
             await _respond(send, 303, b"", [(b"location", LOGIN_PATH.encode())])
             return
         kinds = {401: "authentication_error", 403: "permission_error", 404: "not_found"}
-        kind = kinds.get(status, "invalid_request_error")
+        kind = kinds.get(status, "permission_error" if status == 421 else "invalid_request_error")
         body = json.dumps({"error": {"message": message, "type": kind}}).encode()
         extra = [(b"www-authenticate", b"Bearer")] if status == 401 else []
         await _respond(send, status, body, [(b"content-type", b"application/json"), *extra])
@@ -211,6 +262,25 @@ def _replay(body: bytes, receive: Receive) -> Receive:
         return {"type": "http.request", "body": body, "more_body": False}
 
     return replay
+
+
+def _with_policy(send: Send, *, drop_cors: bool = False) -> Send:
+    """``send`` that adds the Content-Security-Policy to the response's headers and,
+    for another origin's page (``drop_cors``), removes any CORS grant Gradio added."""
+
+    def kept(name: bytes) -> bool:
+        name = name.lower()
+        cors = name.startswith(b"access-control-")
+        return name != b"content-security-policy" and not (drop_cors and cors)
+
+    async def send_with_policy(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = [(k, v) for k, v in message.get("headers", []) if kept(k)]
+            headers.append((b"content-security-policy", CONTENT_SECURITY_POLICY))
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return send_with_policy
 
 
 def _is_export(path: str) -> bool:

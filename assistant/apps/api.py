@@ -15,7 +15,6 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -29,6 +28,7 @@ from assistant.apps.inputs import (
     loads_json,
     message_of,
 )
+from assistant.apps.origins import is_own_origin
 from assistant.config import Settings
 from assistant.domain import Answer
 from assistant.errors import (
@@ -120,10 +120,10 @@ async def read_json(request: Request) -> Any:
     Only JSON, so that a web page can't reach the loopback API with a CORS "simple"
     request (text/plain, a form, or a body without a type): those need no preflight.
     The size is checked while reading, so a huge body is never held whole."""
-    origin, host = request.headers.get("origin"), request.headers.get("host", "")
-    if origin is not None and urlsplit(origin).netloc.lower() != host.lower():
-        # A browser names the page's origin; curl and SDKs send none. Gradio grants CORS
-        # preflights to any localhost origin, so another local page could send JSON too.
+    origin = request.headers.get("origin")
+    if origin is not None and not is_own_origin(origin, dict(request.headers)):
+        # A browser names the page's origin; curl and SDKs send none. The ASGI guard
+        # already refuses other origins; this keeps the API safe mounted without it.
         raise ApiError(
             403, "Requests from another site's page are refused: call the API from a program."
         )

@@ -7,7 +7,9 @@ lays out the page, wires events to the handlers, and serves it beside the HTTP A
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -27,6 +29,15 @@ EXAMPLES = [
     "What should I ask at the end of an interview?",
 ]
 VIEWER_HINT = "Click a source to read the whole essay."
+# Gradio's copies of served files (the exports) are deleted every GRADIO_CACHE_SWEEP
+# seconds once older than GRADIO_CACHE_AGE, and all of them when the server stops.
+GRADIO_CACHE_SWEEP = 600
+GRADIO_CACHE_AGE = 3600
+# Sessions whose state Gradio keeps in memory (its default is 10,000); beyond, the
+# least recently used goes. A conversation's own turns are capped in web_chat.
+SESSIONS_KEPT = 1000
+# An idle session's conversation is dropped after this long (seconds).
+SESSION_TTL_S = 6 * 3600
 
 
 def _asset(name: str) -> str:
@@ -37,6 +48,13 @@ def _asset(name: str) -> str:
 
 SCROLL_JS = """() => { setTimeout(() => { const el = document.getElementById('ca-hl');
   if (el) el.scrollIntoView({block: 'center'}); }, 50); }"""
+# After an export is written, its (hidden) download link is clicked: one click for the
+# user. It waits for a link it has not clicked before, as the last one may still show.
+DOWNLOAD_JS = """() => { let tries = 0; const t = setInterval(() => {
+  const a = document.querySelector('#ca-download a[href]');
+  const fresh = a && a.href !== window.caLastExport;
+  if (fresh || ++tries > 50) { clearInterval(t);
+    if (fresh) { window.caLastExport = a.href; a.click(); } } }, 100); }"""
 
 
 @dataclass
@@ -50,6 +68,7 @@ class _Page:
     send: Any
     new: Any
     export: Any
+    download: Any
     comment: Any
     status: Any
     sources: Any
@@ -60,18 +79,22 @@ class _Page:
     open_btn: Any
 
 
-def build_app(assistant: Assistant, settings: Settings) -> Any:
-    """The Gradio Blocks of the web chat (not launched)."""
+def build_app(assistant: Assistant, settings: Settings, chat: WebChat | None = None) -> Any:
+    """The Gradio Blocks of the web chat (not launched), around ``chat``'s handlers."""
     import gradio as gr
 
-    chat = WebChat(assistant, settings)
+    chat = chat or WebChat(assistant, settings)
     # analytics_enabled=False: no version check, no telemetry (rather than an env variable).
-    with gr.Blocks(title="Career assistant", analytics_enabled=False) as demo:
+    with gr.Blocks(
+        title="Career assistant",
+        analytics_enabled=False,
+        delete_cache=(GRADIO_CACHE_SWEEP, GRADIO_CACHE_AGE),
+    ) as demo:
         gr.Markdown(
             "## Career assistant\nAnswers from a curated collection of career essays. "
             "Every sentence cites the passage it comes from; click a [n] to read it."
         )
-        turns = gr.State([])
+        turns = gr.State([], time_to_live=SESSION_TTL_S)
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
                 conversation = _conversation_column(settings)
@@ -93,6 +116,7 @@ def _conversation_column(settings: Settings) -> dict[str, Any]:
         label="Conversation",
         height=520,
         sanitize_html=True,
+        latex_delimiters=[],  # no math: essay text stays text (see web_render.chat_text)
         feedback_options=("Like", "Dislike"),
         elem_id="ca-chat",
         placeholder="Ask a career question.",
@@ -110,7 +134,9 @@ def _conversation_column(settings: Settings) -> dict[str, Any]:
         send = gr.Button("Ask", variant="primary", scale=1, elem_id="ca-send")
     with gr.Row():
         new = gr.Button("New chat", size="sm", elem_id="ca-new")
-        export = gr.DownloadButton("Export as Markdown", size="sm", value=None, elem_id="ca-export")
+        export = gr.Button("Export as Markdown", size="sm", elem_id="ca-export")
+    # Filled only when Export is clicked (an answer writes no file); hidden, clicked by JS.
+    download = gr.File(elem_id="ca-download", elem_classes=["ca-hidden"], interactive=False)
     gr.Examples(EXAMPLES, inputs=[box], label="Try")
     comment = gr.Textbox(
         label="Optional comment sent with your like / dislike",
@@ -125,6 +151,7 @@ def _conversation_column(settings: Settings) -> dict[str, Any]:
         "send": send,
         "new": new,
         "export": export,
+        "download": download,
         "comment": comment,
         "status": status,
     }
@@ -148,20 +175,23 @@ def _side_column(settings: Settings) -> dict[str, Any]:
 
 
 def _wire_chat(chat: WebChat, page: _Page) -> None:
-    """Asking, starting over, and likes."""
+    """Asking, starting over, exporting, and likes."""
     import gradio as gr
 
     p = page
-    outputs = [p.box, p.chatbot, p.sources, p.turns, p.note, p.export]
+    outputs = [p.box, p.chatbot, p.sources, p.turns, p.note]
     inputs = [p.box, p.turns, p.generator, p.k]  # never the chatbot: see WebChat.respond
     p.send.click(chat.respond, inputs, outputs, api_name="ask")
     p.box.submit(chat.respond, inputs, outputs, api_visibility="private")
     p.new.click(
-        lambda: ("", [], sources_html(None, 0, {}), [], "", None),
+        lambda: ("", [], sources_html(None, 0, {}), [], ""),
         None,
         outputs,
         api_visibility="private",
     ).then(lambda: viewer_message(VIEWER_HINT), None, p.viewer)
+    p.export.click(chat.export, [p.turns], p.download, api_name="export").then(
+        None, None, None, js=DOWNLOAD_JS
+    )
 
     def on_like(turns_value: list[dict[str, Any]], text: str, data: gr.LikeData) -> str:
         return chat.like(turns_value, text, data.index, data.liked)
@@ -204,9 +234,24 @@ def launch(assistant: Assistant, settings: Settings, host: str, port: int) -> No
     from assistant.apps.access import AccessGuard
     from assistant.apps.api import add_api_routes
 
-    demo = build_app(assistant, settings)
+    chat = WebChat(assistant, settings)
+    demo = build_app(assistant, settings, chat)
     demo.queue(default_concurrency_limit=settings.web_concurrency)
-    app = FastAPI(title="career-assistant", docs_url=None, redoc_url=None, openapi_url=None)
+    # launch() takes this as state_session_capacity; mounted, the attribute is the way.
+    demo.state_session_capacity = SESSIONS_KEPT
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Any) -> AsyncIterator[None]:
+        yield
+        chat.close()  # the exports go with the server (Gradio sweeps its own copies)
+
+    app = FastAPI(
+        title="career-assistant",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan,
+    )
     add_api_routes(app, assistant, settings)
     app = gr.mount_gradio_app(
         app,
@@ -224,9 +269,10 @@ def launch(assistant: Assistant, settings: Settings, host: str, port: int) -> No
         max_file_size="1kb",
     )
     # proxy_headers=False: the peer address is the socket's, so X-Forwarded-For from
-    # a client can't pass it off as loopback.
+    # a client can't pass it off as loopback. ``host``: without a token, the guard
+    # answers the loopback names and this one only (DNS rebinding).
     uvicorn.run(
-        AccessGuard(app, settings.api_token),
+        AccessGuard(app, settings.api_token, host=host),
         host=host,
         port=port,
         log_level="warning",

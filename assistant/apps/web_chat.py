@@ -8,35 +8,50 @@ behind it must lie inside the corpus root it was ingested from.
 
 from __future__ import annotations
 
-import html
 import json
 import logging
+import re
+import shutil
 import tempfile
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from assistant.answer import Assistant
+from assistant.apps.inputs import InputError, check_text
 from assistant.apps.web_render import (
     answer_html,
+    chat_text,
     error_html,
     essay_html,
     export_markdown,
     is_inside,
+    notice_html,
     partial_html,
     sources_html,
     viewer_message,
 )
 from assistant.config import Settings
-from assistant.domain import Answer, Chunk
+from assistant.domain import Answer, Chunk, path_on_disk
 from assistant.errors import AssistantError
 
 log = logging.getLogger(__name__)
 
 GENERATORS = ["extractive", "openai", "llamacpp"]
+# Bounds on what a long-running server keeps (they could become settings). An export is
+# a download link, not an archive: the newest EXPORT_KEEP live for EXPORT_MAX_AGE_S.
+EXPORT_KEEP = 100
+EXPORT_MAX_AGE_S = 3600.0
+EXPORT_GLOB = "conversation-*.md"
+# A session's turns live in server memory; past this many it is asked to start over.
+MAX_TURNS = 50
+# A refused question is shown back in the chat clipped to this many characters.
+SHOWN_REFUSED_CHARS = 300
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class FeedbackLog:
@@ -58,9 +73,49 @@ def chat_messages(turns: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The conversation as Chatbot messages, from server-side state only: plain strings."""
     chat: list[dict[str, Any]] = []
     for turn in turns:
-        chat.append({"role": "user", "content": html.escape(str(turn["question"]))})
+        chat.append({"role": "user", "content": chat_text(str(turn["question"]))})
         chat.append({"role": "assistant", "content": str(turn["html"])})
     return chat
+
+
+def prune_exports(
+    folder: Path,
+    keep: int = EXPORT_KEEP,
+    max_age: float = EXPORT_MAX_AGE_S,
+    now: float | None = None,
+) -> int:
+    """Delete exports older than ``max_age`` seconds and all but the newest ``keep``;
+    returns how many went. Only files named like an export are touched."""
+    now = time.time() if now is None else now
+    dated: list[tuple[float, Path]] = []
+    for path in folder.glob(EXPORT_GLOB):
+        try:
+            dated.append((path.stat().st_mtime, path))
+        except OSError:
+            continue  # deleted meanwhile by another thread's prune
+    dated.sort(reverse=True)
+    doomed = [p for i, (mtime, p) in enumerate(dated) if i >= keep or now - mtime > max_age]
+    for path in doomed:
+        path.unlink(missing_ok=True)
+    return len(doomed)
+
+
+def refused_text(question: str, max_chars: int) -> str | None:
+    """Why the HTTP API would refuse ``question`` (the rules of apps/inputs), or None.
+    The chat says the same, up front: deeper in, a lone surrogate breaks the tokenizer
+    and the answer would end as "something went wrong"."""
+    if len(question) > max_chars:
+        return f"The question is longer than {max_chars} characters: shorten it."
+    try:
+        check_text(question, "The question")
+    except InputError as exc:
+        return str(exc)
+    return None
+
+
+def printable(text: str) -> str:
+    """``text`` with each lone surrogate replaced by U+FFFD, so it can be shown."""
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def _clamp_k(value: Any, default: int) -> int:
@@ -78,11 +133,20 @@ class WebChat:
         self.settings = settings
         self.feedback = FeedbackLog(settings.data_dir / "feedback.jsonl")
         self.export_dir = Path(tempfile.mkdtemp(prefix="career-assistant-export-"))
+        # The folder goes when the server stops (see close) or, in process, with this object.
+        self._remove_exports = weakref.finalize(
+            self, shutil.rmtree, self.export_dir, ignore_errors=True
+        )
+
+    def close(self) -> None:
+        """Delete the exports folder: the server is stopping. uvicorn ends the process by
+        re-raising the stop signal, so atexit hooks can't be relied on for this."""
+        self._remove_exports()
 
     def respond(
         self, message: str, turns: list[dict[str, Any]], generator: str, k: float
     ) -> Iterator[tuple[Any, ...]]:
-        """Stream one answer: (textbox, chat, sources, turns, note, export path).
+        """Stream one answer: (textbox, chat, sources, turns, note). Writes no file.
 
         The chat shown is rebuilt from ``turns``, the session's server-side state, and
         never from what the browser sends: a client-sent history could carry a file
@@ -92,17 +156,25 @@ class WebChat:
         chat = chat_messages(turns)
         question = message.strip() if isinstance(message, str) else ""
         if not question:
-            yield "", chat, sources_html(None, 0, {}), turns, "", None
+            yield "", chat, sources_html(None, 0, {}), turns, ""
+            return
+        refused = self._refused(message, question, chat, turns)
+        if refused is not None:
+            yield refused
+            return
+        if len(turns) >= MAX_TURNS:
+            note = f"This conversation has {MAX_TURNS} questions: press **New chat** to go on."
+            yield message, chat, sources_html(None, 0, {}), turns, note
             return
         generator = generator if generator in GENERATORS else self.settings.generator
         k = _clamp_k(k, self.settings.k)
         chat += [
-            {"role": "user", "content": html.escape(question)},
+            {"role": "user", "content": chat_text(question)},
             {"role": "assistant", "content": partial_html("…")},
         ]
         history = [t["question"] for t in turns]
         sources = sources_html(None, 0, {})
-        yield "", chat, sources, turns, "", None
+        yield "", chat, sources, turns, ""
         text = ""
         try:
             for item in self.assistant.stream(question, history, generator=generator, k=k):
@@ -111,14 +183,32 @@ class WebChat:
                     return
                 text += item
                 chat[-1] = {"role": "assistant", "content": partial_html(text)}
-                yield "", chat, sources, turns, "", None
+                yield "", chat, sources, turns, ""
         except AssistantError as exc:
             chat[-1] = {"role": "assistant", "content": error_html(str(exc))}
-            yield "", chat, sources, turns, "", None
+            yield "", chat, sources, turns, ""
         except Exception as exc:
             log.exception("answer failed")
             chat[-1] = {"role": "assistant", "content": error_html(type(exc).__name__)}
-            yield "", chat, sources, turns, "", None
+            yield "", chat, sources, turns, ""
+
+    def _refused(
+        self, message: str, question: str, chat: list[dict[str, Any]], turns: list[dict[str, Any]]
+    ) -> tuple[Any, ...] | None:
+        """The reply to text the HTTP API would refuse, shown in the chat but not kept in
+        the conversation's state; None when the question is fine."""
+        problem = refused_text(question, self.settings.max_question_chars)
+        if problem is None:
+            return None
+        shown = printable(question)
+        if len(shown) > SHOWN_REFUSED_CHARS:
+            shown = shown[:SHOWN_REFUSED_CHARS] + "…"
+        chat = [
+            *chat,
+            {"role": "user", "content": chat_text(shown)},
+            {"role": "assistant", "content": notice_html(problem)},
+        ]
+        return printable(message), chat, sources_html(None, 0, {}), turns, ""
 
     def _final(
         self, question: str, answer: Answer, chat: list[dict[str, Any]], turns: list[dict[str, Any]]
@@ -141,9 +231,14 @@ class WebChat:
         if answer.refused:
             note += f" · not covered ({answer.reason})"
         sources = sources_html(answer, turn, self.assistant.retriever.chunks)
-        return "", chat, sources, turns, note, self._export(turns)
+        return "", chat, sources, turns, note
 
-    def _export(self, turns: list[dict[str, Any]]) -> str:
+    def export(self, turns: list[dict[str, Any]]) -> str | None:
+        """The conversation as a Markdown file, written only now that it was asked for;
+        None when there is nothing to export. Older exports are pruned first."""
+        if not turns:
+            return None
+        prune_exports(self.export_dir)
         # A random name: the access guard serves only files named like this.
         path = self.export_dir / f"conversation-{uuid.uuid4().hex}.md"
         path.write_text(export_markdown(turns), encoding="utf-8")
@@ -165,7 +260,7 @@ class WebChat:
 
     def _essay_view(self, chunk: Chunk, start: int, end: int) -> str:
         """The essay file of ``chunk``, highlighted; only if it lies inside its corpus root."""
-        path, root = Path(chunk.path), Path(chunk.root or chunk.path)
+        path, root = Path(path_on_disk(chunk.path)), Path(chunk.root or chunk.path)
         if not is_inside(path, root):
             log.warning("refused to open %s: outside its corpus root %s", path, root)
             return viewer_message("That file is outside the indexed corpus.")

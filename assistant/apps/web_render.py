@@ -1,6 +1,12 @@
 """HTML for the web chat: answers with clickable citation markers, the sources panel,
 the essay viewer, and the Markdown export. Everything from an essay or a user is
 escaped before any markup of ours is added, so a ``<script>`` in either is just text.
+
+Escaping HTML is not enough where the text is read as Markdown too (the chat renders
+its messages as Markdown; the export is Markdown): ``![x](http://…)`` would become an
+image the browser fetches, a tracking pixel for whoever wrote the essay or the
+question. There the Markdown punctuation is escaped as well, so links and images stay
+the text they were and no remote resource is ever rendered from content.
 """
 
 from __future__ import annotations
@@ -14,33 +20,58 @@ from typing import Any
 from assistant.domain import Answer, Chunk, Citation
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
+# HTML's specials and Markdown's inline punctuation as character references, in one
+# pass: CommonMark (and the chat's renderer) reads a reference as literal text, never
+# as syntax.
+_CHAT_ENTITIES = str.maketrans({c: f"&#{ord(c)};" for c in "\\`*_[]()!#|~$:&<>\"'"})
+# In the Markdown export the same characters get a backslash, CommonMark's own escape,
+# which keeps the file readable as plain text; HTML's specials become references.
+_MD_BACKSLASH = str.maketrans(
+    {**{c: "\\" + c for c in "\\`*_[]!#|~"}, "&": "&amp;", "<": "&lt;", ">": "&gt;"}
+)
+# How a line opens a list or a rule once #, >, *, ` and ~ are escaped: "-", "+", "1."
+_BLOCK_START = re.compile(r"^([-+])|^(\d+)([.)])")
 # Beyond this, an essay is shown cut around the passage: a browser tab is no file viewer.
 VIEWER_MAX_CHARS = 400_000
 
 
+def chat_text(text: str) -> str:
+    """Text for a chat message, which is rendered as Markdown: HTML-escaped, and no
+    Markdown syntax left in it (no link, image, emphasis or math)."""
+    return text.translate(_CHAT_ENTITIES)
+
+
 def answer_html(answer: Answer, turn: int) -> str:
     """The answer as chat HTML: escaped text, ``[n]`` as superscript links."""
-    text = html.escape(answer.text)
     if answer.refused:
+        text = chat_text(answer.text)
         return f'<div class="ca-refusal"><strong>Not covered by the essays.</strong> {text}</div>'
-    body = _MARKER.sub(
-        lambda m: (
-            f'<sup class="ca-cite"><a href="#ca-src-{turn}-{m.group(1)}" '
-            f'data-ref="{turn}:{m.group(1)}">[{m.group(1)}]</a></sup>'
-        ),
-        text,
+    pieces = _MARKER.split(answer.text)  # text, n, text, n, ..., text
+    body = "".join(
+        chat_text(piece)
+        if i % 2 == 0
+        else (
+            f'<sup class="ca-cite"><a href="#ca-src-{turn}-{piece}" '
+            f'data-ref="{turn}:{piece}">[{piece}]</a></sup>'
+        )
+        for i, piece in enumerate(pieces)
     )
-    notes = "".join(f'<div class="ca-note">{html.escape(n)}</div>' for n in answer.notes)
+    notes = "".join(f'<div class="ca-note">{chat_text(n)}</div>' for n in answer.notes)
     return f'<div class="ca-answer">{body}</div>{notes}'
 
 
 def partial_html(text: str) -> str:
     """Streaming text so far (already verified), markers plain until the answer is final."""
-    return f'<div class="ca-answer">{html.escape(text)}</div>'
+    return f'<div class="ca-answer">{chat_text(text)}</div>'
 
 
 def error_html(message: str) -> str:
-    return f'<div class="ca-error">Sorry, something went wrong: {html.escape(message)}</div>'
+    return f'<div class="ca-error">Sorry, something went wrong: {chat_text(message)}</div>'
+
+
+def notice_html(message: str) -> str:
+    """A message about the user's own input (not a failure of the app)."""
+    return f'<div class="ca-error">{chat_text(message)}</div>'
 
 
 def sources_html(answer: Answer | None, turn: int, chunks: dict[str, Chunk]) -> str:
@@ -102,22 +133,55 @@ def viewer_message(text: str) -> str:
     return f'<div class="ca-viewer ca-sources-empty">{html.escape(text)}</div>'
 
 
+def md_inline(text: Any) -> str:
+    """User or essay text on one line of the Markdown export, shown as the text it is:
+    whitespace runs are one space (a newline could open a block), HTML is escaped, and
+    Markdown punctuation gets CommonMark's backslash, so ``<script>``, ``[x](javascript:…)``
+    and ``![x](http://…)`` are all plain text when the file is rendered."""
+    return " ".join(str(text).split()).translate(_MD_BACKSLASH)
+
+
+def md_answer(text: Any) -> list[str]:
+    """An answer as escaped paragraphs, none of which opens a block. Its ``[n]`` markers
+    stay as they are: with every ``[`` of the text escaped, no reference definition can
+    exist in the file, so a bare ``[n]`` is never a link."""
+    paragraphs = []
+    for paragraph in re.split(r"\n\s*\n", str(text)):
+        pieces = _MARKER.split(" ".join(paragraph.split()))
+        escaped = "".join(
+            x.translate(_MD_BACKSLASH) if i % 2 == 0 else f"[{x}]" for i, x in enumerate(pieces)
+        )
+        if escaped.strip():
+            paragraphs.append(_no_block(escaped))
+    return paragraphs
+
+
+def _no_block(line: str) -> str:
+    """``line`` (escaped, one line) with a list marker at its start escaped too."""
+    return _BLOCK_START.sub(
+        lambda m: "\\" + m.group(1) if m.group(1) else f"{m.group(2)}\\{m.group(3)}", line
+    )
+
+
 def export_markdown(turns: Sequence[dict[str, Any]]) -> str:
-    """The conversation as Markdown, each answer followed by its sources and quotes."""
+    """The conversation as Markdown, each answer followed by its sources and quotes.
+    Every piece of user and essay text goes through :func:`md_inline`."""
     lines = ["# Career assistant conversation", ""]
     for i, turn in enumerate(turns, 1):
         answer = turn["answer"]
-        lines += [f"## {i}. {turn['question']}", "", answer["text"], ""]
+        lines += [f"## {i}. {md_inline(turn['question'])}", ""]
+        for paragraph in md_answer(answer["text"]):
+            lines += [paragraph, ""]
         if answer["citations"]:
             lines.append("Sources:")
             lines.append("")
             for c in answer["citations"]:
-                heading = f" — {c['heading']}" if c["heading"] else ""
+                heading = f" — {md_inline(c['heading'])}" if c["heading"] else ""
                 lines.append(
-                    f"[{c['n']}] {c['title']}{heading} ({c['source']}, "
-                    f"chars {c['start']}-{c['end']})"
+                    f"[{int(c['n'])}] {md_inline(c['title'])}{heading} "
+                    f"({md_inline(c['source'])}, chars {int(c['start'])}-{int(c['end'])})"
                 )
-                lines.append(f"> {c['quote']}")
+                lines.append(f"> {_no_block(md_inline(c['quote']))}")
                 lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
