@@ -89,6 +89,11 @@ class Settings:
     # collection (almost) never uses ("H-1B visa", "payroll tax in Germany").
     refuse_unknown_below: float = 0.47
     refuse_unknown_terms: int = 2
+    # Refuse a question naming this many things (capitalised words, numbers: "Jane
+    # Street", "level 62") that no retrieved passage and at most 2 passages of the
+    # collection use; 0 = off. Set on eval/datasets/dev-tune.jsonl and gold.jsonl: 2 refused
+    # 2 more unanswerable questions there and no answerable one (1 would refuse "RSUs").
+    refuse_unseen_names: int = 2
     # A claim is supported when its support score reaches this (calibrated on
     # assistant/data/support_pairs.jsonl; see `career-assistant calibrate`).
     support_min: float = 0.68

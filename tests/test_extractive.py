@@ -329,3 +329,14 @@ def test_sentences_are_grouped_by_essay() -> None:
     essays = {1: "rules.md", 2: "companies.md", 3: "rules.md"}
     text = _compose(chosen, frozenset(), None, essays)
     assert text.index("signing bonus") < text.index("Compare the products")
+
+
+def test_names_at_the_start_of_a_list_item_keep_their_capitals() -> None:
+    from assistant.answer.extractive import _lower_first
+
+    vocab = frozenset(["github", "open", "up", "help"])
+    for name in ["GitHub Explore", "Open Source Friday", "Up For Grabs", "CodeTriage"]:
+        assert _lower_first(name, vocab) == name
+    assert (
+        _lower_first("Help you to negotiate increases", vocab) == "help you to negotiate increases"
+    )

@@ -17,6 +17,7 @@ from typing import Any
 
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda, RunnableSequence
 
+from assistant.answer.coverage import name_words, unseen_names
 from assistant.answer.drafting import Drafter
 from assistant.answer.extractive import ExtractiveGenerator, lowercase_vocabulary
 from assistant.answer.followup import looks_like_followup, user_turns, with_context
@@ -237,9 +238,18 @@ class Assistant:
             and retrieved.dense_best < s.refuse_unknown_below
         ):
             state.update(refused=True, reason="weak-evidence")
+        elif name_words(unseen := self._unseen(state["question"], retrieved)) >= (
+            s.refuse_unseen_names or 1
+        ):
+            state.update(refused=True, reason="unseen-names", unseen=unseen)
         else:
             state["retrieved"] = self.outlined(state["question"], retrieved)
         return state
+
+    def _unseen(self, question: str, retrieved: Retrieved) -> tuple[str, ...]:
+        if self.settings.refuse_unseen_names <= 0:
+            return ()
+        return unseen_names(question, retrieved.hits, self.retriever.doc_freq)
 
     def outlined(self, question: str, retrieved: Retrieved) -> Retrieved:
         """The passages an answer is drafted from: ``retrieved``, plus the best essay's

@@ -241,6 +241,17 @@ def _compose(
     return " ".join(sentences)
 
 
+def _is_name(text: str) -> bool:
+    """Title Case ("Open Source Friday") or an inner capital ("GitHub", "CodeTriage")."""
+    words = re.findall(r"[A-Za-z][\w'’-]*", text)
+    if not words:
+        return False
+    if any(c.isupper() for c in words[0][1:]):
+        return True
+    rest = words[1:4]
+    return len(rest) >= 1 and all(w[0].isupper() for w in rest)
+
+
 def _heading_clause(heading: str) -> str:
     """'Proclaim reasons for everything!' -> 'proclaim reasons for everything': a heading
     is capitalised as a heading, so its first word is lower-cased, unless it is an
@@ -287,8 +298,9 @@ def _as_clause(item: str, vocab: frozenset[str]) -> str:
 
 
 def _lower_first(text: str, vocab: frozenset[str]) -> str:
-    """Lower-case a leading capital unless the word is an acronym or a name-like token."""
-    if len(text) > 1 and text[0].isupper() and not text[1].isupper():
+    """Lower-case a leading capital unless the word is an acronym or a name-like token
+    ("GitHub Explore", "Up For Grabs" and "OpenSauced" are names, kept as written)."""
+    if len(text) > 1 and text[0].isupper() and not text[1].isupper() and not _is_name(text):
         first = text.split(" ", 1)[0].lower()
         if first in vocab or first in _COMMON_STARTS or _COMMON_SUFFIX.search(first):
             return text[0].lower() + text[1:]

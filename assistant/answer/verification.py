@@ -168,7 +168,7 @@ def build_answer(state: Mapping[str, Any], checked: Verified, written: str, used
     text = (
         checked.text
         if not refused
-        else refusal_text(state.get("reason", ""), state.get("retrieved"))
+        else refusal_text(state.get("reason", ""), state.get("retrieved"), state.get("unseen", ()))
     )
     timings = dict(state["timings"])
     timings["total_ms"] = (time.perf_counter() - state["t0"]) * 1000

@@ -218,6 +218,12 @@ class PassageRetriever(BaseRetriever):
             scored.append((cid, (1 - w) * cosines[cid] + w * best))
         return sorted(scored, key=lambda kv: (-kv[1], kv[0]))
 
+    def doc_freq(self, term: str) -> int:
+        """In how many passages a (stemmed) term occurs: how well the essays know a word."""
+        self._refresh()
+        assert self._lexical is not None
+        return self._lexical.doc_freq(term)
+
     def _unknown_terms(self, query: str, hits: list[SearchHit]) -> tuple[str, ...]:
         assert self._lexical is not None
         seen = set(terms(" ".join(_lexical_text(h.chunk) for h in hits[:3])))

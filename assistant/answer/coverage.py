@@ -1,0 +1,48 @@
+"""Whether the essays know what a question names.
+
+A question can share every topic word with the essays and still be about
+something they never mention: "What is the interview process like at Jane
+Street?" matches the interview essays well (cosine 0.65), but no essay names
+Jane Street, so any answer would be about other companies. Names are what the
+question writes capitalised mid-sentence (Jane Street, Coursera, H-1B) or as a
+number (level 62); one the essays barely use and the retrieved passages lack is
+*unseen*. Common words are left out on purpose: "repo", "lunch" or "solid" are
+missing from the essays too, and refusing on them refused answerable questions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from assistant.domain import SearchHit
+from assistant.search import terms
+
+# Capitalised after a lower-case word or punctuation (so not the sentence's first word),
+# an acronym, or a number.
+_NAME = re.compile(
+    r"(?<=[a-z,;:'’)] )([A-Z][A-Za-z0-9.&+-]*[A-Za-z0-9+]|[A-Z]{2,})|(?<![\w$])(\d[\d,.]*\d|\d)\b"
+)
+# A name the essays use in more passages than this is known to them.
+KNOWN_IN = 2
+
+
+def unseen_names(
+    question: str, hits: Sequence[SearchHit], doc_freq: Callable[[str], int]
+) -> tuple[str, ...]:
+    """Names in ``question``, as written, that neither the retrieved passages nor (more
+    than ``KNOWN_IN`` passages of) the collection use."""
+    shown = set(terms(" ".join(f"{h.chunk.title} {h.chunk.text}" for h in hits)))
+    unseen: list[str] = []
+    for m in _NAME.finditer(question):
+        name = m.group(0).rstrip(".,")
+        words = terms(name)
+        known = any(w in shown or doc_freq(w) > KNOWN_IN for w in words)
+        if words and not known and name not in unseen:
+            unseen.append(name)
+    return tuple(unseen)
+
+
+def name_words(names: Sequence[str]) -> int:
+    """How many distinct words the names hold: "Jane Street" is two, "ML" twice is one."""
+    return len({w for name in names for w in terms(name)})
