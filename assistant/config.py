@@ -40,6 +40,11 @@ class Settings:
     embedding_model: str = ""
     # float32, bfloat16, or auto (bfloat16 only where the CPU has native bf16 units).
     embedding_dtype: str = "float32"
+    # Which runtime runs the model: torch (sentence-transformers), onnx (ONNX Runtime on an
+    # export of the same weights, cached under the data dir), or auto: onnx once its export
+    # has passed the equivalence check against torch float32, else torch. onnx keeps torch
+    # out of the query path (cold start, memory).
+    embedding_backend: str = "auto"
     # Texts per forward pass when embedding.
     embedding_batch_size: int = 64
     # Target chunk size in embedding-model tokens; capped at the model's max_seq_length.
@@ -192,6 +197,10 @@ def _validate(settings: Settings) -> Settings:
     if settings.embedding_dtype not in {"float32", "bfloat16", "auto"}:
         raise ConfigError(
             f"embedding_dtype must be float32, bfloat16 or auto, not {settings.embedding_dtype!r}."
+        )
+    if settings.embedding_backend not in {"auto", "torch", "onnx"}:
+        raise ConfigError(
+            f"embedding_backend must be auto, torch or onnx, not {settings.embedding_backend!r}."
         )
     if settings.fusion not in {"rrf", "weighted"}:
         raise ConfigError(f"fusion must be rrf or weighted, not {settings.fusion!r}.")

