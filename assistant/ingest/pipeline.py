@@ -1,17 +1,20 @@
 """Ingestion: essay files in, chunks and vectors in the index, incrementally and safely.
 
-Order of writes for each changed file: upsert its new chunks, delete its stale
-ones, then record it in the manifest. A kill at any point leaves the index
-answering (old chunks, new ones, or both) and the manifest still naming the
-old hash, so the next run redoes that file; chunks already stored are found by
-id and not embedded again.
+Changed files are written in commit groups of about ``commit_every`` chunks. For each
+group, in this order: one upsert of its new chunks, one metadata update of its kept
+ones, one delete of its stale ones, a commit (a new collection version), the vectors
+of its passage units into the unit cache, and one manifest save. A kill at any point
+leaves the index answering (old chunks, new ones, or both) and the manifest still
+naming the old hashes of that group's files, so the next run redoes that group only;
+chunks already stored are found by id and not embedded again, units already cached
+are not embedded again.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +22,30 @@ from assistant.config import Settings
 from assistant.domain import Chunk, Essay, display_name
 from assistant.ingest.chunking import chunk_essay
 from assistant.ingest.discover import EssayFile, Problem
-from assistant.ingest.manifest import FileRecord, Manifest, manifest_path
+from assistant.ingest.manifest import Manifest, manifest_path
 from assistant.ingest.markdown import PARSER_VERSION, parse_essay
-from assistant.ingest.plan import Pending, find_candidates, plan_changes, under_any
+from assistant.ingest.plan import (
+    Pending,
+    commit_groups,
+    find_candidates,
+    plan_changes,
+    under_any,
+    unique,
+)
 from assistant.ingest.report import IngestReport, NoProgress, Progress, ProgressFactory, ingest_lock
-from assistant.search import INSTRUCTIONS_FLAG, ChunkIndex, LocalEmbeddings
+from assistant.search import (
+    INSTRUCTIONS_FLAG,
+    ChunkIndex,
+    LocalEmbeddings,
+    UnitVectors,
+    chunk_unit_texts,
+    unit_cache_file,
+)
+
+# Embed the passage units (sentences, list items, titles, headings) of every new chunk at
+# ingest, so that `ask` in a fresh process embeds only its question. It roughly doubles
+# the model's share of an ingest of short essays; could become a setting.
+WARM_UNITS = True
 
 
 class Ingester:
@@ -58,10 +80,16 @@ class Ingester:
             index = self._open_index(rebuild, report)
             try:
                 self._sync(index, roots, rebuild, report)
+                if self.embeddings.needs_check:
+                    # Nothing new was embedded, so the ONNX export was never checked: check
+                    # it on the corpus's own chunks now, while this process may load torch.
+                    texts = [c.embed_text for c in index.all_chunks()]
+                    report.notes.append(self.embeddings.prepare(texts))
             finally:
                 # Released, so a server in this process that re-reads the store from disk
                 # after an ingest gets a fresh view rather than this client's System.
                 index.close()
+        report.backend = self.embeddings.backend  # auto may have moved to ONNX mid-run
         report.seconds = time.perf_counter() - started
         return report
 
@@ -92,7 +120,10 @@ class Ingester:
         )
         manifest.save(self._manifest_file)  # refreshed stats of unchanged files
         self._remove_deleted(index, manifest, scanned, seen, report)
+        cached = unit_cache_file(self.settings.data_dir, self.embeddings).is_file()
         self._write(index, manifest, pending, report)
+        if WARM_UNITS and not cached:
+            self._backfill_units(index, report)
         report.chunks_in_index = index.count()
         report.indexed_from_paths = sum(1 for r in manifest.files.values() if under_any(r, scanned))
 
@@ -166,20 +197,30 @@ class Ingester:
         seen: set[str],
         report: IngestReport,
     ) -> None:
-        for source, rec in list(manifest.files.items()):
+        """Drop essays whose files are gone: one lookup, one delete, one commit and one
+        manifest save for all of them. A kill before the save finds their chunks gone
+        and removes the records next time."""
+        gone = []
+        for source, rec in manifest.files.items():
             legacy = display_name(source) != source  # indexed before names were escaped
             if source in seen or not under_any(rec, scanned):
                 continue
             if os.path.exists(rec.path) and not legacy:
                 continue
-            ids = index.ids_for_source(source)
-            index.delete(ids)
-            index.commit()
+            gone.append(source)
+        if not gone:
+            return
+        stored = index.ids_by_source(gone)
+        index.delete([i for source in gone for i in stored.get(source, ())])
+        index.commit()
+        for source in gone:
             del manifest.files[source]
-            manifest.save(self._manifest_file)
+        manifest.save(self._manifest_file)
+        for source in gone:
+            n = len(stored.get(source, ()))
             report.removed += 1
-            report.chunks_removed += len(ids)
-            self.on_file(f"removed {display_name(source)} ({len(ids)} chunks)")
+            report.chunks_removed += n
+            self.on_file(f"removed {display_name(source)} ({n} chunks)")
 
     def _write(
         self, index: ChunkIndex, manifest: Manifest, pending: list[Pending], report: IngestReport
@@ -189,18 +230,25 @@ class Ingester:
         all_ids = [c.id for p in pending for c in p.chunks]
         stored = index.existing_ids(all_ids)
         to_embed = sum(1 for i in set(all_ids) if i not in stored)
+        units = self._unit_cache() if WARM_UNITS else None
         bar = self.progress(to_embed, "embedding")
         try:
-            for group in _groups(pending, self.settings.commit_every):
-                fresh = _unique([c for p in group for c in p.chunks if c.id not in stored])
+            for group in commit_groups(pending, self.settings.commit_every):
+                fresh = unique([c for p in group for c in p.chunks if c.id not in stored])
                 vectors = self._embed(fresh, bar)
                 by_id = dict(zip([c.id for c in fresh], vectors, strict=True))
-                for item in group:
-                    self._commit(index, manifest, item, by_id, report)
-                index.commit()  # a new collection version: readers everywhere reload
+                self._commit_group(index, group, by_id, report)
+                if units is not None:
+                    self._warm_units(units, [c for item in group for c in item.chunks], report)
+                for item in group:  # recorded last: a kill before this redoes the group
+                    manifest.files[item.file.candidate.source] = item.record()
+                manifest.save(self._manifest_file)
+                self._count(group, by_id, report)
                 stored.update(by_id)
         finally:
             bar.close()
+            if units is not None:
+                units.save()  # folds this run's parts into the one cache file
 
     def _embed(self, chunks: list[Chunk], bar: Progress) -> list[Any]:
         out: list[Any] = []
@@ -211,65 +259,62 @@ class Ingester:
             bar.update(len(part))
         return out
 
-    def _commit(
-        self,
-        index: ChunkIndex,
-        manifest: Manifest,
-        item: Pending,
-        by_id: dict[str, Any],
-        report: IngestReport,
+    def _commit_group(
+        self, index: ChunkIndex, group: list[Pending], by_id: dict[str, Any], report: IngestReport
     ) -> None:
+        """Write a group's chunks to the index with one request of each kind, then commit."""
         import numpy as np
 
-        cand = item.file.candidate
-        new = [c for c in item.chunks if c.id in by_id]
-        kept = [c for c in item.chunks if c.id not in by_id]
+        chunks = unique([c for item in group for c in item.chunks])
+        new = [c for c in chunks if c.id in by_id]
+        kept = [c for c in chunks if c.id not in by_id]
         if new:
             index.upsert(new, np.stack([by_id[c.id] for c in new]))
         if kept:  # same text, maybe new offsets or title: refresh metadata, keep vectors
             index.update_metadata(kept)
-        stale = index.ids_for_source(cand.source) - {c.id for c in item.chunks}
+        wanted = {c.id for c in chunks}
+        sources = [item.file.candidate.source for item in group]
+        stale = [i for ids in index.ids_by_source(sources).values() for i in ids - wanted]
         index.delete(stale)
-        manifest.files[cand.source] = FileRecord(
-            source=cand.source,
-            path=str(cand.path),
-            root=str(cand.root),
-            sha256=item.file.sha256,
-            size=item.file.size,
-            mtime_ns=item.file.mtime_ns,
-            chunks=len(item.chunks),
-        )
-        manifest.save(self._manifest_file)
-        report.chunks_embedded += len(new)
         report.chunks_removed += len(stale)
-        if item.is_new:
-            report.added += 1
-        else:
-            report.updated += 1
-        self.on_file(f"indexed {cand.source} ({len(item.chunks)} chunks, {len(new)} embedded)")
+        index.commit()  # a new collection version: readers everywhere reload
+
+    def _unit_cache(self) -> UnitVectors:
+        emb = self.embeddings
+        return UnitVectors(emb, unit_cache_file(self.settings.data_dir, emb))
+
+    def _warm_units(self, units: UnitVectors, chunks: list[Chunk], report: IngestReport) -> None:
+        """Cache the vectors of the passage units of ``chunks``, so that an answer in a fresh
+        process embeds only its question. Units already cached cost a hash each."""
+        started = time.perf_counter()
+        report.units_embedded += units.add(t for c in chunks for t in chunk_unit_texts(c))
+        units.save_part()
+        report.units_seconds += time.perf_counter() - started
+
+    def _backfill_units(self, index: ChunkIndex, report: IngestReport) -> None:
+        """Once, for an index whose unit cache is missing (built before ingest cached units,
+        or the cache was deleted): cache the units of every chunk, a part per group."""
+        chunks = index.all_chunks() if index.count() else []
+        if not chunks:
+            return
+        units, step = self._unit_cache(), self.settings.commit_every
+        for lo in range(0, len(chunks), step):
+            self._warm_units(units, chunks[lo : lo + step], report)
+        units.save()
+
+    def _count(self, group: list[Pending], by_id: dict[str, Any], report: IngestReport) -> None:
+        for item in group:
+            new = sum(1 for c in item.chunks if c.id in by_id)
+            report.chunks_embedded += new
+            if item.is_new:
+                report.added += 1
+            else:
+                report.updated += 1
+            source, n = item.file.candidate.source, len(item.chunks)
+            self.on_file(f"indexed {source} ({n} chunks, {new} embedded)")
 
 
 def _with_root(chunk: Chunk, root: str) -> Chunk:
     from dataclasses import replace
 
     return replace(chunk, root=root)
-
-
-def _unique(chunks: list[Chunk]) -> list[Chunk]:
-    seen: dict[str, Chunk] = {}
-    for c in chunks:
-        seen.setdefault(c.id, c)
-    return list(seen.values())
-
-
-def _groups(pending: list[Pending], size: int) -> Iterator[list[Pending]]:
-    group: list[Pending] = []
-    count = 0
-    for item in pending:
-        group.append(item)
-        count += len(item.chunks)
-        if count >= size:
-            yield group
-            group, count = [], 0
-    if group:
-        yield group

@@ -9,7 +9,7 @@ chunked (and later embedded).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +26,19 @@ class Pending:
     file: EssayFile
     chunks: list[Chunk]
     is_new: bool
+
+    def record(self) -> FileRecord:
+        """The manifest's record of this file once it is written."""
+        cand = self.file.candidate
+        return FileRecord(
+            source=cand.source,
+            path=str(cand.path),
+            root=str(cand.root),
+            sha256=self.file.sha256,
+            size=self.file.size,
+            mtime_ns=self.file.mtime_ns,
+            chunks=len(self.chunks),
+        )
 
 
 def find_candidates(roots: list[Path], report: IngestReport) -> tuple[list[Candidate], set[str]]:
@@ -128,3 +141,26 @@ def _kept(problem: Problem, rec: FileRecord | None) -> Problem:
     if rec is None:
         return problem
     return Problem(problem.path, problem.reason + "; its previously indexed version is kept")
+
+
+def unique(chunks: list[Chunk]) -> list[Chunk]:
+    """``chunks`` without repeated ids (the first of each), in order."""
+    seen: dict[str, Chunk] = {}
+    for c in chunks:
+        seen.setdefault(c.id, c)
+    return list(seen.values())
+
+
+def commit_groups(pending: list[Pending], size: int) -> Iterator[list[Pending]]:
+    """``pending`` in runs of about ``size`` chunks: each run is written, committed and
+    recorded in the manifest at once, so a killed ingest loses at most one run."""
+    group: list[Pending] = []
+    count = 0
+    for item in pending:
+        group.append(item)
+        count += len(item.chunks)
+        if count >= size:
+            yield group
+            group, count = [], 0
+    if group:
+        yield group

@@ -42,6 +42,8 @@ class IngestReport:
     chunks_in_index: int = 0
     chunks_embedded: int = 0
     chunks_removed: int = 0
+    units_embedded: int = 0  # passage units (sentences, items) cached for answers
+    units_seconds: float = 0.0
     indexed_from_paths: int = 0  # essays from the given paths now in the index
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
@@ -58,7 +60,7 @@ class IngestReport:
             f"removed {self.removed}, unchanged {self.unchanged}, "
             f"skipped {len(self.problems)}); chunks: {self.chunks_in_index} in index "
             f"(embedded {self.chunks_embedded}, removed {self.chunks_removed}); "
-            f"{self.seconds:.1f} s"
+            f"{self.seconds:.1f} s; embedding backend: {self.backend}"
         )
 
 

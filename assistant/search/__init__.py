@@ -16,10 +16,12 @@ from assistant.search.screening import INSTRUCTIONS_FLAG, instructs_assistant, w
 from assistant.search.units import (
     Unit,
     UnitVectors,
+    chunk_unit_texts,
     complete_sentences,
     pieces,
     split_sentences,
     split_units,
+    unit_cache_file,
 )
 
 __all__ = [
@@ -33,6 +35,7 @@ __all__ = [
     "UnitVectors",
     "asks_for_advice",
     "chroma_server_command",
+    "chunk_unit_texts",
     "complete_sentences",
     "cpu_has_native_bf16",
     "instructs_assistant",
@@ -41,5 +44,6 @@ __all__ = [
     "split_sentences",
     "split_units",
     "terms",
+    "unit_cache_file",
     "without_instructions",
 ]

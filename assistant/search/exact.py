@@ -28,12 +28,28 @@ class ExactSearch:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.generation: tuple[int, int] = NOT_LOADED
-        self._matrix = np.zeros((0, 1), dtype=np.float32)
-        self._chunks: list[Chunk] = []
+        # The matrix, its chunks row by row, and each chunk id's row: one tuple, replaced
+        # whole, so a reader never pairs a new matrix with old rows.
+        self._loaded: tuple[np.ndarray, list[Chunk], dict[str, int]] = (
+            np.zeros((0, 1), dtype=np.float32),
+            [],
+            {},
+        )
 
     @property
     def loaded(self) -> bool:
         return self.generation != NOT_LOADED
+
+    @property
+    def chunks(self) -> list[Chunk]:
+        """The chunks of the loaded generation, row by row (BM25 is built from them too)."""
+        return self._loaded[1]
+
+    def vectors(self, ids: Iterable[str]) -> dict[str, np.ndarray]:
+        """Loaded vectors of those ``ids`` that are loaded. A chunk id pins its text, so a
+        vector loaded for an earlier generation is still that chunk's vector."""
+        matrix, _, rows = self._loaded
+        return {i: matrix[rows[i]] for i in ids if i in rows}
 
     def refresh(
         self,
@@ -77,10 +93,11 @@ class ExactSearch:
             raise ValueError("one vector per chunk")
         dim = dimension if not vecs else len(vecs[0])
         matrix = np.stack(vecs) if vecs else np.zeros((0, dim), dtype=np.float32)
-        self._matrix, self._chunks = matrix, chunks  # swapped together, after a full read
+        # Replaced together, after a full read.
+        self._loaded = (matrix, chunks, {c.id: n for n, c in enumerate(chunks)})
 
     def top_k(self, vector: np.ndarray, k: int) -> list[SearchHit]:
-        matrix, chunks = self._matrix, self._chunks
+        matrix, chunks, _ = self._loaded
         if not len(chunks):
             return []
         scores = matrix @ vector

@@ -38,7 +38,8 @@ if TYPE_CHECKING:  # chromadb is imported lazily: it is slow to import
     from chromadb.api import ClientAPI
     from chromadb.api.collection_configuration import CreateHNSWConfiguration
     from chromadb.api.models.Collection import Collection
-    from chromadb.api.types import GetResult, Include
+    from chromadb.api.types import GetResult, Include, Where
+    from chromadb.base_types import InclusionExclusionOperator, LiteralValue
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -54,6 +55,9 @@ HNSW_CONFIGURATION: CreateHNSWConfiguration = {
 }
 
 PAGE = 5000  # records per get/update/delete request (Chroma caps one request)
+# Sources per `$in` filter: one request for a commit group, well under SQLite's limit on
+# bound parameters.
+SOURCES_PER_GET = 500
 
 
 def chroma_server_command(path: Path, port: int, host: str = "127.0.0.1") -> list[str]:
@@ -117,6 +121,7 @@ class ChunkIndex:
         self._client_lock = threading.Lock()
         self._closed = False  # the client was closed and no new one could be opened
         self._matrix = ExactSearch()
+        self._texts: tuple[tuple[int, int], list[Chunk]] = ((-1, -1), [])  # above exact_search_max
         self.settings = settings
         self.embeddings = embeddings
         self.client = make_client(settings, create=create)
@@ -245,7 +250,21 @@ class ChunkIndex:
         return found
 
     def ids_for_source(self, source: str) -> set[str]:
-        return set(self.collection.get(where={"source": source}, include=[])["ids"])
+        return self.ids_by_source([source]).get(source, set())
+
+    def ids_by_source(self, sources: Sequence[str]) -> dict[str, set[str]]:
+        """Stored chunk ids of each of ``sources``, in a request per ``SOURCES_PER_GET``."""
+        found: dict[str, set[str]] = {}
+        for batch in _batches(list(dict.fromkeys(sources)), SOURCES_PER_GET):
+            where: Where = {"source": batch[0]}
+            if len(batch) > 1:
+                values: list[LiteralValue] = list(batch)
+                within: dict[InclusionExclusionOperator, list[LiteralValue]] = {"$in": values}
+                where = {"source": within}
+            got = self.collection.get(where=where, include=["metadatas"])
+            for cid, meta in zip(got["ids"], got["metadatas"] or [], strict=True):
+                found.setdefault(str((meta or {}).get("source", "")), set()).add(cid)
+        return found
 
     def _pages(self, include: Include) -> Iterator[GetResult]:
         """The whole collection, ``PAGE`` records a request."""
@@ -254,20 +273,39 @@ class ChunkIndex:
             yield self.collection.get(include=include, limit=PAGE, offset=offset)
             offset += PAGE
 
+    def snapshot(self) -> tuple[tuple[int, int], list[Chunk]]:
+        """Every stored chunk and the generation it was read at, from one read of the
+        collection per generation: below ``exact_search_max`` chunks the read that loads
+        the exact-search vectors, else one of texts only (HNSW answers dense queries)."""
+        generation = self.generation()
+        if generation[0] <= self.settings.exact_search_max:
+            self._refresh_matrix(generation)
+            return self._matrix.generation, self._matrix.chunks
+        with self._client_lock:
+            held = self._texts
+        if held[0] != generation:
+            held = (generation, self.all_chunks())
+            with self._client_lock:
+                self._texts = held
+        return held
+
     def all_chunks(self) -> list[Chunk]:
         """Every stored chunk (text and metadata), for the lexical index."""
         pages = self._read(lambda: list(self._pages(["documents", "metadatas"])))
         return [chunk for got in pages for chunk in page_chunks(got)]
 
     def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
-        """Stored vectors by id (to score chunks that only BM25 found)."""
-        if not ids:
-            return {}
-        got = self._read(lambda: self.collection.get(ids=list(ids), include=["embeddings"]))
+        """Stored vectors by id (to score chunks that only BM25 found): from the exact-search
+        matrix when it holds them, else read from the collection."""
+        found = self._matrix.vectors(ids)
+        rest = [i for i in ids if i not in found]
+        if not rest:
+            return found
+        got = self._read(lambda: self.collection.get(ids=rest, include=["embeddings"]))
         embeddings = got["embeddings"] if got["embeddings"] is not None else []
-        return {
-            i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], embeddings, strict=True)
-        }
+        for cid, vector in zip(got["ids"], embeddings, strict=True):
+            found[cid] = np.asarray(vector, dtype=np.float32)
+        return found
 
     def all_metadata(self) -> list[dict[str, Any]]:
         """Every chunk's metadata; used to rebuild a lost manifest from the index."""
@@ -294,9 +332,12 @@ class ChunkIndex:
         return query_hits(got)
 
     def _exact(self, vector: np.ndarray, k: int, generation: tuple[int, int]) -> list[SearchHit]:
+        self._refresh_matrix(generation)
+        return self._matrix.top_k(vector, k)
+
+    def _refresh_matrix(self, generation: tuple[int, int]) -> None:
         dim = self.embeddings.dimension
         self._matrix.refresh(generation, self._matrix_pages, dim, _chroma_errors(), self.location)
-        return self._matrix.top_k(vector, k)
 
     def _matrix_pages(self) -> list[GetResult]:
         """Every vector, for exact search, after a change to the index."""

@@ -24,7 +24,7 @@ from assistant.search.embeddings import LocalEmbeddings
 from assistant.search.index import ChunkIndex
 from assistant.search.lexical import LexicalIndex, terms
 from assistant.search.outline import is_rule_list, outline_items, section_heads
-from assistant.search.units import UnitVectors, split_units
+from assistant.search.units import UnitVectors, split_units, unit_cache_file
 
 MODES = ("hybrid", "dense", "lexical")
 # An essay's outline answers a question this close to the essay's title. Set from a dozen
@@ -82,8 +82,7 @@ class PassageRetriever(BaseRetriever):
         with self._lock:
             if self._units is None:
                 emb = self.index.embeddings
-                cache = self.settings.data_dir / "cache" / f"units-{emb.dtype}.npz"
-                self._units = UnitVectors(emb, cache)
+                self._units = UnitVectors(emb, unit_cache_file(self.settings.data_dir, emb))
             return self._units
 
     @property
@@ -92,12 +91,12 @@ class PassageRetriever(BaseRetriever):
         return self._chunks
 
     def _refresh(self) -> None:
-        """(Re)build the BM25 index when an ingest changed the collection."""
-        generation = self.index.generation()
+        """(Re)build the BM25 index when an ingest changed the collection, from the same
+        read of it that loads the exact-search vectors."""
+        generation, chunks = self.index.snapshot()
         with self._lock:
             if generation == self._loaded and self._lexical is not None:
                 return
-            chunks = self.index.all_chunks()
             self._chunks = {c.id: c for c in chunks}
             self._lexical = LexicalIndex([c.id for c in chunks], [_lexical_text(c) for c in chunks])
             self._loaded = generation

@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
+import tempfile
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from assistant.domain import Chunk, stable_hash
 from assistant.search.embeddings import LocalEmbeddings
 
 log = logging.getLogger(__name__)
@@ -84,42 +88,109 @@ def _key(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
 
 
+def unit_cache_file(data_dir: Path, embeddings: LocalEmbeddings) -> Path:
+    """Where the unit vectors of one data dir and model live; ingest fills the file, answers
+    read it. Named by the model's weights: another model's vectors are never reused."""
+    weights = stable_hash(embeddings.fingerprint, length=12)
+    return data_dir / "cache" / f"units-{weights}-{embeddings.dtype}.npz"
+
+
+def chunk_unit_texts(chunk: Chunk) -> list[str]:
+    """What an answer embeds of a passage: its units, its essay's title and its section
+    heading (an essay's outline is matched by them)."""
+    texts = [u.text for u in split_units(chunk.text)]
+    return [chunk.title, *chunk.heading[:1], *texts] if chunk.title else texts
+
+
 class UnitVectors:
-    """Unit-length vectors of short texts, cached by text hash (memory + ``.npz`` file)."""
+    """Unit-length vectors of short texts, cached by text hash (memory + ``.npz`` files).
+
+    The cache is one file plus parts: an ingest adds a part per commit group (only the
+    vectors that group embedded, so a kill loses at most that group's), and ``save``
+    folds the parts and this process's new vectors into the one file.
+    """
 
     def __init__(self, embeddings: LocalEmbeddings, cache_file: Path | None = None) -> None:
         self.embeddings = embeddings
         self.cache_file = cache_file
         self._vectors: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
-        self._dirty = 0
-        self._load()
+        self._unsaved: list[str] = []  # keys embedded since the last save or part
+        self._vectors.update(self._read_disk()[0])
 
-    def _load(self) -> None:
-        if self.cache_file is None or not self.cache_file.is_file():
-            return
-        try:
-            with np.load(self.cache_file) as data:
-                keys, vecs = data["keys"], data["vectors"]
-            self._vectors = {str(k): v for k, v in zip(keys, vecs, strict=True)}
-        except (OSError, ValueError, KeyError) as exc:
-            log.warning("ignoring unreadable vector cache %s: %s", self.cache_file, exc)
+    def _parts(self) -> list[Path]:
+        if self.cache_file is None:
+            return []
+        return sorted(self.cache_file.parent.glob(f"{self.cache_file.stem}.part-*.npz"))
+
+    def _read_disk(self) -> tuple[dict[str, np.ndarray], list[Path]]:
+        """Every vector in the cache file and its parts, and the parts read."""
+        out: dict[str, np.ndarray] = {}
+        parts = self._parts()
+        main = [self.cache_file] if self.cache_file is not None else []
+        for path in main + parts:
+            try:
+                with np.load(path) as data:
+                    keys, vecs = data["keys"], data["vectors"]
+                out.update((str(k), v) for k, v in zip(keys, vecs, strict=True))
+            except FileNotFoundError:
+                continue  # no cache yet, or a part another process just folded in
+            except (OSError, ValueError, KeyError) as exc:
+                log.warning("ignoring unreadable vector cache %s: %s", path, exc)
+        return out, parts
 
     def save(self) -> None:
-        if self.cache_file is None or not self._dirty:
+        """Write every vector, with those other processes saved meanwhile, to the one file,
+        then remove the parts folded into it."""
+        if self.cache_file is None or not (self._unsaved or self._parts()):
+            return
+        on_disk, parts = self._read_disk()
+        with self._lock:
+            for key, vec in on_disk.items():
+                self._vectors.setdefault(key, vec)
+            keys = list(self._vectors)
+            self._unsaved = []
+            self._write(self.cache_file, keys)
+        for part in parts:
+            part.unlink(missing_ok=True)
+
+    def save_part(self) -> None:
+        """Write only the vectors embedded since the last save, as a new part file."""
+        if self.cache_file is None or not self._unsaved:
             return
         with self._lock:
-            keys = np.array(list(self._vectors), dtype="U24")
-            vecs = np.stack(list(self._vectors.values())) if self._vectors else np.zeros((0, 1))
-            self._dirty = 0
-        self.cache_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.cache_file.with_suffix(".tmp.npz")
-        np.savez(tmp, keys=keys, vectors=vecs)
-        tmp.replace(self.cache_file)
+            keys, self._unsaved = self._unsaved, []
+            name = f"{self.cache_file.stem}.part-{time.time_ns()}-{os.getpid()}.npz"
+            self._write(self.cache_file.with_name(name), keys)
+
+    def _write(self, path: Path, keys: list[str]) -> None:
+        """Atomically: a reader sees the old file or the new one, never half of one."""
+        vecs = np.stack([self._vectors[k] for k in keys]) if keys else np.zeros((0, 1))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".units-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, keys=np.array(keys, dtype="U24"), vectors=vecs)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
     def get(self, texts: list[str]) -> np.ndarray:
         """Vectors for ``texts`` (rows in order), embedding only what is not cached."""
         keys = [_key(t) for t in texts]
+        self._embed_missing(keys, texts)
+        with self._lock:
+            if not texts:
+                return np.zeros((0, self.embeddings.dimension), dtype=np.float32)
+            return np.stack([self._vectors[k] for k in keys])
+
+    def add(self, texts: Iterable[str]) -> int:
+        """Embed those of ``texts`` not cached yet; how many were embedded."""
+        texts = list(texts)
+        return self._embed_missing([_key(t) for t in texts], texts)
+
+    def _embed_missing(self, keys: list[str], texts: list[str]) -> int:
         with self._lock:
             missing = sorted(
                 {k: t for k, t in zip(keys, texts, strict=True) if k not in self._vectors}.items()
@@ -129,11 +200,8 @@ class UnitVectors:
             with self._lock:
                 for (k, _), v in zip(missing, vecs, strict=True):
                     self._vectors[k] = v
-                self._dirty += len(missing)
-        with self._lock:
-            if not texts:
-                return np.zeros((0, self.embeddings.dimension), dtype=np.float32)
-            return np.stack([self._vectors[k] for k in keys])
+                self._unsaved.extend(k for k, _ in missing)
+        return len(missing)
 
     def warm(
         self, passages: Iterable[str], batch: int = 64, stop: threading.Event | None = None
@@ -146,10 +214,10 @@ class UnitVectors:
                 break
             pending.extend(u.text for u in split_units(passage))
             if len(pending) >= batch:
-                self.get(pending)
+                self.add(pending)
                 pending = []
         if pending and not (stop is not None and stop.is_set()):
-            self.get(pending)
+            self.add(pending)
         self.save()
 
     def __len__(self) -> int:
