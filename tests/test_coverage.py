@@ -28,7 +28,7 @@ def _df(term: str) -> int:
 @pytest.mark.parametrize(
     ("question", "names"),
     [
-        ("What is the interview process like at Jane Street?", ("Jane", "Street")),
+        ("What is the interview process like at Jane Street?", ("Jane Street",)),
         ("What are Microsoft's salary bands for a level 62 engineer?", ("Microsoft", "62")),
         ("How do interviews at Google differ from Meta?", ()),  # the essays know them
         ("Should I wait until my messy repo is polished?", ()),  # common words are no names
@@ -45,7 +45,7 @@ def test_a_name_the_passages_use_is_seen() -> None:
 
 
 def test_words_are_counted_once() -> None:
-    assert name_words(("Jane", "Street")) == 2
+    assert name_words(("Jane Street",)) == 2
     assert name_words(("ML", "ML")) == 1
 
 
@@ -59,7 +59,7 @@ def seed_bot(tmp_path_factory, embeddings) -> Assistant:
 def test_a_question_about_an_unknown_company_is_refused_naming_it(seed_bot) -> None:
     answer = seed_bot.ask("What do AI research interviews at Jane Street focus on?")
     assert answer.refused and answer.reason == "unseen-names"
-    assert "No essay mentions “Jane”, “Street”" in answer.text and not answer.citations
+    assert "No essay mentions “Jane Street”" in answer.text and not answer.citations
 
 
 def test_the_same_question_without_the_name_is_answered(seed_bot) -> None:

@@ -20,8 +20,10 @@ from assistant.search import terms
 
 # Capitalised after a lower-case word or punctuation (so not the sentence's first word),
 # an acronym, or a number.
+# Capitalised words in a row are one name ("Jane Street").
+_WORD = r"[A-Z][A-Za-z0-9.&+-]*[A-Za-z0-9+]"
 _NAME = re.compile(
-    r"(?<=[a-z,;:'’)] )([A-Z][A-Za-z0-9.&+-]*[A-Za-z0-9+]|[A-Z]{2,})|(?<![\w$])(\d[\d,.]*\d|\d)\b"
+    rf"(?<=[a-z,;:'’)] )({_WORD}(?: {_WORD})*|[A-Z]{{2,}})|(?<![\w$])(\d[\d,.]*\d|\d)\b"
 )
 # A name the essays use in more passages than this is known to them.
 KNOWN_IN = 2
