@@ -26,6 +26,9 @@ from assistant.search import Unit
         "Summary checklist of the four key steps to create a great software engineering resume",
         "Acme Careers is currently offering resume templates at 70% off.",
         "section | Heading Name",
+        'Key points extracted from "Ten Rules for Negotiating a Job Offer" by Haseeb Qureshi.',
+        "Originally published on the author's blog in 2019.",
+        "Adapted from a talk at a meetup.",
     ],
 )
 def test_navigation_captions_and_questions_are_not_claims(text: str) -> None:
@@ -41,6 +44,8 @@ def test_navigation_captions_and_questions_are_not_claims(text: str) -> None:
         "Ask the recruiter for time to think it over.",
         "Note down everything on your phone call with the recruiters.",
         "Summarise your impact in one line per project.",
+        "Notes from your one-on-ones are useful in a performance review.",
+        "Published papers count for little in most industry interviews.",
     ],
 )
 def test_statements_advice_and_lead_ins_are_claims(text: str) -> None:

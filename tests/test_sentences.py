@@ -52,3 +52,30 @@ def test_every_closed_boundary_in_the_corpora_keeps_its_characters():
                 closing = mark.rstrip()
                 assert any(s.endswith(closing) for s in sentences), (path.name, mark, line[:120])
     assert boundaries >= 20, boundaries  # 26 lines of the corpora hold one; none may vanish
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            "Take some advice from U.S. President John F. Kennedy, who said it. Then go.",
+            ["Take some advice from U.S. President John F. Kennedy, who said it.", "Then go."],
+        ),
+        (
+            "Ask for the offer (from the U.K. office). Then wait.",
+            ["Ask for the offer (from the U.K. office).", "Then wait."],
+        ),
+        # Lower case is not an initial: "a." ends the sentence as before.
+        ("Pick option a. Then b is next.", ["Pick option a.", "Then b is next."]),
+    ],
+)
+def test_initials_end_no_sentence(text, expected):
+    assert split_sentences(text) == expected
+
+
+@needs_shared
+def test_the_corpus_quote_of_kennedy_is_one_sentence():
+    text = (SHARED / "corpora/opensource-guide/how-to-contribute.md").read_text(encoding="utf-8")
+    line = next(x for x in text.splitlines() if "U.S. President" in x)
+    first = split_sentences(line)[0]
+    assert "John F. Kennedy, who once said" in first

@@ -31,6 +31,9 @@ _NOT_A_CLAIM = re.compile(
     r"|^(?:summary|figure|image|diagram|screenshot|checklist)\b[^.]{0,100}(?::|\.?$)"
     r"|\bI (?:will|'ll) (?:also )?be (?:adding|writing|covering)\b"
     r"|\bwe(?:'ll| will) (?:cover|look at|discuss|go through)\b"
+    # Credit lines: where the essay's content came from, not what it says.
+    r"|^(?:key points|excerpts?) (?:extracted |taken )?from\b|^(?:adapted|summari[sz]ed) from\b"
+    r"|^originally (?:published|posted)\b|^(?:via|credits?|source):"
     r"|^(?:summary|figure|image|table|source|note)\b[^.]{0,60}(?::|$)",
     re.IGNORECASE,
 )

@@ -28,6 +28,10 @@ from assistant.search.embeddings import LocalEmbeddings
 log = logging.getLogger(__name__)
 
 _ABBREVIATIONS = re.compile(r"\b(?:e\.g|i\.e|etc|vs|Mr|Mrs|Ms|Dr|St|No|Fig|approx|Inc)\.$", re.I)
+# Initials end no sentence: "U.S. President John F. Kennedy" is one. Case-sensitive, so
+# "a." or "plan b." still may; a sentence that really ends in a capital initial ("plan
+# B.") is rarer than a name with one.
+_INITIALS = re.compile(r"(?:^|[\s(])(?:[A-Z]\.)+$")
 # A sentence ends at . ! or ? plus any closing quotes or brackets; the next one starts
 # after the white space, maybe with an opening quote or bracket. Only the white space
 # (group 1) is cut, so `Ask for "the best offer." Then…` keeps its closing quote.
@@ -77,7 +81,7 @@ def split_sentences(text: str) -> list[str]:
         part = raw.strip()
         if not part:
             continue
-        if out and _ABBREVIATIONS.search(out[-1]):
+        if out and (_ABBREVIATIONS.search(out[-1]) or _INITIALS.search(out[-1])):
             out[-1] = f"{out[-1]} {part}"
         else:
             out.append(part)
