@@ -166,3 +166,21 @@ def rebuilt(open_store: Callable[[], S], settings: Settings) -> tuple[S, str]:
     store.drop()
     why = getattr(failure, "reason", "") or str(failure)
     return store, f"the index at {settings.chroma_dir} was unusable ({why}); moved it to {moved}"
+
+
+def store_stamp(chroma_dir: Path) -> tuple[int, int, int] | None:
+    """(inode, size, mtime in ns) of the embedded store's database file, or None.
+
+    Every commit (from any process) writes that file, so while its stamp stands the
+    collection's count and version stand too, and a query needs no Chroma round trip
+    to know its caches are fresh. A server (``chroma_url``) has no file here: None.
+    None too while the file was written in the last two seconds: on a file system with
+    coarse timestamps a second write could keep the first one's stamp.
+    """
+    try:
+        st = (chroma_dir / "chroma.sqlite3").stat()
+    except OSError:
+        return None
+    if time.time_ns() - st.st_mtime_ns < 2_000_000_000:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns

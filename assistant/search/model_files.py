@@ -6,6 +6,7 @@ The default model is all-MiniLM-L6-v2 as shipped inside the PyPI package
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from pathlib import Path
@@ -65,9 +66,17 @@ def model_fingerprint(path: Path) -> str:
     found = found[:1] or sorted(path.glob("*.safetensors")) or sorted(path.glob("*.bin"))
     if not found:
         raise ModelLoadError(f"No model weights in {path}: {', '.join(WEIGHT_FILES)} are missing.")
+    # Every index open asks; the stat key makes the answer free after the first hash in
+    # a process, and a file replaced in place (new size or mtime) is hashed again.
+    key = tuple((str(w.resolve()), w.stat().st_size, w.stat().st_mtime_ns) for w in found)
+    return _hash_files(key)
+
+
+@functools.lru_cache(maxsize=8)
+def _hash_files(key: tuple[tuple[str, int, int], ...]) -> str:
     digest = hashlib.sha256()
-    for weights in found:
-        with weights.open("rb") as fh:
+    for name, _size, _mtime in key:
+        with open(name, "rb") as fh:
             while block := fh.read(1 << 20):
                 digest.update(block)
     return f"sha256:{digest.hexdigest()[:16]}"
