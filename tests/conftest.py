@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import pytest
 
@@ -214,3 +216,100 @@ def send_completion(handler: Any, content: str, model: str = "m") -> None:
     handler.send_header("content-length", str(len(data)))
     handler.end_headers()
     handler.wfile.write(data)
+
+
+def guard_status(
+    token: str,
+    client: str = "127.0.0.1",
+    headers: dict[str, str] | None = None,
+    *,
+    bound: str = "",
+    path: str = "/",
+) -> int:
+    """The status of one request through the real AccessGuard around a stub app that
+    answers 200: no server, so every client address and header can be tried."""
+    from assistant.apps.access import AccessGuard
+
+    sent: list[dict] = []
+
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    async def receive():
+        return {"type": "http.request", "body": b""}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": path,
+        "client": (client, 40000),
+        "headers": [(k.encode(), v.encode()) for k, v in (headers or {}).items()],
+    }
+    asyncio.run(AccessGuard(app, token, host=bound)(scope, receive, send))  # type: ignore[arg-type]
+    return int(sent[0]["status"])
+
+
+# -- a real browser ---------------------------------------------------------------------------
+
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def playwright_driver():
+    """Playwright for one test module. Not for the session: while it runs, its event loop
+    is the thread's, and every later ``asyncio.run`` in the main thread would fail."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (make test installs it)")
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        yield p
+
+
+def launch_chromium(driver: Any, *args: str) -> Any:
+    """Debian's Chromium, headless, with nothing in the background that goes online."""
+    return driver.chromium.launch(
+        executable_path=str(CHROMIUM), headless=True, args=[*CHROMIUM_ARGS, *args]
+    )
+
+
+@pytest.fixture(scope="module")
+def browser(playwright_driver):
+    # Anything not on loopback goes to a closed local port, never out.
+    b = launch_chromium(
+        playwright_driver, "--proxy-server=http://127.0.0.1:9", "--dns-prefetch-disable"
+    )
+    yield b
+    b.close()
+
+
+def leaves_loopback(url: str) -> bool:
+    parsed = urlparse(url)
+    local = parsed.hostname in ("127.0.0.1", "localhost", "::1")
+    return parsed.scheme not in ("data", "blob", "about") and not local
+
+
+def watch(page) -> tuple[list[str], list[str]]:
+    """(URLs the page asked for off this machine, console lines about the page's
+    Content-Security-Policy). Such a request is aborted in the page, so none leaves."""
+    remote: list[str] = []
+    policy: list[str] = []
+    page.on("request", lambda r: remote.append(r.url) if leaves_loopback(r.url) else None)
+    page.on(
+        "console",
+        lambda m: policy.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    page.route(leaves_loopback, lambda route: route.abort())
+    return remote, policy

@@ -4,7 +4,6 @@ machine can't be (a remote address)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from pathlib import Path
@@ -13,7 +12,7 @@ import httpx
 import pytest
 
 from assistant.apps.access import COOKIE, LOGIN_PATH, AccessGuard, session_value
-from tests.conftest import ENV_SECRET, TOKEN, App
+from tests.conftest import ENV_SECRET, TOKEN, App, guard_status
 
 FILE_URL = re.compile(r"/gradio_api/file=[^\"\\\s]+")
 
@@ -191,31 +190,6 @@ def test_a_browser_signs_in_with_the_token(token_app: App):
 # -- loopback only, decided on the socket's peer --------------------------------------------
 
 
-def guard_status(guard: AccessGuard, client: str, headers: dict[str, str], path="/") -> int:
-    """Run one request through the real guard around a stub app that answers 200."""
-    sent: list[dict] = []
-
-    async def app(scope, receive, send):
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b"ok"})
-
-    async def receive():
-        return {"type": "http.request", "body": b""}
-
-    async def send(message):
-        sent.append(message)
-
-    scope = {
-        "type": "http",
-        "method": "GET",
-        "path": path,
-        "client": (client, 40000),
-        "headers": [(k.encode(), v.encode()) for k, v in headers.items()],
-    }
-    asyncio.run(AccessGuard(app, guard.token)(scope, receive, send))
-    return int(sent[0]["status"])
-
-
 @pytest.mark.parametrize(
     "headers",
     [
@@ -228,18 +202,18 @@ def guard_status(guard: AccessGuard, client: str, headers: dict[str, str], path=
 )
 def test_without_a_token_a_remote_peer_is_refused_whatever_it_claims(headers):
     guard = AccessGuard(None, "")  # type: ignore[arg-type]
-    assert guard_status(guard, "203.0.113.9", headers) == 403
-    assert guard_status(guard, "::ffff:203.0.113.9", headers) == 403
-    assert guard_status(guard, "127.0.0.1", headers) == 200
-    assert guard_status(guard, "::1", headers) == 200
+    assert guard_status(guard.token, "203.0.113.9", headers) == 403
+    assert guard_status(guard.token, "::ffff:203.0.113.9", headers) == 403
+    assert guard_status(guard.token, "127.0.0.1", headers) == 200
+    assert guard_status(guard.token, "::1", headers) == 200
 
 
 def test_with_a_token_loopback_needs_it_too():
     guard = AccessGuard(None, TOKEN)  # type: ignore[arg-type]
-    assert guard_status(guard, "127.0.0.1", {}) == 401
-    assert guard_status(guard, "127.0.0.1", {"authorization": f"Bearer {TOKEN}x"}) == 401
-    assert guard_status(guard, "203.0.113.9", {"authorization": f"Bearer {TOKEN}"}) == 200
-    assert guard_status(guard, "127.0.0.1", {"cookie": "ca_session=\x00;;;"}) == 401
+    assert guard_status(guard.token, "127.0.0.1", {}) == 401
+    assert guard_status(guard.token, "127.0.0.1", {"authorization": f"Bearer {TOKEN}x"}) == 401
+    assert guard_status(guard.token, "203.0.113.9", {"authorization": f"Bearer {TOKEN}"}) == 200
+    assert guard_status(guard.token, "127.0.0.1", {"cookie": "ca_session=\x00;;;"}) == 401
 
 
 def test_the_server_ignores_forwarded_headers_for_the_peer(open_app: App):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import threading
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 
@@ -16,10 +15,8 @@ from assistant.apps.web_render import export_markdown
 from assistant.config import Settings
 from assistant.ingest.pipeline import Ingester
 from assistant.search.retrieval import PassageRetriever
-from tests.conftest import REPO
+from tests.conftest import ARTIFACTS, watch
 
-ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
 # TEST-NET-3, a documentation address: no server is there, and the browser is kept from
 # trying (requests off loopback are aborted in the page and sent to a dead local proxy).
 REMOTE = "203.0.113.7"
@@ -210,51 +207,6 @@ def test_a_chunk_pointing_outside_its_root_is_refused(webchat, tmp_path):
 
 
 # -- a real browser ---------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (make test installs it)")
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--disable-sync",
-                # Anything not on loopback goes to a closed local port, never out.
-                "--proxy-server=http://127.0.0.1:9",
-                "--dns-prefetch-disable",
-            ],
-        )
-        yield b
-        b.close()
-
-
-def leaves_loopback(url: str) -> bool:
-    parsed = urlparse(url)
-    local = parsed.hostname in ("127.0.0.1", "localhost", "::1")
-    return parsed.scheme not in ("data", "blob", "about") and not local
-
-
-def watch(page) -> tuple[list[str], list[str]]:
-    """(URLs the page asked for off this machine, console lines about the page's
-    Content-Security-Policy). Such a request is aborted in the page, so none leaves."""
-    remote: list[str] = []
-    policy: list[str] = []
-    page.on("request", lambda r: remote.append(r.url) if leaves_loopback(r.url) else None)
-    page.on(
-        "console",
-        lambda m: policy.append(m.text) if "Content Security Policy" in m.text else None,
-    )
-    page.route(leaves_loopback, lambda route: route.abort())
-    return remote, policy
 
 
 def test_browser_question_citations_sources_and_highlight(app_url, browser):

@@ -5,22 +5,18 @@ text in the web chat that the HTTP API would refuse. Raw HTTP against the real
 
 from __future__ import annotations
 
-import asyncio
 import http.server
 import json
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
-from assistant.apps.access import AccessGuard
-from tests.conftest import TOKEN, App
+from tests.conftest import TOKEN, App, guard_status, launch_chromium
 
 QUESTION = "What makes an AI practitioner valuable?"
-CHROMIUM = Path("/usr/bin/chromium")
 # Names a rebinding attacker controls: each resolves to 127.0.0.1 in the attack.
 REBOUND_HOSTS = ["evil.example", "127.0.0.1.evil.example", "localhost.evil.example", "0x7f.nip.io"]
 # Pages that are not the app: another local dev server, another port, a sandboxed
@@ -76,40 +72,15 @@ def test_without_a_token_the_loopback_names_are_answered(open_app: App, name):
         assert r.status_code == 200, (host, r.text[:200])
 
 
-def guard_status(token: str, bound: str, host: str) -> int:
-    """One loopback request through the real guard (stub app behind it answers 200)."""
-    sent: list[dict] = []
-
-    async def app(scope, receive, send):
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b"ok"})
-
-    async def receive():
-        return {"type": "http.request", "body": b""}
-
-    async def send(message):
-        sent.append(message)
-
-    scope = {
-        "type": "http",
-        "method": "GET",
-        "path": "/",
-        "client": ("127.0.0.1", 40000),
-        "headers": [(b"host", host.encode())],
-    }
-    asyncio.run(AccessGuard(app, token, host=bound)(scope, receive, send))  # type: ignore[arg-type]
-    return int(sent[0]["status"])
-
-
 def test_the_bound_host_name_is_answered_too():
     """`--host mybox.lan` or `--host 0.0.0.0`: the name the server was started on works."""
-    assert guard_status("", "mybox.lan", "mybox.lan:7860") == 200
-    assert guard_status("", "mybox.lan", "MYBOX.LAN") == 200
-    assert guard_status("", "0.0.0.0", "0.0.0.0:7860") == 200
-    assert guard_status("", "::", "[::]:7860") == 200
-    assert guard_status("", "mybox.lan", "evil.example:7860") in (421, 403)
-    assert guard_status("", "127.0.0.1", "localhost.:7860") in (421, 403)
-    assert guard_status("", "127.0.0.1", "127.0.0.1:notaport") in (421, 403)
+    assert guard_status("", headers={"host": "mybox.lan:7860"}, bound="mybox.lan") == 200
+    assert guard_status("", headers={"host": "MYBOX.LAN"}, bound="mybox.lan") == 200
+    assert guard_status("", headers={"host": "0.0.0.0:7860"}, bound="0.0.0.0") == 200
+    assert guard_status("", headers={"host": "[::]:7860"}, bound="::") == 200
+    assert guard_status("", headers={"host": "evil.example:7860"}, bound="mybox.lan") in (421, 403)
+    assert guard_status("", headers={"host": "localhost.:7860"}, bound="127.0.0.1") in (421, 403)
+    assert guard_status("", headers={"host": "127.0.0.1:notaport"}, bound="127.0.0.1") in (421, 403)
 
 
 def test_with_a_token_a_public_host_name_works_with_the_token(token_app: App):
@@ -222,29 +193,16 @@ def test_the_chat_says_what_is_wrong_with_refused_text(open_app: App, question, 
 
 
 @pytest.fixture(scope="module")
-def rebinding_browser():
+def rebinding_browser(playwright_driver):
     """Chromium that resolves evil.example to 127.0.0.1 (the rebinding, done by the
     browser's resolver) and every other name to nothing, so no request leaves."""
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (make test installs it)")
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--disable-sync",
-                "--host-resolver-rules=MAP evil.example 127.0.0.1, MAP * ~NOTFOUND, "
-                "EXCLUDE 127.0.0.1, EXCLUDE localhost",
-            ],
-        )
-        yield b
-        b.close()
+    b = launch_chromium(
+        playwright_driver,
+        "--host-resolver-rules=MAP evil.example 127.0.0.1, MAP * ~NOTFOUND, "
+        "EXCLUDE 127.0.0.1, EXCLUDE localhost",
+    )
+    yield b
+    b.close()
 
 
 ATTACK_JS = """async (url) => {
