@@ -138,6 +138,13 @@ class Settings:
     web_concurrency: int = 4
     # Longest question accepted, in characters.
     max_question_chars: int = 4000
+    # Append every question (text, standalone query, refusal, best support, cited essays,
+    # surface, time; never a user id or address) to <data dir>/questions.jsonl, the input
+    # of `career-assistant curate`. false = keep no record of questions.
+    question_log: bool = True
+    # Seconds before fetching an essay from an http(s) URL is abandoned (`ingest URL`);
+    # the page may be at most max_file_mb.
+    fetch_timeout: float = 20.0
 
     def __post_init__(self) -> None:
         # Accept str where a path is expected: Settings(data_dir="x") is the obvious call.

@@ -72,9 +72,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _index_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("ingest", parents=[common], help="index essay files (incremental)")
-    p.add_argument("paths", nargs="*", metavar="PATH", help="folders or files (default: --corpus)")
+    p.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="folders, files (.md, .txt, .html) or http(s) URLs (default: --corpus)",
+    )
     p.add_argument(
         "--rebuild", action="store_true", help="drop the index and embed everything again"
+    )
+    p.add_argument(
+        "--refresh", action="store_true", help="fetch URLs again instead of using their snapshots"
     )
     p.add_argument("-v", "--verbose", action="store_true", help="print a line per file written")
 
@@ -144,6 +152,18 @@ def _evaluation_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         "--no-baseline",
         action="store_true",
         help="skip the LangChain-tutorial retriever scored beside ours (saves its indexing)",
+    )
+
+    p = sub.add_parser(
+        "curate",
+        parents=[common],
+        help="report what users ask that the essays answer badly (from questions.jsonl)",
+    )
+    p.add_argument("--since", metavar="DATE", help="only questions from this date (YYYY-MM-DD)")
+    p.add_argument(
+        "--report",
+        metavar="DIR",
+        help="write report.md/.html/.json here (default <data dir>/curate/<time>)",
     )
 
     sub.add_parser(

@@ -49,6 +49,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from assistant.apps.discord_bot import run_bot
 
             return run_bot(settings, sync=args.sync)
+        if args.command == "curate":
+            from assistant.evaluation import curate_command
+
+            return curate_command(settings, args)
         if args.command == "calibrate":
             from assistant.evaluation import print_calibration
 
@@ -79,19 +83,26 @@ def _ingest(settings: Settings, args: argparse.Namespace) -> int:
         if args.verbose:
             print(line, file=sys.stderr, flush=True)
 
-    paths = [Path(p) for p in args.paths] or None
-    report = Ingester(settings, progress=bar, on_file=on_file).run(paths, rebuild=args.rebuild)
+    # A URL stays a string: Path() would fold its "//" into one slash.
+    paths: list[Path | str] = [p if "://" in p else Path(p) for p in args.paths]
+    report = Ingester(settings, progress=bar, on_file=on_file).run(
+        paths or None, rebuild=args.rebuild, refresh=args.refresh
+    )
     for note in report.notes:
         print(f"note: {note}", file=sys.stderr)
     for problem in report.problems:
         print(f"skipped {problem}", file=sys.stderr)
     print(report.summary())
     if not report.ok:
-        if report.missing_paths:
-            print("error: a given path does not exist (see above)", file=sys.stderr)
+        if report.missing_paths or report.failed_urls:
+            print(
+                "error: a given path does not exist or a URL could not be fetched (see above)",
+                file=sys.stderr,
+            )
         else:
             print(
-                "error: nothing was ingested — give a folder of .md, .markdown or .txt essays",
+                "error: nothing was ingested — give a folder of .md, .markdown, .txt or .html "
+                "essays, or an http(s) URL",
                 file=sys.stderr,
             )
         return 1

@@ -17,13 +17,16 @@ import errno
 import hashlib
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.domain import display_name
+from assistant.ingest.html import decode_page, extract_page, looks_like_html, page_markdown
 
-ESSAY_SUFFIXES = frozenset({".md", ".markdown", ".txt"})
+# Web pages: their article is extracted and kept as a Markdown snapshot (read_page).
+PAGE_SUFFIXES = frozenset({".html", ".htm"})
+ESSAY_SUFFIXES = frozenset({".md", ".markdown", ".txt"}) | PAGE_SUFFIXES
 # Files that describe a folder rather than being essays in it.
 _NOT_ESSAYS = ("readme", "license", "licence", "changelog", "contributing", "code_of_conduct")
 
@@ -37,6 +40,12 @@ class Candidate:
     root: Path  # the folder (or file) given to ingest, absolute
     source: str  # path relative to root, "/"-separated, escaped; the name for a file root
     on_disk: Path | None = None  # the OS's own path, when ``path`` had to be escaped
+    url: str = ""  # for an essay fetched from a URL (``source`` too); path is its copy
+
+    @property
+    def is_page(self) -> bool:
+        """A web page, read by :func:`read_page` rather than as Markdown."""
+        return bool(self.url) or self.path.suffix.lower() in PAGE_SUFFIXES
 
     @property
     def real_path(self) -> Path:
@@ -65,6 +74,8 @@ class EssayFile:
     sha256: str
     size: int
     mtime_ns: int
+    # A web page's essay text of record (its Markdown snapshot); chunks point into it.
+    snapshot: Path | None = None
 
 
 def is_essay_name(name: str) -> bool:
@@ -90,7 +101,7 @@ def discover(root: Path) -> Iterator[Candidate | Problem]:
         return
     if stat.S_ISREG(st.st_mode):
         if os.path.splitext(root.name.lower())[1] not in ESSAY_SUFFIXES:
-            yield Problem(str(root), "not a .md, .markdown or .txt file; skipped")
+            yield Problem(str(root), "not a .md, .markdown, .txt, .html or .htm file; skipped")
             return
         yield Candidate(path=root, root=root, source=display_name(root.name))
         return
@@ -183,7 +194,68 @@ def _os_reason(exc: OSError, missing: str = "file disappeared; skipped") -> str:
 
 
 def read_essay(candidate: Candidate, max_bytes: int) -> EssayFile | Problem:
-    """Read and validate one file; never raises for a bad file."""
+    """Read and validate one Markdown or text file; never raises for a bad file."""
+    got = _read_bytes(candidate, max_bytes)
+    if isinstance(got, Problem):
+        return got
+    data, st = got
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Problem(
+            str(candidate.path),
+            f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+            "skipped — save it as UTF-8 to ingest it",
+        )
+    return EssayFile(
+        candidate=candidate,
+        text=text,
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=st.st_size,
+        mtime_ns=st.st_mtime_ns,
+    )
+
+
+def read_page(
+    candidate: Candidate,
+    max_bytes: int,
+    sidecar: dict[str, str],
+    write_snapshot: Callable[[str, str], Path],
+) -> EssayFile | Problem:
+    """Read a web page (an ``.html`` file, or a URL's fetched copy described by
+    ``sidecar``) and write its essay text of record, a Markdown snapshot. The returned
+    file's text, hash and ``snapshot`` are the snapshot's; its size and mtime the page's,
+    so an unchanged page is not read again."""
+    got = _read_bytes(candidate, max_bytes)
+    if isinstance(got, Problem):
+        return got
+    data, st = got
+    name = candidate.url or str(candidate.path)  # a URL is named, never its copy
+    declared = sidecar.get("charset", "")
+    if sidecar.get("content_type", "text/html") in ("text/html", "application/xhtml+xml"):
+        page_text = decode_page(data, declared)
+        if not looks_like_html(page_text):
+            return Problem(name, "not an HTML page (no HTML tags in it); skipped")
+        page = extract_page(page_text, candidate.url)
+        if page is None:
+            return Problem(name, "no article text found in the page; skipped")
+        text = page_markdown(page)
+    else:  # Markdown or plain text served over HTTP: its text is the essay as it is
+        text = decode_page(data, declared or "utf-8")
+    snapshot = write_snapshot(candidate.source, text)
+    return EssayFile(
+        candidate=candidate,
+        text=text,
+        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        size=st.st_size,
+        mtime_ns=st.st_mtime_ns,
+        snapshot=snapshot,
+    )
+
+
+def _read_bytes(candidate: Candidate, max_bytes: int) -> tuple[bytes, os.stat_result] | Problem:
+    """The file's bytes and stat, or why they can't be used (missing, not a regular
+    file, too big, empty, binary)."""
     name = str(candidate.path)
     try:
         # O_NONBLOCK: a file swapped for a FIFO since discovery must not block open()
@@ -202,23 +274,9 @@ def read_essay(candidate: Candidate, max_bytes: int) -> EssayFile | Problem:
         return Problem(name, _too_big(len(data), max_bytes))
     if not data.strip():
         return Problem(name, "empty file; skipped")
-    if b"\x00" in data[:8192]:
+    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return Problem(name, "binary file (contains NUL bytes); skipped")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return Problem(
-            name,
-            f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-            "skipped — save it as UTF-8 to ingest it",
-        )
-    return EssayFile(
-        candidate=candidate,
-        text=text,
-        sha256=hashlib.sha256(data).hexdigest(),
-        size=st.st_size,
-        mtime_ns=st.st_mtime_ns,
-    )
+    return data, st
 
 
 def _too_big(size: int, max_bytes: int) -> str:

@@ -29,6 +29,9 @@ class FileRecord:
     size: int = 0
     mtime_ns: int = 0
     chunks: int = 0
+    # A web page's Markdown snapshot, which its chunks point into ("" for Markdown files;
+    # ``path`` is then the page itself: the .html file, or a URL's fetched copy).
+    snapshot: str = ""
 
 
 @dataclass
@@ -111,3 +114,9 @@ def manifest_path(data_dir: Path, collection: str, chroma_url: str) -> Path:
     """One manifest per (collection, store): a server and the embedded index differ."""
     where = stable_hash(chroma_url or "embedded", length=8)
     return data_dir / f"manifest-{collection}-{where}.json"
+
+
+def pages_path(data_dir: Path, collection: str, chroma_url: str) -> Path:
+    """The web-page snapshots and fetched pages of the index that manifest describes."""
+    where = stable_hash(chroma_url or "embedded", length=8)
+    return Path(os.path.abspath(data_dir)) / "pages" / f"{collection}-{where}"

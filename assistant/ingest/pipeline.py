@@ -8,13 +8,19 @@ leaves the index answering (old chunks, new ones, or both) and the manifest stil
 naming the old hashes of that group's files, so the next run redoes that group only;
 chunks already stored are found by id and not embedded again, units already cached
 are not embedded again.
+
+Web pages (``.html`` files, and URLs) are indexed from their Markdown snapshots
+(:mod:`assistant.ingest.fetch`): their chunks' ``path`` is the snapshot and their
+``root`` the snapshot folder, so quotes and the viewer read the text the offsets index.
+A plain ``ingest`` (no paths: the corpus) also re-reads every URL fetched before, from
+its fetched copy; snapshots nothing names any more are deleted once the run is done.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,30 +28,25 @@ from assistant.config import Settings
 from assistant.domain import Chunk, Essay, display_name
 from assistant.ingest.chunking import chunk_essay
 from assistant.ingest.discover import EssayFile, Problem
-from assistant.ingest.manifest import Manifest, manifest_path
+from assistant.ingest.fetch import PageStore
+from assistant.ingest.manifest import Manifest, manifest_path, pages_path
 from assistant.ingest.markdown import PARSER_VERSION, parse_essay
 from assistant.ingest.plan import (
-    Pending,
-    commit_groups,
+    Fetching,
     find_candidates,
+    given_roots,
     plan_changes,
+    read_candidate,
     under_any,
-    unique,
 )
-from assistant.ingest.report import IngestReport, NoProgress, Progress, ProgressFactory, ingest_lock
+from assistant.ingest.report import IngestReport, NoProgress, ProgressFactory, ingest_lock
+from assistant.ingest.writing import WARM_UNITS, GroupWriter
 from assistant.search import (
     INSTRUCTIONS_FLAG,
     ChunkIndex,
     LocalEmbeddings,
-    UnitVectors,
-    chunk_unit_texts,
     unit_cache_file,
 )
-
-# Embed the passage units (sentences, list items, titles, headings) of every new chunk at
-# ingest, so that `ask` in a fresh process embeds only its question. It roughly doubles
-# the model's share of an ingest of short essays; could become a setting.
-WARM_UNITS = True
 
 
 class Ingester:
@@ -72,14 +73,22 @@ class Ingester:
             "parser": PARSER_VERSION,
         }
 
-    def run(self, paths: list[Path] | None = None, rebuild: bool = False) -> IngestReport:
+    def run(
+        self,
+        paths: Sequence[Path | str] | None = None,
+        rebuild: bool = False,
+        refresh: bool = False,
+    ) -> IngestReport:
+        """Ingest ``paths`` (folders, files, http(s) URLs as str; default: the corpus and
+        every URL fetched before). ``refresh`` fetches URLs again rather than reading
+        their fetched copies."""
         started = time.perf_counter()
         report = IngestReport(backend=self.embeddings.backend)
-        roots = [Path(os.path.abspath(p)) for p in (paths or list(self.settings.corpus))]
         with ingest_lock(self.settings.data_dir):
+            roots = given_roots(paths, self.settings.corpus, self._pages)
             index = self._open_index(rebuild, report)
             try:
-                self._sync(index, roots, rebuild, report)
+                self._sync(index, roots, report, rebuild=rebuild, refresh=refresh, plain=not paths)
                 if self.embeddings.needs_check:
                     # Nothing new was embedded, so the ONNX export was never checked: check
                     # it on the corpus's own chunks now, while this process may load torch.
@@ -92,6 +101,11 @@ class Ingester:
         report.backend = self.embeddings.backend  # auto may have moved to ONNX mid-run
         report.seconds = time.perf_counter() - started
         return report
+
+    @property
+    def _pages(self) -> PageStore:
+        s = self.settings
+        return PageStore(pages_path(s.data_dir, s.collection, s.chroma_url))
 
     def _open_index(self, rebuild: bool, report: IngestReport) -> ChunkIndex:
         """The index to write: emptied for ``rebuild`` (even when its files are damaged),
@@ -110,20 +124,39 @@ class Ingester:
         return index
 
     def _sync(
-        self, index: ChunkIndex, roots: list[Path], rebuild: bool, report: IngestReport
+        self,
+        index: ChunkIndex,
+        roots: list[Path | str],
+        report: IngestReport,
+        *,
+        rebuild: bool,
+        refresh: bool,
+        plain: bool,
     ) -> None:
         manifest = self._load_manifest(index, rebuild, report)
-        candidates, scanned = find_candidates(roots, report)
-        max_bytes = int(self.settings.max_file_mb * 1_000_000)
+        store, s = self._pages, self.settings
+        fetching = Fetching(store, refresh, s.fetch_timeout, int(s.max_file_mb * 1_000_000))
+        candidates, scanned = find_candidates(roots, report, fetching)
+        if plain:  # every URL ingested before was a root: drop those whose copy is gone
+            scanned.add(str(store.fetched))
         pending, seen = plan_changes(
-            candidates, manifest, report, max_bytes, lambda read: self.chunk_file(read, report)
+            candidates,
+            manifest,
+            report,
+            read_file=lambda cand: read_candidate(cand, store, fetching.max_bytes),
+            chunk_file=lambda read: self.chunk_file(read, report),
+            store=store,
         )
         manifest.save(self._manifest_file)  # refreshed stats of unchanged files
         self._remove_deleted(index, manifest, scanned, seen, report)
         cached = unit_cache_file(self.settings.data_dir, self.embeddings).is_file()
-        self._write(index, manifest, pending, report)
+        writer = GroupWriter(self.settings, self.embeddings, self.progress, self.on_file)
+        writer.write(index, manifest, self._manifest_file, pending, report)
         if WARM_UNITS and not cached:
-            self._backfill_units(index, report)
+            writer.backfill_units(index, report)
+        # Only now do the index and the manifest agree on which snapshots are in use.
+        recs = manifest.files.values()
+        store.sweep({r.snapshot or r.path for r in recs}, {r.source for r in recs})
         report.chunks_in_index = index.count()
         report.indexed_from_paths = sum(1 for r in manifest.files.values() if under_any(r, scanned))
 
@@ -167,15 +200,17 @@ class Ingester:
         parsed = parse_essay(read.text, cand.source)
         if parsed.front_matter_error:
             report.problems.append(Problem(str(cand.path), parsed.front_matter_error))
+        # A web page's chunks point into its snapshot, the text their offsets index.
+        path = read.snapshot or cand.path
         essay = Essay(
             source=cand.source,
-            path=str(cand.path),
+            path=str(path),
             title=parsed.title,
             sha256=read.sha256,
             date=parsed.meta["date"],
             author=parsed.meta["author"],
             categories=parsed.meta["categories"],
-            url=parsed.meta["url"],
+            url=parsed.meta["url"] or cand.url,
         )
         chunks = chunk_essay(essay, parsed.blocks, self.embeddings, self.settings.chunk_tokens)
         flagged = [c for c in chunks if INSTRUCTIONS_FLAG in c.flags]
@@ -186,7 +221,7 @@ class Ingester:
                 f"{cand.source}: {len(flagged)} passage(s) give orders to an AI assistant "
                 f"(chars {spans}); they are flagged, never quoted and never shown to an LLM"
             )
-        root = str(cand.root)
+        root = str(read.snapshot.parent if read.snapshot else cand.root)
         return [_with_root(c, root) for c in chunks]
 
     def _remove_deleted(
@@ -221,97 +256,6 @@ class Ingester:
             report.removed += 1
             report.chunks_removed += n
             self.on_file(f"removed {display_name(source)} ({n} chunks)")
-
-    def _write(
-        self, index: ChunkIndex, manifest: Manifest, pending: list[Pending], report: IngestReport
-    ) -> None:
-        if not pending:
-            return
-        all_ids = [c.id for p in pending for c in p.chunks]
-        stored = index.existing_ids(all_ids)
-        to_embed = sum(1 for i in set(all_ids) if i not in stored)
-        units = self._unit_cache() if WARM_UNITS else None
-        bar = self.progress(to_embed, "embedding")
-        try:
-            for group in commit_groups(pending, self.settings.commit_every):
-                fresh = unique([c for p in group for c in p.chunks if c.id not in stored])
-                vectors = self._embed(fresh, bar)
-                by_id = dict(zip([c.id for c in fresh], vectors, strict=True))
-                self._commit_group(index, group, by_id, report)
-                if units is not None:
-                    self._warm_units(units, [c for item in group for c in item.chunks], report)
-                for item in group:  # recorded last: a kill before this redoes the group
-                    manifest.files[item.file.candidate.source] = item.record()
-                manifest.save(self._manifest_file)
-                self._count(group, by_id, report)
-                stored.update(by_id)
-        finally:
-            bar.close()
-            if units is not None:
-                units.save()  # folds this run's parts into the one cache file
-
-    def _embed(self, chunks: list[Chunk], bar: Progress) -> list[Any]:
-        out: list[Any] = []
-        step = self.settings.embedding_batch_size * 2
-        for lo in range(0, len(chunks), step):
-            part = chunks[lo : lo + step]
-            out.extend(self.embeddings.embed_array([c.embed_text for c in part]))
-            bar.update(len(part))
-        return out
-
-    def _commit_group(
-        self, index: ChunkIndex, group: list[Pending], by_id: dict[str, Any], report: IngestReport
-    ) -> None:
-        """Write a group's chunks to the index with one request of each kind, then commit."""
-        import numpy as np
-
-        chunks = unique([c for item in group for c in item.chunks])
-        new = [c for c in chunks if c.id in by_id]
-        kept = [c for c in chunks if c.id not in by_id]
-        if new:
-            index.upsert(new, np.stack([by_id[c.id] for c in new]))
-        if kept:  # same text, maybe new offsets or title: refresh metadata, keep vectors
-            index.update_metadata(kept)
-        wanted = {c.id for c in chunks}
-        sources = [item.file.candidate.source for item in group]
-        stale = [i for ids in index.ids_by_source(sources).values() for i in ids - wanted]
-        index.delete(stale)
-        report.chunks_removed += len(stale)
-        index.commit()  # a new collection version: readers everywhere reload
-
-    def _unit_cache(self) -> UnitVectors:
-        emb = self.embeddings
-        return UnitVectors(emb, unit_cache_file(self.settings.data_dir, emb))
-
-    def _warm_units(self, units: UnitVectors, chunks: list[Chunk], report: IngestReport) -> None:
-        """Cache the vectors of the passage units of ``chunks``, so that an answer in a fresh
-        process embeds only its question. Units already cached cost a hash each."""
-        started = time.perf_counter()
-        report.units_embedded += units.add(t for c in chunks for t in chunk_unit_texts(c))
-        units.save_part()
-        report.units_seconds += time.perf_counter() - started
-
-    def _backfill_units(self, index: ChunkIndex, report: IngestReport) -> None:
-        """Once, for an index whose unit cache is missing (built before ingest cached units,
-        or the cache was deleted): cache the units of every chunk, a part per group."""
-        chunks = index.all_chunks() if index.count() else []
-        if not chunks:
-            return
-        units, step = self._unit_cache(), self.settings.commit_every
-        for lo in range(0, len(chunks), step):
-            self._warm_units(units, chunks[lo : lo + step], report)
-        units.save()
-
-    def _count(self, group: list[Pending], by_id: dict[str, Any], report: IngestReport) -> None:
-        for item in group:
-            new = sum(1 for c in item.chunks if c.id in by_id)
-            report.chunks_embedded += new
-            if item.is_new:
-                report.added += 1
-            else:
-                report.updated += 1
-            source, n = item.file.candidate.source, len(item.chunks)
-            self.on_file(f"indexed {source} ({n} chunks, {new} embedded)")
 
 
 def _with_root(chunk: Chunk, root: str) -> Chunk:

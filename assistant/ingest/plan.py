@@ -4,19 +4,33 @@ Deciding is kept apart from writing (``pipeline``) so that the rules for "change
 read in one place: same path and stat means unchanged without reading the file; a
 changed stat with the same hash only refreshes the manifest; only a new hash is
 chunked (and later embedded).
+
+A web page (an ``.html`` file or a URL's fetched copy) follows the same rules; its hash
+is that of its Markdown snapshot, so a page whose article did not change is unchanged
+even when its menus or ads did.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.domain import Chunk
-from assistant.ingest.discover import Candidate, EssayFile, Problem, discover, read_essay
+from assistant.ingest.discover import (
+    Candidate,
+    EssayFile,
+    Problem,
+    discover,
+    read_essay,
+    read_page,
+)
+from assistant.ingest.fetch import PageStore, is_url, url_candidate
 from assistant.ingest.manifest import FileRecord, Manifest
 from assistant.ingest.report import IngestReport
+
+Reader = Callable[[Candidate], EssayFile | Problem]
 
 
 @dataclass
@@ -38,24 +52,70 @@ class Pending:
             size=self.file.size,
             mtime_ns=self.file.mtime_ns,
             chunks=len(self.chunks),
+            snapshot=str(self.file.snapshot or ""),
         )
 
 
-def find_candidates(roots: list[Path], report: IngestReport) -> tuple[list[Candidate], set[str]]:
-    """Essay files under ``roots``; a missing root or an unusable file becomes a problem."""
+@dataclass(frozen=True)
+class Fetching:
+    """How URLs given to ingest are fetched: into ``store``, again only on ``refresh``."""
+
+    store: PageStore
+    refresh: bool
+    timeout: float
+    max_bytes: int
+
+
+def given_roots(
+    paths: Sequence[Path | str] | None, corpus: Sequence[Path], store: PageStore
+) -> list[Path | str]:
+    """Paths made absolute, URLs kept as given; no paths means the corpus plus every URL
+    fetched before (so a plain ``ingest``, or ``serve``'s, keeps them indexed)."""
+    if paths:
+        return [p if isinstance(p, str) and is_url(p) else Path(os.path.abspath(p)) for p in paths]
+    return [*(Path(os.path.abspath(p)) for p in corpus), *store.remembered()]
+
+
+def read_candidate(cand: Candidate, store: PageStore, max_bytes: int) -> EssayFile | Problem:
+    """A Markdown file as it is; a web page as its snapshot (written now)."""
+    if not cand.is_page:
+        return read_essay(cand, max_bytes)
+    sidecar = store.sidecar(cand.url) if cand.url else {}
+    return read_page(cand, max_bytes, sidecar, store.write_snapshot)
+
+
+def find_candidates(
+    roots: list[Path | str], report: IngestReport, fetching: Fetching
+) -> tuple[list[Candidate], set[str]]:
+    """Essay files under ``roots`` (paths, and URLs as str); a missing root, a URL that
+    can't be fetched or an unusable file becomes a problem."""
     candidates: list[Candidate] = []
     scanned: set[str] = set()
     for root in roots:
+        if isinstance(root, str):
+            # A URL's copy lives in the fetched folder: scanning it lets a URL whose copy
+            # was deleted leave the index.
+            scanned.add(str(fetching.store.fetched))
+            found, problem = url_candidate(
+                root, fetching.store, fetching.refresh, fetching.timeout, fetching.max_bytes
+            )
+            if problem is not None:
+                report.problems.append(problem)
+            if found is None:
+                report.failed_urls.append(root)
+            else:
+                candidates.append(found)
+            continue
         if not os.path.lexists(root):
             report.missing_paths.append(str(root))
             report.problems.append(Problem(str(root), "path does not exist"))
             continue
         scanned.add(str(root))
-        for found in discover(root):
-            if isinstance(found, Problem):
-                report.problems.append(found)
+        for item in discover(root):
+            if isinstance(item, Problem):
+                report.problems.append(item)
             else:
-                candidates.append(found)
+                candidates.append(item)
     report.files = len(candidates)
     return candidates, scanned
 
@@ -64,8 +124,10 @@ def plan_changes(
     candidates: list[Candidate],
     manifest: Manifest,
     report: IngestReport,
-    max_bytes: int,
+    *,
+    read_file: Reader,
     chunk_file: Callable[[EssayFile], list[Chunk]],
+    store: PageStore,
 ) -> tuple[list[Pending], set[str]]:
     """The files to (re)write, and every source name seen; refreshes manifest stats of
     files whose content is unchanged (the caller saves the manifest)."""
@@ -74,6 +136,10 @@ def plan_changes(
     for cand in candidates:
         path = str(cand.path)
         rec = manifest.files.get(cand.source)
+        if rec is not None and store.contains(rec.path):
+            # Rebuilt from the index, which knows only the snapshot: the page itself is
+            # this candidate, not another file of the same name.
+            rec.path = path
         owner = _owner(cand, claimed, rec)
         if owner is not None and owner != path:
             report.problems.append(
@@ -88,17 +154,13 @@ def plan_changes(
         if rec is not None and rec.path == path and _same_stat(rec, cand.path):
             report.unchanged += 1
             continue
-        read = read_essay(cand, max_bytes)
+        read = read_file(cand)
         if isinstance(read, Problem):
             report.problems.append(_kept(read, rec))
             continue
         if rec is not None and rec.sha256 == read.sha256:
-            rec.size, rec.mtime_ns, rec.path, rec.root = (
-                read.size,
-                read.mtime_ns,
-                path,
-                str(cand.root),
-            )
+            rec.size, rec.mtime_ns, rec.path = read.size, read.mtime_ns, path
+            rec.root, rec.snapshot = str(cand.root), str(read.snapshot or "")
             report.unchanged += 1
             continue
         chunks = chunk_file(read)
@@ -134,6 +196,8 @@ def _same_stat(rec: FileRecord, path: Path) -> bool:
         st = path.stat()
     except OSError:
         return False
+    if rec.snapshot and not os.path.isfile(rec.snapshot):
+        return False  # the page is unchanged but its snapshot is gone: write it again
     return bool(rec.sha256) and rec.size == st.st_size and rec.mtime_ns == st.st_mtime_ns
 
 

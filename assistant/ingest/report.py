@@ -39,6 +39,7 @@ class IngestReport:
     unchanged: int = 0
     problems: list[Problem] = field(default_factory=list)
     missing_paths: list[str] = field(default_factory=list)
+    failed_urls: list[str] = field(default_factory=list)  # given, never fetched, no copy
     chunks_in_index: int = 0
     chunks_embedded: int = 0
     chunks_removed: int = 0
@@ -51,8 +52,9 @@ class IngestReport:
 
     @property
     def ok(self) -> bool:
-        """Non-zero exit only when a path is missing or nothing from the paths is indexed."""
-        return not self.missing_paths and self.indexed_from_paths > 0
+        """Non-zero exit only when a path is missing, a URL could not be fetched, or
+        nothing from the paths is indexed."""
+        return not self.missing_paths and not self.failed_urls and self.indexed_from_paths > 0
 
     def summary(self) -> str:
         return (
