@@ -262,6 +262,36 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class ReadMore:
+    """A section retrieved for the question but not quoted: where to read on, and why.
+
+    ``start``/``end`` are the passage's offsets in the essay file (as a chunk's), so a
+    viewer opens the essay there; ``why`` is one line such as "Also about: equity".
+    """
+
+    source: str
+    title: str
+    heading: str
+    start: int
+    end: int
+    score: float  # cosine of the passage to the query
+    why: str
+    chunk_id: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "title": self.title,
+            "heading": self.heading,
+            "start": self.start,
+            "end": self.end,
+            "score": round(self.score, 4),
+            "why": self.why,
+            "chunk_id": self.chunk_id,
+        }
+
+
+@dataclass(frozen=True)
 class Answer:
     """What the assistant says, with the evidence for it; JSON field names are a contract."""
 
@@ -274,6 +304,14 @@ class Answer:
     usage: dict[str, int | str] = field(default_factory=dict)  # token counts and their "source"
     generator: str = ""
     notes: tuple[str, ...] = ()  # e.g. "LLM unreachable; answered extractively"
+    # The passages retrieved for ``query``, best first, and the best dense cosine among
+    # all candidates (the refusal signal). Not in the JSON contract: they are for the
+    # question log, "Read more" and debugging, not for clients.
+    hits: tuple[SearchHit, ...] = field(default=(), repr=False, compare=False)
+    best_score: float = 0.0
+    # Up to three sections that cover the question beyond what was quoted (none when
+    # the answer refuses); see assistant.answer.read_more.
+    read_more: tuple[ReadMore, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -284,4 +322,5 @@ class Answer:
             "query": self.query,
             "timings": {k: round(v, 2) for k, v in self.timings.items()},
             "usage": dict(self.usage),
+            "read_more": [r.to_json() for r in self.read_more],
         }

@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import TOKEN
 
-ANSWER_KEYS = ["text", "citations", "refused", "reason", "query", "timings", "usage"]
+ANSWER_KEYS = ["text", "citations", "refused", "reason", "query", "timings", "usage", "read_more"]
 
 
 @pytest.fixture(scope="module")

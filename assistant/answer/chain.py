@@ -28,7 +28,13 @@ from assistant.answer.verification import Verifier
 from assistant.config import Settings
 from assistant.domain import Answer
 from assistant.errors import AssistantError
-from assistant.search import LocalEmbeddings, PassageRetriever, Retrieved, asks_for_advice
+from assistant.search import (
+    LocalEmbeddings,
+    PassageRetriever,
+    Retrieved,
+    asks_for_advice,
+    terms,
+)
 
 # Below this, the question is about something else entirely: don't suggest essays.
 OFF_TOPIC_BELOW = 0.18
@@ -244,7 +250,15 @@ class Assistant:
             state.update(refused=True, reason="unseen-names", unseen=unseen)
         else:
             state["retrieved"] = self.outlined(state["question"], retrieved)
+            state["term_share"] = self._term_share(state["query"])
         return state
+
+    def _term_share(self, query: str) -> dict[str, float]:
+        """The share of passages using each term of ``query``: "Read more" names the
+        words a section shares with the question, and a word many passages use ("open"
+        in an open-source corpus) tells the reader nothing."""
+        total = len(self.retriever.chunks) or 1
+        return {t: self.retriever.doc_freq(t) / total for t in set(terms(query))}
 
     def _unseen(self, question: str, retrieved: Retrieved) -> tuple[str, ...]:
         if self.settings.refuse_unseen_names <= 0:

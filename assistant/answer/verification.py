@@ -21,6 +21,7 @@ from assistant.answer.citations import Verified, verify
 from assistant.answer.drafting import Drafter
 from assistant.answer.llm import NOT_COVERED
 from assistant.answer.prompting import prompt
+from assistant.answer.read_more import read_more
 from assistant.answer.refusal import refusal_text
 from assistant.answer.support import SupportScorer
 from assistant.config import Settings
@@ -172,9 +173,12 @@ def build_answer(state: Mapping[str, Any], checked: Verified, written: str, used
     )
     timings = dict(state["timings"])
     timings["total_ms"] = (time.perf_counter() - state["t0"]) * 1000
+    retrieved: Retrieved | None = state.get("retrieved")
+    hits = tuple(retrieved.hits) if retrieved else ()
+    citations = tuple(checked.citations) if not refused else ()
     return Answer(
         text=text,
-        citations=tuple(checked.citations) if not refused else (),
+        citations=citations,
         refused=refused,
         reason=reason,
         query=state["query"],
@@ -182,6 +186,11 @@ def build_answer(state: Mapping[str, Any], checked: Verified, written: str, used
         usage=token_usage(state, written),
         generator=used,
         notes=tuple(state["notes"]),
+        hits=hits,
+        best_score=retrieved.dense_best if retrieved else 0.0,
+        read_more=read_more(
+            hits, citations, state["query"], refused=refused, term_share=state.get("term_share")
+        ),
     )
 
 

@@ -37,6 +37,7 @@ from assistant.errors import (
     IndexModelMismatchError,
     IndexUnavailableError,
 )
+from assistant.evaluation import QuestionLog
 
 log = logging.getLogger(__name__)
 MODEL_ID = "career-assistant"
@@ -154,6 +155,8 @@ def history_headers(history: History) -> dict[str, str]:
 
 
 def add_api_routes(app: FastAPI, assistant: Assistant, settings: Settings) -> None:
+    questions = QuestionLog.from_settings(settings)
+
     @app.post("/api/ask")
     async def api_ask(request: Request) -> JSONResponse:
         try:
@@ -163,6 +166,7 @@ def add_api_routes(app: FastAPI, assistant: Assistant, settings: Settings) -> No
             return _error(exc.status, exc.message)
         except AssistantError as exc:
             return _error(_status(exc), str(exc))
+        await asyncio.to_thread(questions.record, question, answer, "api")
         return JSONResponse(answer.to_json(), headers=history_headers(history))
 
     @app.get("/v1/models")
@@ -190,7 +194,7 @@ def add_api_routes(app: FastAPI, assistant: Assistant, settings: Settings) -> No
         turns = list(history.turns)
         if stream:
             return StreamingResponse(
-                _stream(assistant, question, turns),
+                _stream(assistant, question, turns, questions),
                 media_type="text/event-stream",
                 headers=history_headers(history),
             )
@@ -198,6 +202,7 @@ def add_api_routes(app: FastAPI, assistant: Assistant, settings: Settings) -> No
             answer = await assistant.aask(question, turns)
         except AssistantError as exc:
             return _error(_status(exc), str(exc))
+        await asyncio.to_thread(questions.record, question, answer, "api")
         return JSONResponse(_completion(answer), headers=history_headers(history))
 
 
@@ -232,7 +237,9 @@ def _completion(answer: Answer) -> dict[str, Any]:
     }
 
 
-async def _stream(assistant: Assistant, question: str, history: list[str]) -> AsyncIterator[str]:
+async def _stream(
+    assistant: Assistant, question: str, history: list[str], questions: QuestionLog
+) -> AsyncIterator[str]:
     cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
 
     def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
@@ -250,6 +257,7 @@ async def _stream(assistant: Assistant, question: str, history: list[str]) -> As
     try:
         async for item in assistant.astream(question, history):
             if isinstance(item, Answer):
+                await asyncio.to_thread(questions.record, question, item, "api")
                 footer = sources_footer(item)
                 if footer:
                     yield chunk({"content": footer})

@@ -20,6 +20,7 @@ from assistant.apps.inputs import (
 from assistant.config import Settings
 from assistant.domain import Answer
 from assistant.errors import AssistantError
+from assistant.evaluation import QuestionLog
 
 
 def load_history(path: str | None) -> list[str]:
@@ -56,6 +57,12 @@ def format_answer(answer: Answer, *, with_text: bool = True) -> str:
                     f"“{c.quote}”", width=100, initial_indent="      ", subsequent_indent="      "
                 )
             )
+    if answer.read_more:
+        lines += ["", "Read more:"]
+        for r in answer.read_more:
+            where = f" — {r.heading}" if r.heading else ""
+            lines.append(f"  {r.title}{where} ({r.source}, chars {r.start}-{r.end})")
+            lines.append(f"      {r.why}")
     for note in answer.notes:
         lines.append(f"note: {note}")
     return "\n".join(lines)
@@ -67,6 +74,7 @@ def ask_command(settings: Settings, args: argparse.Namespace) -> int:
     history = load_history(args.history_file)
     assistant = Assistant.from_settings(settings, warm=False)
     answer = assistant.ask(args.question, history, k=args.k)
+    QuestionLog.from_settings(settings).record(args.question, answer, "cli")
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
     else:
@@ -78,6 +86,7 @@ def ask_command(settings: Settings, args: argparse.Namespace) -> int:
 def chat_command(settings: Settings, args: argparse.Namespace) -> int:
     lenient_stdin()
     assistant = Assistant.from_settings(settings)
+    questions = QuestionLog.from_settings(settings)
     history: list[str] = []
     last: Answer | None = None
     print(
@@ -105,6 +114,7 @@ def chat_command(settings: Settings, args: argparse.Namespace) -> int:
             for piece in assistant.stream(line, history, k=args.k):
                 if isinstance(piece, Answer):
                     last = piece
+                    questions.record(line, piece, "cli")
                 else:
                     print(piece, end="", flush=True)
             print()

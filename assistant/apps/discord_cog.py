@@ -9,6 +9,7 @@ thread history) lives there too.
 
 import asyncio
 import logging
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -28,6 +29,7 @@ from assistant.apps.discord_bot import (
 from assistant.config import Settings, load_settings
 from assistant.domain import Answer
 from assistant.errors import AssistantError
+from assistant.evaluation import QuestionLog
 
 __all__ = ["AssistantCog"]
 
@@ -36,6 +38,9 @@ log = logging.getLogger(__name__)
 # whatever the text says, nothing the bot sends notifies anyone. Set on each send (not
 # only as the client's default) so it holds in a host bot with other defaults.
 NO_MENTIONS = discord.AllowedMentions.none()
+# Discord writes a mention as the id it names (user, role, channel, emoji): the question
+# log keeps no Discord id, so these go before a question is logged.
+DISCORD_IDS = re.compile(r"<(?:@[!&]?|#|a?:\w+:)\d+>")
 
 
 class AssistantCog(commands.Cog):  # type: ignore[misc]
@@ -47,6 +52,7 @@ class AssistantCog(commands.Cog):  # type: ignore[misc]
         self.settings = settings
         self.limiter = RateLimiter(settings.discord_user_rate, settings.discord_rate_window)
         self.slots = asyncio.Semaphore(settings.discord_concurrency)
+        self.questions = QuestionLog.from_settings(settings)
 
     @classmethod
     def from_settings(cls, bot: commands.Bot, settings: Settings | None = None) -> Any:
@@ -80,12 +86,16 @@ class AssistantCog(commands.Cog):  # type: ignore[misc]
 
     async def safely(self, question: str, history: list[str]) -> Answer | str:
         try:
-            return await self.answer(question, history)
+            answer = await self.answer(question, history)
         except AssistantError as exc:
             return str(exc)
         except Exception:
             log.exception("answer failed for %r", question)
             return APOLOGY
+        # The query may carry an earlier turn of the thread, with its mentions too.
+        logged = replace(answer, query=without_ids(answer.query))
+        await asyncio.to_thread(self.questions.record, without_ids(question), logged, "discord")
+        return answer
 
     @app_commands.command(name="ask", description="Ask the career essays a question")
     @app_commands.describe(question="Your question")
@@ -155,6 +165,11 @@ class AssistantCog(commands.Cog):  # type: ignore[misc]
         if not any(s for s in starter) and thread.name:
             history.insert(0, thread.name)  # a /ask thread is named by its question
         return history
+
+
+def without_ids(text: str) -> str:
+    """``text`` without the Discord mentions in it (each is an id), spaces tidied."""
+    return " ".join(DISCORD_IDS.sub(" ", text).split())
 
 
 def _rest(answer: Answer, parts: list[str]) -> Answer:

@@ -17,6 +17,7 @@ from typing import Any
 
 from assistant.answer import Assistant
 from assistant.apps.web_chat import GENERATORS, FeedbackLog, WebChat, chat_messages
+from assistant.apps.web_curator import curator_tab
 from assistant.apps.web_render import sources_html, viewer_message
 from assistant.config import Settings
 
@@ -95,11 +96,15 @@ def build_app(assistant: Assistant, settings: Settings, chat: WebChat | None = N
             "Every sentence cites the passage it comes from; click a [n] to read it."
         )
         turns = gr.State([], time_to_live=SESSION_TTL_S)
-        with gr.Row(equal_height=False):
+        # Curators get a second tab, only on a server with a token (it asks for it).
+        tab = gr.Tab("Chat", elem_id="ca-chat-tab") if settings.api_token else None
+        with tab or contextlib.nullcontext(), gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
                 conversation = _conversation_column(settings)
             with gr.Column(scale=2, min_width=300):
                 side = _side_column(settings)
+        if tab is not None:
+            curator_tab(chat.settings, chat.assistant)
         ref = gr.Textbox(elem_classes=["ca-hidden"], elem_id="ca-ref")
         open_btn = gr.Button("open", elem_classes=["ca-hidden"], elem_id="ca-open-btn")
         page = _Page(turns=turns, ref=ref, open_btn=open_btn, **conversation, **side)

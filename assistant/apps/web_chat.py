@@ -8,12 +8,10 @@ behind it must lie inside the corpus root it was ingested from.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import shutil
 import tempfile
-import threading
 import time
 import uuid
 import weakref
@@ -22,12 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from assistant.answer import Assistant
+from assistant.apps.essay_render import essay_html
 from assistant.apps.inputs import InputError, check_text
 from assistant.apps.web_render import (
     answer_html,
     chat_text,
     error_html,
-    essay_html,
     export_markdown,
     is_inside,
     notice_html,
@@ -38,6 +36,11 @@ from assistant.apps.web_render import (
 from assistant.config import Settings
 from assistant.domain import Answer, Chunk, path_on_disk
 from assistant.errors import AssistantError
+from assistant.evaluation import (
+    FEEDBACK_FILE,
+    QuestionLog,
+    append_line,
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,18 +58,14 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class FeedbackLog:
-    """Thumbs up/down appended to a JSONL file, one line per vote, safe across threads."""
+    """Thumbs up/down appended to a JSONL file, one line per vote, each carrying the
+    answer's id (the question log's), safe across threads and processes."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._lock = threading.Lock()
 
     def append(self, record: dict[str, Any]) -> None:
-        line = json.dumps(record, ensure_ascii=False)
-        with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as fh:
-                fh.write(line + "\n")
+        append_line(self.path, record)
 
 
 def chat_messages(turns: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -131,7 +130,8 @@ class WebChat:
     def __init__(self, assistant: Assistant, settings: Settings) -> None:
         self.assistant = assistant
         self.settings = settings
-        self.feedback = FeedbackLog(settings.data_dir / "feedback.jsonl")
+        self.feedback = FeedbackLog(settings.data_dir / FEEDBACK_FILE)
+        self.questions = QuestionLog.from_settings(settings)
         self.export_dir = Path(tempfile.mkdtemp(prefix="career-assistant-export-"))
         # The folder goes when the server stops (see close) or, in process, with this object.
         self._remove_exports = weakref.finalize(
@@ -218,6 +218,7 @@ class WebChat:
         chat[-1] = {"role": "assistant", "content": reply}
         turns.append(
             {
+                "id": self.questions.record(question, answer, "web"),
                 "question": question,
                 "answer": answer.to_json(),
                 "html": reply,
@@ -293,16 +294,20 @@ class WebChat:
         except (ValueError, IndexError, TypeError):
             return "Could not record that vote."
         vote = liked if isinstance(liked, bool) else str(liked).lower() in {"like", "true"}
-        self.feedback.append(
-            {
-                "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                "question": turn["question"],
-                "history": turn["history"],
-                "answer": turn["answer"]["text"],
-                "citations": turn["answer"]["citations"],
-                "generator": turn["generator"],
-                "liked": vote,
-                "comment": (comment or "").strip(),
-            }
-        )
+        record = {
+            "answer_id": str(turn.get("id", "")),  # joins the vote to the question log
+            "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "question": turn["question"],
+            "history": turn["history"],
+            "answer": turn["answer"]["text"],
+            "citations": turn["answer"]["citations"],
+            "generator": turn["generator"],
+            "liked": vote,
+            "comment": (comment or "").strip(),
+        }
+        try:
+            self.feedback.append(record)
+        except OSError as exc:
+            log.warning("vote not recorded (%s): %s", self.feedback.path, exc.strerror or exc)
+            return "Could not record that vote."
         return "Thanks, your feedback was saved." if vote else "Thanks, noted what went wrong."

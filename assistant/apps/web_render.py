@@ -1,5 +1,6 @@
-"""HTML for the web chat: answers with clickable citation markers, the sources panel,
-the essay viewer, and the Markdown export. Everything from an essay or a user is
+"""HTML for the web chat: answers with clickable citation markers and Read more, the
+sources panel, and the Markdown export (the essay viewer is
+:mod:`assistant.apps.essay_render`). Everything from an essay or a user is
 escaped before any markup of ours is added, so a ``<script>`` in either is just text.
 
 Escaping HTML is not enough where the text is read as Markdown too (the chat renders
@@ -16,6 +17,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from assistant.domain import Answer, Chunk, Citation
 
@@ -31,8 +33,6 @@ _MD_BACKSLASH = str.maketrans(
 )
 # How a line opens a list or a rule once #, >, *, ` and ~ are escaped: "-", "+", "1."
 _BLOCK_START = re.compile(r"^([-+])|^(\d+)([.)])")
-# Beyond this, an essay is shown cut around the passage: a browser tab is no file viewer.
-VIEWER_MAX_CHARS = 400_000
 
 
 def chat_text(text: str) -> str:
@@ -57,7 +57,24 @@ def answer_html(answer: Answer, turn: int) -> str:
         for i, piece in enumerate(pieces)
     )
     notes = "".join(f'<div class="ca-note">{chat_text(n)}</div>' for n in answer.notes)
-    return f'<div class="ca-answer">{body}</div>{notes}'
+    return f'<div class="ca-answer">{body}</div>{read_more_html(answer)}{notes}'
+
+
+def read_more_html(answer: Answer) -> str:
+    """ "Read more" under an answer: each section a passage link (the ``?source=&start=
+    &end=`` a Discord embed carries too), opened in a new tab so the chat stays."""
+    if not answer.read_more:
+        return ""
+    items = []
+    for r in answer.read_more:
+        query = urlencode({"source": r.source, "start": r.start, "end": r.end}, quote_via=quote)
+        where = f" — {chat_text(r.heading)}" if r.heading else ""
+        items.append(
+            f'<li><a href="?{html.escape(query)}" target="_blank" rel="noopener noreferrer">'
+            f"{chat_text(r.title)}{where}</a> "
+            f'<span class="ca-why">{chat_text(r.why)}</span></li>'
+        )
+    return f'<div class="ca-more"><strong>Read more</strong><ul>{"".join(items)}</ul></div>'
 
 
 def partial_html(text: str) -> str:
@@ -106,26 +123,6 @@ def highlight_quote(paragraph: str, quote: str) -> str:
         html.escape(before).replace("\n", "<br>")
         + f"<mark>{html.escape(quote)}</mark>"
         + html.escape(after).replace("\n", "<br>")
-    )
-
-
-def essay_html(title: str, source: str, raw: str, start: int, end: int) -> str:
-    """The whole essay file, escaped, with ``raw[start:end]`` highlighted (id ca-hl)."""
-    start = max(0, min(start, len(raw)))
-    end = max(start, min(end, len(raw)))
-    lo, hi = 0, len(raw)
-    if len(raw) > VIEWER_MAX_CHARS:
-        lo = max(0, start - VIEWER_MAX_CHARS // 2)
-        hi = min(len(raw), lo + VIEWER_MAX_CHARS)
-    body = (
-        html.escape(raw[lo:start])
-        + f'<mark id="ca-hl">{html.escape(raw[start:end])}</mark>'
-        + html.escape(raw[end:hi])
-    )
-    return (
-        f'<div class="ca-viewer"><div class="ca-viewer-title">{html.escape(title)} '
-        f'<span class="ca-path">{html.escape(source)}</span></div>'
-        f'<pre class="ca-essay">{body}</pre></div>'
     )
 
 

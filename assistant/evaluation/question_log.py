@@ -1,0 +1,193 @@
+"""The question log: one JSON line per question asked on any surface, the input of
+`career-assistant curate`.
+
+``<data dir>/questions.jsonl`` keeps, per question: an answer id, the time (UTC), the
+surface (web, api, discord, cli), the question and the standalone query, whether it was
+refused and why, the best dense cosine, the best support score of a cited sentence, the
+cited essays, the top three passages retrieved and the generator. It never keeps a user
+id, an IP address, a Discord id or the earlier turns (the standalone query carries what
+the answer used of them). ``Settings.question_log = false`` turns it off.
+
+Appends are safe under concurrency: each record is one ``os.write`` of one line to a
+file opened ``O_APPEND``, under a lock in this process and ``flock`` across processes,
+so lines never interleave. Logging never breaks an answer: a write that fails is logged
+and dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import threading
+import uuid
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from assistant.config import Settings
+from assistant.domain import Answer
+
+try:  # POSIX; elsewhere the in-process lock and O_APPEND are what is left
+    import fcntl
+except ImportError:  # pragma: no cover - not on the Linux this runs on
+    fcntl = None  # type: ignore[assignment]
+
+log = logging.getLogger(__name__)
+
+QUESTIONS_FILE = "questions.jsonl"
+FEEDBACK_FILE = "feedback.jsonl"
+SURFACES = ("web", "api", "discord", "cli")
+# Passages kept per record: enough to see which essays came close, no passage text.
+TOP_HITS = 3
+# One lock for every log file of this process: threads of the web chat and the API
+# append to the same file through different objects. flock alone would serialise them
+# too (each write opens its own file description), the lock spares the syscalls.
+_WRITE_LOCK = threading.Lock()
+
+
+def append_line(path: Path, record: dict[str, Any]) -> None:
+    """Append ``record`` as one JSON line; raises OSError when the file can't be written.
+
+    Private to this user (0600): the log holds what people asked."""
+    data = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+    with _WRITE_LOCK:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)  # released by close
+            view = memoryview(data)
+            while view:  # a regular file takes it whole; a short write goes on, still locked
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+
+
+def new_answer_id() -> str:
+    """A random id joining a logged question to the votes on its answer."""
+    return uuid.uuid4().hex
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def question_record(
+    question: str, answer: Answer, surface: str, answer_id: str, max_chars: int
+) -> dict[str, Any]:
+    """What the log keeps of one answered question (see the module docstring)."""
+    cited = list(dict.fromkeys(c.source for c in answer.citations))
+    return {
+        "id": answer_id,
+        "ts": utc_now(),
+        "surface": surface,
+        "question": question[:max_chars],
+        "query": answer.query[:max_chars],
+        "refused": answer.refused,
+        "reason": answer.reason,
+        "best_score": round(float(answer.best_score), 4),
+        "support": round(max(c.score for c in answer.citations), 4) if answer.citations else None,
+        "cited": cited,
+        "top": [
+            {
+                "source": h.chunk.source,
+                "title": h.chunk.title,
+                "heading": h.chunk.heading_path,
+                "score": round(float(h.score), 4),
+            }
+            for h in answer.hits[:TOP_HITS]
+        ],
+        "generator": answer.generator,
+    }
+
+
+class QuestionLog:
+    """Appends answered questions to ``<data dir>/questions.jsonl``; a no-op when off."""
+
+    def __init__(self, path: Path, *, enabled: bool = True, max_chars: int = 4000) -> None:
+        self.path = path
+        self.enabled = enabled
+        self.max_chars = max_chars
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> QuestionLog:
+        return cls(
+            settings.data_dir / QUESTIONS_FILE,
+            enabled=settings.question_log,
+            max_chars=settings.max_question_chars,
+        )
+
+    def record(
+        self, question: str, answer: Answer, surface: str, answer_id: str | None = None
+    ) -> str:
+        """Log one answer; returns its id (made here unless given). Never raises for I/O."""
+        answer_id = answer_id or new_answer_id()
+        if not self.enabled:
+            return answer_id
+        try:
+            append_line(
+                self.path, question_record(question, answer, surface, answer_id, self.max_chars)
+            )
+        except OSError as exc:
+            # The answer matters more than its log line: say so once per failure, go on.
+            log.warning("question not logged (%s): %s", self.path, exc.strerror or exc)
+        return answer_id
+
+
+def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    """The JSON objects of a log, skipping what isn't one (a line cut by a full disk, a
+    hand edit): a curator's report must not fail on one bad line."""
+    try:
+        fh = path.open("rb")
+    except FileNotFoundError:
+        return
+    with fh:
+        for raw in fh:
+            try:
+                item = json.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(item, dict):
+                yield item
+
+
+def feedback_votes(path: Path) -> dict[str, dict[str, Any]]:
+    """{answer id: {"liked", "comment"}} from the web chat's feedback log; the last vote
+    on an answer wins. Votes recorded before answers had ids are not joined."""
+    votes: dict[str, dict[str, Any]] = {}
+    for item in read_jsonl(path):
+        answer_id = item.get("answer_id")
+        if isinstance(answer_id, str) and answer_id:
+            votes[answer_id] = {
+                "liked": bool(item.get("liked")),
+                "comment": str(item.get("comment") or ""),
+            }
+    return votes
+
+
+def _since_ok(ts: Any, since: dt.date | None) -> bool:
+    if since is None:
+        return True
+    try:
+        return dt.datetime.fromisoformat(str(ts)).date() >= since
+    except ValueError:
+        return False
+
+
+def load_questions(data_dir: Path, since: dt.date | None = None) -> list[dict[str, Any]]:
+    """The logged questions (from ``since`` on), each with ``liked`` (True, False or None)
+    and ``comment`` from the feedback log joined by answer id."""
+    votes = feedback_votes(data_dir / FEEDBACK_FILE)
+    return list(join_votes(read_jsonl(data_dir / QUESTIONS_FILE), votes, since))
+
+
+def join_votes(
+    records: Iterable[dict[str, Any]], votes: dict[str, dict[str, Any]], since: dt.date | None
+) -> Iterator[dict[str, Any]]:
+    for record in records:
+        if not isinstance(record.get("question"), str) or not _since_ok(record.get("ts"), since):
+            continue
+        vote = votes.get(str(record.get("id", "")), {})
+        yield {**record, "liked": vote.get("liked"), "comment": vote.get("comment", "")}
