@@ -202,3 +202,12 @@ def test_discord_questions_are_logged_without_ids(seed):
     assert last["surface"] == "discord"
     assert last["question"] == "what makes an AI practitioner valuable?"
     assert "123456789012345678" not in text and "998877665544332211" not in text
+
+
+def test_a_lone_surrogate_is_written_as_a_json_escape(tmp_path: Path) -> None:
+    """A string no UTF-8 can hold still makes one valid line, not a lost record."""
+    path = tmp_path / "questions.jsonl"
+    append_line(path, {"question": "bad \udc80 name é"})
+    raw = path.read_bytes()
+    assert raw.decode("utf-8").endswith("\n")
+    assert json.loads(raw)["question"] == "bad \udc80 name é"

@@ -51,7 +51,8 @@ def append_line(path: Path, record: dict[str, Any]) -> None:
     """Append ``record`` as one JSON line; raises OSError when the file can't be written.
 
     Private to this user (0600): the log holds what people asked."""
-    data = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+    # backslashreplace: a lone surrogate becomes the JSON escape \udcXX, never invalid UTF-8.
+    data = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8", "backslashreplace")
     with _WRITE_LOCK:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)

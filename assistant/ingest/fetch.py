@@ -20,9 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import re
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +28,7 @@ from typing import Any
 
 from assistant.domain import display_name, stable_hash
 from assistant.ingest.discover import Candidate, Problem
+from assistant.ingest.manifest import atomic_write
 
 MAX_REDIRECTS = 5
 URL_PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -249,21 +248,6 @@ class PageStore:
         for file in self.fetched.glob("*"):
             if file.is_file() and file.name.split(".")[0] not in wanted:
                 file.unlink(missing_ok=True)
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write to a temp file and rename: a kill never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def url_candidate(

@@ -67,16 +67,7 @@ class Manifest:
             "collection_id": self.collection_id,
             "files": {s: asdict(r) for s, r in sorted(self.files.items())},
         }
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".manifest-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(payload, fh, indent=1)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(path, json.dumps(payload, indent=1).encode("utf-8"), prefix=".manifest-")
 
     def describes(self, collection_id: str, chunks_in_index: int) -> bool:
         """Whether these records can be trusted for that collection: they list nothing, or
@@ -120,3 +111,18 @@ def pages_path(data_dir: Path, collection: str, chroma_url: str) -> Path:
     """The web-page snapshots and fetched pages of the index that manifest describes."""
     where = stable_hash(chroma_url or "embedded", length=8)
     return Path(os.path.abspath(data_dir)) / "pages" / f"{collection}-{where}"
+
+
+def atomic_write(path: Path, data: bytes, prefix: str = ".tmp-") -> None:
+    """Write to a temp file beside ``path`` and rename: a kill never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
