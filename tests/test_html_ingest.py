@@ -10,15 +10,22 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from html import escape
 from pathlib import Path
 
 import pytest
+from markdown_it import MarkdownIt
 
 from assistant.answer import Assistant
 from assistant.apps.web_chat import WebChat
 from assistant.config import Settings
 from assistant.ingest import Ingester
-from assistant.ingest.html import decode_page, extract_page
+from assistant.ingest import html as html_module
+from assistant.ingest.charset import decode_page
+from assistant.ingest.discover import Candidate, Problem, read_page
+from assistant.ingest.fetch import PageStore
+from assistant.ingest.html import Page, extract_page, page_markdown
+from assistant.ingest.markdown import parse_essay
 from assistant.search import ChunkIndex, PassageRetriever
 
 PAGES = Path(__file__).parent / "data" / "pages"
@@ -226,3 +233,119 @@ def test_bad_pages_are_one_line_each(tmp_path, embeddings):
         ]
     )
     assert all("\n" not in line for line in lines)
+
+
+# -- hostile or odd pages: one line, never a traceback -----------------------------------------
+
+_BODY = "<p>" + "Negotiate the offer in writing and ask for the range first. " * 8 + "</p>"
+
+
+def _page(head: str = "", body: str = _BODY) -> str:
+    return f"<html><head><title>Fallback title</title>{head}</head><body><article>{body}</article></body></html>"
+
+
+def _ld(data: str) -> str:
+    return f'<script type="application/ld+json">{data}</script>'
+
+
+@pytest.mark.parametrize(
+    ("json_ld", "title", "author"),
+    [
+        ('{"headline": "H", "author": {"name": ["A", "B"]}}', "H", ""),
+        ('{"headline": "H", "author": [{"name": "A"}, {"name": {"x": 1}}, "B", 3]}', "H", "A, B"),
+        ('{"headline": "H", "author": [null, {"name": null}]}', "H", ""),
+        ('{"headline": {"a": 1}, "author": "A"}', "Fallback title", ""),
+        ('{"headline": ["H"], "datePublished": {"y": 1}, "url": 5}', "Fallback title", ""),
+        ('{"@graph": {"headline": "H"}}', "Fallback title", ""),
+        ('[1, "x", null, {"headline": "H", "author": true}]', "H", ""),
+    ],
+)
+def test_odd_json_ld_keeps_only_text_values(json_ld, title, author):
+    page = extract_page(_page(_ld(json_ld)))
+    assert isinstance(page, Page), page
+    assert (page.title, page.author, page.date, page.url) == (title, author, "", "")
+    assert "None" not in page_markdown(page) and "{" not in page_markdown(page)
+
+
+def test_a_page_that_breaks_the_extractor_is_one_line(tmp_path, monkeypatch):
+    """Whatever raises while one page is extracted, the ingest goes on with one line."""
+    file = tmp_path / "odd.html"
+    file.write_text(_page(_ld('{"headline": "H"}')), encoding="utf-8")
+
+    def broken(tree):
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr(html_module, "_json_ld", broken)
+    store = PageStore(tmp_path / "pages")
+    got = read_page(
+        Candidate(path=file, root=tmp_path, source="odd.html"), 10**6, {}, store.write_snapshot
+    )
+    assert isinstance(got, Problem)
+    assert str(got) == (
+        f"{file}: no article text could be extracted (RuntimeError: boom\\x0asecond line); skipped"
+    )
+
+
+@pytest.mark.parametrize(
+    "label", ["undefined", "idna", "base64", "unicode_escape", "utf-7", "nonsense"]
+)
+def test_a_charset_that_is_no_charset_falls_back(label):
+    assert decode_page(b"It\x92s", label) == "It\u2019s"
+    assert decode_page(b"caf\xc3\xa9 \\x41", label) == "caf\xe9 \\x41"
+    meta = f'<meta charset="{label}"><p>It\x92s</p>'.encode("latin-1")
+    assert "It\u2019s" in decode_page(meta)
+
+
+@pytest.mark.parametrize("label", ["latin1", "iso-8859-1", "ISO_8859-1", "us-ascii", "ascii", "l1"])
+def test_latin1_and_ascii_labels_mean_windows_1252(label):
+    assert decode_page(b"It\x92s", label) == "It\u2019s"
+    assert "It\u2019s" in decode_page(f'<meta charset="{label}"><p>It\x92s</p>'.encode("latin-1"))
+
+
+@pytest.mark.parametrize("label", ["utf-16", "UTF-16LE", "utf-32"])
+def test_a_utf16_meta_in_an_ascii_page_means_utf8(label):
+    data = f'<meta charset="{label}"><p>caf\u00e9</p>'.encode()
+    assert "<p>caf\u00e9</p>" in decode_page(data)
+
+
+def test_text_that_starts_with_a_number_is_not_a_list_and_shows_no_backslash():
+    body = (
+        _BODY + "<h2>3. Ask for equity</h2><p>3. Ask for equity before you sign anything.</p>"
+        "<p>2019) was the year I learned to negotiate.</p><p>3.5 years is a long vesting cliff.</p>"
+        "<p>::: not a note</p><p>~~~ not a fence, ~~not struck~~</p><p>&amp;copy; stays text</p>"
+        "<h2>Closing thoughts #</h2><p>Thanks for reading.</p>"
+    )
+    page = extract_page(_page(body=body))
+    assert isinstance(page, Page)
+    md = page.markdown
+    assert "## 3. Ask for equity" in md and "3\\. Ask for equity before" in md
+    assert "\\3" not in md and "\\2" not in md
+    rendered = MarkdownIt("commonmark").enable("table").render(md)
+    assert "<ol" not in rendered and "<pre" not in rendered and "<del" not in rendered
+    assert "<h2>3. Ask for equity</h2>" in rendered and "<h2>Closing thoughts #</h2>" in rendered
+    expected = [
+        "3. Ask for equity before you sign anything.",
+        "2019) was the year I learned to negotiate.",
+        "3.5 years is a long vesting cliff.",
+        "::: not a note",
+        "~~~ not a fence, ~~not struck~~",
+        "&copy; stays text",
+    ]
+    for line in expected:
+        assert f"<p>{escape(line, quote=False)}</p>" in rendered, line
+    parsed = parse_essay(page_markdown(page), "numbers.html")
+    texts = [b.text for b in parsed.blocks]
+    for line in expected:
+        assert line in texts, (line, texts)
+    assert "\\" not in " ".join(texts)
+    assert {"3. Ask for equity", "Closing thoughts #"} <= {
+        h for b in parsed.blocks for h in b.heading
+    }
+
+
+def test_an_xhtml_page_with_an_xml_declaration_is_extracted():
+    xhtml = '<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html>\n' + _page().replace(
+        "<html>", '<html xmlns="http://www.w3.org/1999/xhtml">'
+    )
+    page = extract_page(decode_page(b"\xef\xbb\xbf" + xhtml.encode()))
+    assert isinstance(page, Page) and "ask for the range first" in page.markdown

@@ -17,7 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from assistant.ingest.markdown import Block, ParsedEssay, parse_essay, split_front_matter
+from assistant.ingest.markdown import (
+    Block,
+    ParsedEssay,
+    essay_metadata,
+    parse_essay,
+    split_front_matter,
+)
 from tests.conftest import CORPUS, needs_shared, shared_essays, words_in_order
 
 SEED = CORPUS / "building-an-ai-career.md"
@@ -512,3 +518,17 @@ def test_long_run_of_unclosed_backticks_terminates() -> None:
         subprocess.run([sys.executable, "-c", code], check=True, timeout=10)
     except subprocess.TimeoutExpired:
         pytest.fail("parse_essay did not finish within 10 s on 20,000 backticks")
+
+
+@pytest.mark.parametrize(
+    "url, kept",
+    [
+        ("https://example.com/post", "https://example.com/post"),
+        ("HTTP://example.com/x", "HTTP://example.com/x"),
+        ("javascript:alert(1)", ""),
+        ("data:text/html,<script>", ""),
+        ("//evil.example/x", ""),
+    ],
+)
+def test_an_essays_url_is_kept_only_as_a_web_address(url, kept):
+    assert essay_metadata({"url": url})["url"] == kept

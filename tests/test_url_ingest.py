@@ -20,6 +20,9 @@ from assistant.answer import Assistant
 from assistant.apps.web_chat import WebChat
 from assistant.config import Settings
 from assistant.ingest import Ingester
+from assistant.ingest.discover import Problem
+from assistant.ingest.fetch import Fetched, PageStore, fetch, normalise_url, url_candidate
+from assistant.ingest.plan import read_candidate
 from assistant.search import ChunkIndex, PassageRetriever
 from tests.conftest import CLI, CORPUS, free_port
 from tests.test_html_ingest import PAGES, assert_highlighted
@@ -35,6 +38,15 @@ title: Keeping a brag document
 Write down what you shipped every Friday, with the numbers that show its effect.
 When review season comes, your manager can copy from it instead of guessing what you did.
 Share it before the promotion committee meets, not after the decision.
+"""
+
+HOSTILE_MD = b"""---
+title: Asking for a raise
+url: "javascript:alert(1)"
+---
+
+Bring the numbers: what you shipped, what it earned, what the market pays for it.
+Ask in a meeting about pay alone, not at the end of a performance review.
 """
 
 
@@ -54,11 +66,25 @@ class _Site(http.server.BaseHTTPRequestHandler):
             "/image": ("image/png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100),
             "/empty": ("text/html", (PAGES / "no-article.html").read_bytes()),
             "/huge": ("text/html", b"<html><body><p>" + b"word " * 400_000 + b"</p></body></html>"),
+            "/blank": ("text/html", b"  \n\t "),
+            "/nul": ("text/html", b"<html>\x00\x00\x00<body></body></html>"),
+            "/hostile.md": ("text/markdown", HOSTILE_MD),
+            "/comment.md": ("text/markdown", b"<!-- nothing but a comment -->\n"),
         }
         if self.path in self.pages:
             self._send(200, "text/html", self.pages[self.path])
         elif self.path in routes:
             self._send(200, *routes[self.path])
+        elif self.path == "/validators":
+            self.send_response(200)
+            self.send_header("content-type", "text/html")
+            self.send_header("etag", '"caf\xe9"')  # latin-1 bytes on the wire
+            self.send_header("last-modified", "lundi 1 f\xe9vrier")
+            self.send_header("content-length", str(len(ARTICLE)))
+            self.end_headers()
+            self.wfile.write(ARTICLE)
+        elif self.path.startswith("/redirect-"):
+            self._redirect(self.path.removeprefix("/redirect-").replace("HOST", "http://"))
         elif self.path == "/moved":
             self._redirect("/article")
         elif self.path.startswith("/loop"):
@@ -228,3 +254,57 @@ def test_the_cli_ingests_a_url(site, tmp_path):
         check=True,
     )
     assert {h["source"] for h in json.loads(listed.stdout)} == {f"{site}/article"}
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://xn--.com/", "https://xn--zz.example/", "http://a\u200b\u0301.com/", "http://[::1/"],
+)
+def test_a_url_that_cannot_be_parsed_is_one_line(url):
+    got = normalise_url(url)
+    assert isinstance(got, Problem) and got.reason.startswith("not a valid URL ("), got
+    assert "\n" not in str(got)
+
+
+def test_non_ascii_validators_are_neither_kept_nor_sent(site, tmp_path):
+    url = f"{site}/validators"
+    store = PageStore(tmp_path / "pages")
+    found, problem = url_candidate(url, store, refresh=False, timeout=5.0, max_bytes=10**6)
+    assert found is not None and problem is None
+    assert (store.sidecar(url)["etag"], store.sidecar(url)["last_modified"]) == ("", "")
+    # A sidecar written by an older version (or edited) holds them: they are not sent.
+    side = {"etag": '"caf\xe9"', "last_modified": "lundi 1 f\xe9vrier", "url": url}
+    got = fetch(url, 5.0, 10**6, side)
+    assert isinstance(got, Fetched) and got.data == ARTICLE
+
+
+def test_a_redirect_to_a_bad_url_is_one_line(site):
+    for target in ("HOSTxn--.com/", "HOST127.0.0.1:abc/"):
+        got = fetch(f"{site}/redirect-{target}", 5.0, 10**6, {})
+        assert isinstance(got, Problem) and got.reason.startswith("fetch failed ("), got
+        assert got.reason.endswith("; skipped") and "\n" not in str(got)
+
+
+def test_an_empty_or_binary_page_is_named_by_its_url(site, tmp_path):
+    store = PageStore(tmp_path / "pages")
+    for path, reason in [
+        ("/blank", "empty file; skipped"),
+        ("/nul", "binary file (contains NUL bytes); skipped"),
+    ]:
+        found, _ = url_candidate(
+            f"{site}{path}", store, refresh=False, timeout=5.0, max_bytes=10**6
+        )
+        assert found is not None
+        got = read_candidate(found, store, 10**6)
+        assert isinstance(got, Problem) and (got.path, got.reason) == (f"{site}{path}", reason)
+
+
+def test_a_markdown_url_is_cited_by_the_url_it_was_fetched_from(site, settings, embeddings):
+    hostile, comment = f"{site}/hostile.md", f"{site}/comment.md"
+    report = Ingester(settings, embeddings=embeddings).run([hostile, comment])
+    assert report.added == 1, report.summary()
+    assert [(p.path, p.reason) for p in report.problems] == [
+        (comment, "no visible text after removing markup; skipped")
+    ]
+    chunks = ChunkIndex(settings, embeddings, create=False).all_chunks()
+    assert {c.url for c in chunks if c.source == hostile} == {hostile}

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.domain import display_name
-from assistant.ingest.html import decode_page, extract_page, looks_like_html, page_markdown
+from assistant.ingest.charset import decode_page
+from assistant.ingest.html import extract_page, looks_like_html, page_markdown
 
 # Web pages: their article is extracted and kept as a Markdown snapshot (read_page).
 PAGE_SUFFIXES = frozenset({".html", ".htm"})
@@ -237,8 +238,8 @@ def read_page(
         if not looks_like_html(page_text):
             return Problem(name, "not an HTML page (no HTML tags in it); skipped")
         page = extract_page(page_text, candidate.url)
-        if page is None:
-            return Problem(name, "no article text found in the page; skipped")
+        if isinstance(page, str):
+            return Problem(name, f"{page}; skipped")
         text = page_markdown(page)
     else:  # Markdown or plain text served over HTTP: its text is the essay as it is
         text = decode_page(data, declared or "utf-8")
@@ -256,7 +257,7 @@ def read_page(
 def _read_bytes(candidate: Candidate, max_bytes: int) -> tuple[bytes, os.stat_result] | Problem:
     """The file's bytes and stat, or why they can't be used (missing, not a regular
     file, too big, empty, binary)."""
-    name = str(candidate.path)
+    name = candidate.url or str(candidate.path)  # a URL is named, never its hashed copy
     try:
         # O_NONBLOCK: a file swapped for a FIFO since discovery must not block open()
         # forever (fstat below then refuses it); a regular file reads as usual.

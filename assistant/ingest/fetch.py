@@ -55,19 +55,24 @@ def normalise_url(text: str) -> str | Problem:
 
     try:
         url = httpx.URL(text)
-    except (httpx.InvalidURL, ValueError) as exc:
-        return Problem(text, f"not a valid URL ({exc}); skipped")
-    if url.scheme not in ("http", "https"):
-        return Problem(text, f"only http:// and https:// URLs are fetched, not {url.scheme}://")
-    if not url.host:
+        scheme, host, userinfo = url.scheme, url.host, url.userinfo
+        without_credentials = str(url.copy_with(username=None, password=None))
+        normalised = str(url.copy_with(fragment=None))
+    # The URL is the user's (or a page's) text: httpx and idna raise many types (an
+    # IDNAError for "xn--", a ValueError, an InvalidURL) while reading its parts.
+    except Exception as exc:  # noqa: BLE001
+        return Problem(text, f"not a valid URL ({str(exc)[:160]}); skipped")
+    if scheme not in ("http", "https"):
+        return Problem(text, f"only http:// and https:// URLs are fetched, not {scheme}://")
+    if not host:
         return Problem(text, "the URL names no host; skipped")
-    if url.userinfo:
+    if userinfo:
         # It would be stored in the index and shown with every citation.
         return Problem(
-            str(url.copy_with(username=None, password=None)),
+            without_credentials,
             "a URL with a user name or password is not fetched (it would be stored and shown)",
         )
-    return str(url.copy_with(fragment=None))
+    return normalised
 
 
 @dataclass(frozen=True)
@@ -93,10 +98,9 @@ def fetch(
     import httpx
 
     headers = {"Accept": _ACCEPT, "User-Agent": _USER_AGENT}
-    if sidecar.get("etag"):
-        headers["If-None-Match"] = str(sidecar["etag"])
-    if sidecar.get("last_modified"):
-        headers["If-Modified-Since"] = str(sidecar["last_modified"])
+    for field, header in (("etag", "If-None-Match"), ("last_modified", "If-Modified-Since")):
+        if value := _validator(sidecar.get(field)):
+            headers[header] = value
     deadline = time.monotonic() + timeout
     try:
         with (
@@ -112,8 +116,15 @@ def fetch(
         return Problem(url, f"redirected to a URL that is not http(s) ({exc}); skipped")
     except httpx.ConnectError as exc:
         return Problem(url, f"could not connect ({exc or 'connection refused'}); skipped")
-    except httpx.HTTPError as exc:
-        return Problem(url, f"fetch failed ({type(exc).__name__}: {exc}); skipped")
+    except (httpx.HTTPError, httpx.InvalidURL, UnicodeError) as exc:
+        # InvalidURL is no HTTPError; a redirect to a bad host name raises UnicodeError.
+        return Problem(url, f"fetch failed ({type(exc).__name__}: {str(exc)[:160]}); skipped")
+
+
+def _validator(value: Any) -> str:
+    """An ETag or Last-Modified as it can be stored and sent back: printable ASCII (a
+    header value is sent as ASCII; a server's latin-1 bytes would fail to encode)."""
+    return value if isinstance(value, str) and value.isascii() and value.isprintable() else ""
 
 
 def _read_response(
@@ -146,8 +157,8 @@ def _read_response(
         content_type=mime,
         charset=m.group(1) if m else "",
         final_url=str(resp.url),
-        etag=resp.headers.get("etag", ""),
-        last_modified=resp.headers.get("last-modified", ""),
+        etag=_validator(resp.headers.get("etag")),
+        last_modified=_validator(resp.headers.get("last-modified")),
     )
 
 

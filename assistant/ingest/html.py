@@ -13,7 +13,6 @@ highlight all point into it, so everything that works for a Markdown essay works
 
 from __future__ import annotations
 
-import codecs
 import json
 import logging
 import re
@@ -25,7 +24,7 @@ import yaml
 from assistant.domain import clean_text
 
 # Bump when the Markdown written for a page changes (it is part of each snapshot).
-EXTRACTOR_VERSION = "1"
+EXTRACTOR_VERSION = "2"
 # Fewer words than this in the whole article is a page without one (a home page, a
 # login wall, a cookie banner and a menu).
 MIN_ARTICLE_WORDS = 40
@@ -39,11 +38,16 @@ _DROPPED = frozenset(
 # is reported as one line by ingest, so its log stays quiet.
 logging.getLogger("readability.readability").setLevel(logging.CRITICAL)
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
+_XML_DECLARATION = re.compile(r"\A\s*<\?xml[^>]*\?>")
 _LOOKS_HTML = re.compile(r"<(?:!doctype|html|head|body|p|div|article|main|h[1-6])\b", re.I)
 # Characters the Markdown parser would read as markup inside a line.
-_INLINE_ESCAPE = str.maketrans({c: "\\" + c for c in "\\`*_[]<>{}|"})
-_BLOCK_START = re.compile(r"^(?:[#>+\-]|\d{1,9}[.)]|:::|---|~~~)")
+_INLINE_ESCAPE = str.maketrans({c: "\\" + c for c in "\\`*_[]<>{}|~"})
+_ENTITY_LIKE = re.compile(r"&(?=#?\w{1,32};)")
+# A line that would start a block: the backslash goes where CommonMark (and our own
+# parser, assistant.ingest.inline) reads it as an escape, so both show the text as is.
+_BLOCK_MARK = re.compile(r"^[#>+\-]")
+_LIST_NUMBER = re.compile(r"^(\d{1,9})([.)])(?=\s|$)")
+_CLOSING_HASHES = re.compile(r"(^|\s)(#+)$")
 
 
 @dataclass(frozen=True)
@@ -57,41 +61,31 @@ class Page:
     markdown: str
 
 
-def decode_page(data: bytes, declared: str = "") -> str:
-    """The page's text in the charset it declares (byte-order mark, HTTP header, then
-    ``<meta charset>``), else UTF-8, else windows-1252, as browsers fall back."""
-    for bom, name in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16")):
-        if data.startswith(bom) or (name == "utf-16" and data.startswith(codecs.BOM_UTF16_BE)):
-            return data.decode("utf-8-sig" if name == "utf-8" else name, errors="replace")
-    m = _META_CHARSET.search(data[:4096])
-    for name in (declared, m.group(1).decode("ascii") if m else ""):
-        if not name:
-            continue
-        try:
-            return data.decode(name, errors="replace")
-        except LookupError:
-            continue  # an unknown charset name: fall through to the defaults
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
-
-
 def looks_like_html(text: str) -> bool:
     return bool(_LOOKS_HTML.search(text[:65536]))
 
 
-def extract_page(text: str, url: str = "") -> Page | None:
-    """The page's article and metadata; None when it holds no article text."""
+def extract_page(text: str, url: str = "") -> Page | str:
+    """The page's article and metadata, or the one-line reason it has none."""
+    try:
+        page = _extract(text, url)
+    # The page is untrusted and lxml, readability and our own walk over its tree can
+    # raise many types on odd markup or metadata: one page must never stop an ingest.
+    except Exception as exc:  # noqa: BLE001
+        return f"no article text could be extracted ({type(exc).__name__}: {str(exc)[:160]})"
+    return page or "no article text found in the page"
+
+
+def _extract(text: str, url: str) -> Page | None:
     from lxml import html as lxml_html
     from readability import Document
 
-    try:
-        doc = Document(text)
-        summary = doc.summary(html_partial=True)
-        tree = lxml_html.document_fromstring(text)
-    except Exception:  # noqa: BLE001 - lxml and readability raise many types on bad markup
-        return None
+    # lxml refuses a str that declares its encoding (an XHTML page's <?xml ...?>); the
+    # text is decoded already, so the declaration says nothing any more.
+    text = _XML_DECLARATION.sub("", text, count=1)
+    doc = Document(text)
+    summary = doc.summary(html_partial=True)
+    tree = lxml_html.document_fromstring(text)
     lines: list[str] = []
     if summary.strip():
         _render(lxml_html.fragment_fromstring(summary, create_parent="div"), lines, "")
@@ -148,7 +142,7 @@ def _children_with_text(el: Any) -> list[Any]:
 
 def _block(child: Any, tag: str, out: list[str], quote: str, depth: int) -> None:
     if tag in _HEADINGS:
-        _emit(out, quote, "#" * _HEADINGS[tag] + " " + _escape(_inline(child)))
+        _emit(out, quote, "#" * _HEADINGS[tag] + " " + _escape_heading(_inline(child)))
     elif tag in ("ul", "ol"):
         for n, item in enumerate(child.iterfind("li"), 1):
             marker = f"{n}." if tag == "ol" else "-"
@@ -168,7 +162,7 @@ def _block(child: Any, tag: str, out: list[str], quote: str, depth: int) -> None
             fence = "~~~~" if "```" in code else "```"
             out.append("\n".join(quote + line for line in [fence, *code.splitlines(), fence]))
     elif tag == "tr":
-        cells = [_escape(_inline(c)) for c in child if c.tag in ("td", "th")]
+        cells = [_escape_inline(_inline(c)) for c in child if c.tag in ("td", "th")]
         if any(cells) and not child.xpath(".//p|.//ul|.//ol|.//h1|.//h2|.//h3|.//table"):
             _emit(out, quote, "| " + " | ".join(cells) + " |")
         else:  # a layout table: its cells hold the page's blocks
@@ -201,8 +195,24 @@ def _emit(out: list[str], quote: str, line: str) -> None:
 
 
 def _escape(text: str) -> str:
-    text = text.translate(_INLINE_ESCAPE)
-    return "\\" + text if _BLOCK_START.match(text) else text
+    """A paragraph or list item's text as Markdown that reads back as this text."""
+    text = _escape_inline(text)
+    if _BLOCK_MARK.match(text):
+        return "\\" + text
+    if text.startswith(":::"):  # an admonition to our parser; ":" has no escape there
+        return "&#58;" + text[1:]
+    return _LIST_NUMBER.sub(r"\1\\\2", text, count=1)  # "3. Ask" -> "3\. Ask"
+
+
+def _escape_heading(text: str) -> str:
+    """A heading's text: it needs no block escape (``## 3. Ask`` is a heading), only
+    trailing hashes, which would close it."""
+    return _CLOSING_HASHES.sub(r"\1\\\2", _escape_inline(text), count=1)
+
+
+def _escape_inline(text: str) -> str:
+    # "&amp;copy;" on the page is the text "&copy;": kept so, not read as an entity.
+    return _ENTITY_LIKE.sub("&amp;", text.translate(_INLINE_ESCAPE))
 
 
 def _text(value: Any) -> str:
@@ -246,7 +256,8 @@ def _metadata(tree: Any) -> dict[str, str]:
 
 def _json_ld(tree: Any) -> dict[str, str]:
     """headline, author (names joined), datePublished and url of the first JSON-LD
-    object that has a headline."""
+    object that has a headline. Only string values count: any JSON may stand where a
+    name should (a list, an object, null) and must not show as ``None`` or ``{...}``."""
     for script in tree.xpath("//script[@type='application/ld+json']/text()"):
         try:
             data = json.loads(script)
@@ -254,17 +265,21 @@ def _json_ld(tree: Any) -> dict[str, str]:
             continue
         items = data.get("@graph", [data]) if isinstance(data, dict) else data
         for item in items if isinstance(items, list) else []:
-            if isinstance(item, dict) and item.get("headline"):
+            if isinstance(item, dict) and _str(item.get("headline")).strip():
                 authors = item.get("author") or []
                 authors = authors if isinstance(authors, list) else [authors]
-                names = [a.get("name", "") if isinstance(a, dict) else str(a) for a in authors]
+                names = [_str(a.get("name")) if isinstance(a, dict) else _str(a) for a in authors]
                 return {
-                    "headline": str(item.get("headline", "")),
-                    "author": ", ".join(n for n in names if n),
-                    "datePublished": str(item.get("datePublished", "")),
-                    "url": str(item.get("url", "")),
+                    "headline": _str(item.get("headline")),
+                    "author": ", ".join(n for n in names if n.strip()),
+                    "datePublished": _str(item.get("datePublished")),
+                    "url": _str(item.get("url")),
                 }
     return {}
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _iso_date(value: str) -> str:

@@ -112,12 +112,14 @@ def essay_metadata(meta: dict[str, Any]) -> dict[str, Any]:
         categories = [c for c in re.split(r"[,\s]+", categories) if c]
     if not isinstance(categories, list):
         categories = [categories]
+    url = _scalar(meta.get("url") or meta.get("permalink") or meta.get("canonical_url"))
     return {
         "title": _scalar(meta.get("title")),
         "date": _scalar(meta.get("date")),
         "author": _scalar(meta.get("author") or meta.get("authors")),
         "categories": tuple(_scalar(c, 60) for c in categories[:20] if _scalar(c, 60)),
-        "url": _scalar(meta.get("url") or meta.get("permalink") or meta.get("canonical_url")),
+        # Shown to clients as the essay's address: a javascript: or data: one is no address.
+        "url": url if url.lower().startswith(("http://", "https://")) else "",
     }
 
 

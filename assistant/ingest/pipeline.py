@@ -199,7 +199,7 @@ class Ingester:
         cand = read.candidate
         parsed = parse_essay(read.text, cand.source)
         if parsed.front_matter_error:
-            report.problems.append(Problem(str(cand.path), parsed.front_matter_error))
+            report.problems.append(Problem(cand.url or str(cand.path), parsed.front_matter_error))
         # A web page's chunks point into its snapshot, the text their offsets index.
         path = read.snapshot or cand.path
         essay = Essay(
@@ -210,7 +210,7 @@ class Ingester:
             date=parsed.meta["date"],
             author=parsed.meta["author"],
             categories=parsed.meta["categories"],
-            url=parsed.meta["url"] or cand.url,
+            url=cand.url or parsed.meta["url"],
         )
         chunks = chunk_essay(essay, parsed.blocks, self.embeddings, self.settings.chunk_tokens)
         flagged = [c for c in chunks if INSTRUCTIONS_FLAG in c.flags]

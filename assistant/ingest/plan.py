@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from assistant.domain import Chunk
@@ -135,6 +135,7 @@ def plan_changes(
     pending: list[Pending] = []
     for cand in candidates:
         path = str(cand.path)
+        shown = cand.url or path  # a URL is named, never its hashed copy
         rec = manifest.files.get(cand.source)
         if rec is not None and store.contains(rec.path):
             # Rebuilt from the index, which knows only the snapshot: the page itself is
@@ -144,7 +145,7 @@ def plan_changes(
         if owner is not None and owner != path:
             report.problems.append(
                 Problem(
-                    path,
+                    shown,
                     f"has the same name {cand.source!r} as {owner}; skipped "
                     "(rename it, or ingest the folder that holds both)",
                 )
@@ -166,9 +167,13 @@ def plan_changes(
         chunks = chunk_file(read)
         if not chunks:
             report.problems.append(
-                _kept(Problem(path, "no visible text after removing markup; skipped"), rec)
+                _kept(Problem(shown, "no visible text after removing markup; skipped"), rec)
             )
             continue
+        if cand.url:
+            # A fetched page is cited by the URL it came from: a ``url:`` in its front
+            # matter is the page's own claim (javascript:, another site) and never wins.
+            chunks = [replace(c, url=cand.url) for c in chunks]
         pending.append(Pending(read, chunks, is_new=rec is None))
     return pending, set(claimed)
 
