@@ -5,13 +5,21 @@ on top, and the ones they answer must not."""
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
 from assistant.answer import Assistant
 from assistant.apps.cli import main
 from assistant.config import Settings
-from assistant.evaluation import build_report, load_questions
+from assistant.errors import AssistantError
+from assistant.evaluation import (
+    append_line,
+    build_report,
+    curation_for,
+    load_questions,
+    write_curation,
+)
 from assistant.evaluation.curate import NOT_COVERED, POORLY, flags_of, thresholds
 from assistant.evaluation.curate_report import html_page, markdown, tab_html
 from assistant.ingest import Ingester
@@ -202,3 +210,104 @@ def test_the_example_questions_file_reads_votes():
     questions = read_questions(REPO / "eval" / "datasets" / "curate-example-questions.txt")
     assert len(questions) >= 40 and sum(d for _, d in questions) >= 3
     assert not any(q.startswith(("#", "👎")) for q, _ in questions)
+
+
+# Lines a hand edit, a full disk or an older version could leave in the log.
+HOSTILE_LINES = [
+    {"id": 1, "question": "Will my visa be sponsored?", "refused": "true", "reason": ["x"]},
+    {"question": "How do I set a freelance rate?", "best_score": "high", "support": "n/a"},
+    {"question": "Is a PhD worth it?", "top": "abc", "refused": "false", "best_score": 0.1},
+    {"question": "Should I freelance?", "top": ["a"], "cited": 3, "query": {"q": 1}},
+    {"question": "What about tax?", "top": [{"score": None}, {"source": "b.md", "score": "x"}]},
+    {"question": ["not", "text"], "refused": True},
+    {"query": "no question at all", "refused": True},
+]
+WELL_ANSWERED = {
+    "id": "ok",
+    "ts": "2026-01-01T00:00:00+00:00",
+    "question": "What makes an AI practitioner valuable?",
+    "refused": False,
+    "best_score": 0.8,
+    "support": 0.9,
+    "top": [{"source": "building-an-ai-career.md", "score": 0.8}],
+}
+ONE_BAD = {**WELL_ANSWERED, "id": "bad", "question": "Will a startup sponsor my visa?"}
+ONE_BAD.update(refused=True, reason="weak-evidence", best_score=0.2, support=None)
+
+
+def write_log(data, lines: list[str]) -> None:
+    data.mkdir(parents=True, exist_ok=True)
+    (data / "questions.jsonl").write_text("".join(f"{x}\n" for x in lines), encoding="utf-8")
+
+
+def test_a_log_with_wrong_types_still_makes_a_report(curated, embeddings, tmp_path):
+    _, bot, _ = curated
+    settings = Settings(data_dir=tmp_path / "data", corpus=(CORPUS,))
+    write_log(settings.data_dir, [json.dumps(x) for x in HOSTILE_LINES])
+    report = curation_for(settings, embeddings=embeddings, retriever=bot.retriever)
+    assert report["questions"] == 5 and report["skipped"] == 2
+    asked = {q for t in report["topics"] for q in t["questions"]}
+    assert "Will my visa be sponsored?" in asked and "Is a PhD worth it?" in asked
+    for page in (tab_html(report), html_page(report), markdown(report)):
+        assert "PhD" in page
+    # build_report itself takes records as they come, unchecked.
+    raw = build_report(HOSTILE_LINES, settings, embeddings, bot.retriever)
+    assert raw["questions"] == 5 and raw["topics"]
+
+
+def test_a_surrogate_in_the_log_reaches_every_report_file(curated, embeddings, tmp_path):
+    """Logged as \\udcff, read back as U+FFFD: embedded, clustered and written whole."""
+    _, bot, _ = curated
+    settings = Settings(data_dir=tmp_path / "data", corpus=(CORPUS,))
+    append_line(settings.data_dir / "questions.jsonl", {**ONE_BAD, "question": "visa \udcff?"})
+    report = curation_for(settings, embeddings=embeddings, retriever=bot.retriever)
+    paths = write_curation(report, tmp_path / "out")
+    assert json.loads(paths["json"].read_text("utf-8"))["topics"][0]["examples"] == ["visa \ufffd?"]
+    assert "visa \ufffd?" in paths["html"].read_text("utf-8")
+    assert "visa \ufffd?" in paths["md"].read_text("utf-8")
+
+
+def test_report_files_are_written_whole_or_not_at_all(tmp_path):
+    settings = Settings(data_dir=tmp_path / "data")
+    report = build_report([WELL_ANSWERED], settings, None, None)
+    # Text no UTF-8 can hold, put in by a caller that skipped the log's reading.
+    report["generated"] = "now \udcff"
+    paths = write_curation(report, tmp_path / "out")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
+        p.name for p in paths.values()
+    )
+    assert "now \ufffd" in paths["md"].read_text("utf-8")
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    with pytest.raises(AssistantError, match="Could not write the curation report"):
+        write_curation(report, blocked / "out")
+
+
+@pytest.mark.parametrize(
+    ("name", "lines", "printed"),
+    [
+        ("well answered", [json.dumps(WELL_ANSWERED)], "1 question; 0 answered badly"),
+        ("one bad", [json.dumps(ONE_BAD)], "1 question; 1 answered badly"),
+        ("malformed", ['{"cut', "[1]", '"x"', json.dumps({"question": []})], ""),
+    ],
+)
+def test_small_and_broken_logs_give_a_report_from_the_command_and_the_tab(
+    curated, embeddings, tmp_path, capsys, name, lines, printed
+):
+    source, bot, _ = curated
+    data = tmp_path / "data"
+    # The shared index, copied: the command opens the model and index itself.
+    shutil.copytree(source.data_dir, data, ignore=shutil.ignore_patterns("*.jsonl", "curate"))
+    write_log(data, lines)
+    args = ["curate", "--data-dir", str(data), "--corpus", str(CORPUS)]
+    assert main([*args, "--report", str(tmp_path / "out")]) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert printed in out
+    if name == "malformed":
+        assert "0 questions" in out and "4 log lines skipped" in out
+    assert len(json.loads((tmp_path / "out" / "report.json").read_text())["topics"]) == (
+        name == "one bad"
+    )
+    settings = Settings(data_dir=data, corpus=(CORPUS,))
+    page = tab_html(curation_for(settings, embeddings=embeddings, retriever=bot.retriever))
+    assert ("Nothing was answered badly" in page) == (name != "one bad")

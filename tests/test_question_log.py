@@ -4,6 +4,7 @@ feedback join by answer id, and appends from many threads and processes at once.
 from __future__ import annotations
 
 import json
+import math
 import multiprocessing
 import threading
 from argparse import Namespace
@@ -211,3 +212,113 @@ def test_a_lone_surrogate_is_written_as_a_json_escape(tmp_path: Path) -> None:
     raw = path.read_bytes()
     assert raw.decode("utf-8").endswith("\n")
     assert json.loads(raw)["question"] == "bad \udc80 name é"
+
+
+def _write_raw(path: Path, lines: list[str]) -> None:
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+
+
+def test_records_with_wrong_types_are_read_defensively(tmp_path: Path) -> None:
+    """A hand-edited, truncated or older log: every field comes back with its type, and a
+    record without a usable question is skipped."""
+    _write_raw(
+        tmp_path / "questions.jsonl",
+        [
+            json.dumps(
+                {
+                    "id": 7,
+                    "ts": ["x"],
+                    "question": "q1",
+                    "query": ["not", "text"],
+                    "refused": "false",
+                    "reason": ["x"],
+                    "best_score": "high",
+                    "support": "n/a",
+                    "cited": "a.md",
+                    "top": "abc",
+                }
+            ),
+            json.dumps({"question": "q2", "top": ["a", {"score": None}, {"source": 3}]}),
+            json.dumps({"question": "q3", "refused": "true", "best_score": True, "support": 1e999}),
+            '{"question": "q4", "best_score": NaN, "support": 123' + "0" * 400 + "}",
+            json.dumps({"question": 42}),  # a number is still something that was asked
+            json.dumps({"question": None}),
+            json.dumps({"question": ["a"]}),
+            json.dumps({"question": "   "}),
+            json.dumps({"ts": "2026-01-01"}),
+            "[" * 100_000 + "]" * 100_000,  # too deep for the parser: skipped, not a crash
+            "42",
+        ],
+    )
+    records = load_questions(tmp_path)
+    assert [r["question"] for r in records] == ["q1", "q2", "q3", "q4", "42"]
+    for r in records:
+        assert isinstance(r["id"], str) and isinstance(r["ts"], str)
+        assert isinstance(r["query"], str) and r["query"]
+        assert isinstance(r["refused"], bool)
+        assert r["reason"] is None or isinstance(r["reason"], str)
+        assert isinstance(r["best_score"], float) and math.isfinite(r["best_score"])
+        assert r["support"] is None or math.isfinite(r["support"])
+        assert isinstance(r["cited"], list) and all(isinstance(c, str) for c in r["cited"])
+        for hit in r["top"]:
+            assert isinstance(hit["source"], str) and isinstance(hit["score"], float)
+    q1, q2, q3, q4, _ = records
+    assert q1["query"] == "q1" and q1["refused"] is False and q1["reason"] is None
+    assert q1["best_score"] == 0.0 and q1["support"] is None and q1["top"] == []
+    assert q2["top"] == [
+        {"source": "", "title": "", "heading": "", "score": 0.0},
+        {"source": "3", "title": "", "heading": "", "score": 0.0},
+    ]
+    assert q3["refused"] is True and q3["best_score"] == 0.0 and q3["support"] is None
+    assert q4["best_score"] == 0.0 and q4["support"] is None
+
+
+def test_a_lone_surrogate_reads_back_as_a_replacement_character(tmp_path: Path) -> None:
+    """Logged as the escape \\udcff by design; read back, it must be text UTF-8 can hold."""
+    append_line(
+        tmp_path / "questions.jsonl",
+        {"id": "a", "question": "bad \udcff one", "query": "q \ud800", "reason": "x\udc80"},
+    )
+    append_line(
+        tmp_path / "feedback.jsonl", {"answer_id": "a", "liked": False, "comment": "\udc99"}
+    )
+    (record,) = load_questions(tmp_path)
+    assert record["question"] == "bad \ufffd one" and record["query"] == "q \ufffd"
+    assert record["reason"] == "x\ufffd" and record["comment"] == "\ufffd"
+    json.dumps(record, ensure_ascii=False).encode("utf-8")  # no UnicodeEncodeError
+
+
+def test_votes_are_parsed_strictly(tmp_path: Path) -> None:
+    """bool("false") is True: a vote counts only when it clearly says which."""
+    votes = {
+        "t": True,
+        "f": False,
+        "like": "like",
+        "dislike": "dislike",
+        "st": "true",
+        "sf": "False",
+        "bad": "maybe",
+        "num": 0,
+        "none": None,
+        "list": [True],
+    }
+    for i, answer_id in enumerate(votes):
+        append_line(tmp_path / "questions.jsonl", {"id": answer_id, "question": f"q{i}"})
+        append_line(
+            tmp_path / "feedback.jsonl", {"answer_id": answer_id, "liked": votes[answer_id]}
+        )
+    # A later unreadable vote does not undo an earlier clear one.
+    append_line(tmp_path / "feedback.jsonl", {"answer_id": "t", "liked": "yes?"})
+    liked = {r["id"]: r["liked"] for r in load_questions(tmp_path)}
+    assert liked == {
+        "t": True,
+        "f": False,
+        "like": True,
+        "dislike": False,
+        "st": True,
+        "sf": False,
+        "bad": None,
+        "num": None,
+        "none": None,
+        "list": None,
+    }

@@ -25,7 +25,7 @@ import numpy as np
 
 from assistant.config import Settings
 from assistant.errors import AssistantError
-from assistant.evaluation.question_log import load_questions, utc_now
+from assistant.evaluation.question_log import clean_record, load_log, utc_now
 from assistant.search import STOPWORDS, LocalEmbeddings, PassageRetriever
 
 # "Weak support": answered, but the best passage's cosine was within this of the
@@ -88,7 +88,8 @@ def no_clear_winner(top: Sequence[dict[str, Any]], limits: dict[str, float]) -> 
 
 
 def flags_of(record: dict[str, Any], limits: dict[str, float]) -> list[str]:
-    """Why a logged question counts as answered badly; [] when it was answered well."""
+    """Why a logged question counts as answered badly; [] when it was answered well.
+    ``record`` is as the log's reading leaves it (``clean_record``: fields of their type)."""
     if record.get("reason") in IGNORED_REASONS:
         return []
     out = []
@@ -218,16 +219,22 @@ def build_report(
     embeddings: LocalEmbeddings | None,
     retriever: PassageRetriever | None,
     since: dt.date | None = None,
+    *,
+    skipped: int = 0,
 ) -> dict[str, Any]:
-    """The curation report (JSON-ready) for logged ``records`` (with votes joined).
-    ``embeddings`` and ``retriever`` are needed only when some question was answered
-    badly."""
+    """The curation report (JSON-ready) for logged ``records`` (with votes joined), of
+    which ``skipped`` more log lines could not be read. ``embeddings`` and ``retriever``
+    are needed only when some question was answered badly."""
+    # Cleaned again (it is idempotent): a caller may pass records straight from a file.
+    cleaned = [r for r in map(clean_record, records) if r is not None]
+    skipped += len(records) - len(cleaned)
     limits = thresholds(settings)
-    bad = [{**r, "flags": f} for r in records if (f := flags_of(r, limits))]
+    bad = [{**r, "flags": f} for r in cleaned if (f := flags_of(r, limits))]
     report: dict[str, Any] = {
         "generated": utc_now(),
         "since": since.isoformat() if since else None,
-        "questions": len(records),
+        "questions": len(cleaned),
+        "skipped": skipped,
         "answered_badly": len(bad),
         "flags": {f: sum(f in b["flags"] for b in bad) for f in FLAGS},
         "thresholds": limits,
@@ -240,7 +247,7 @@ def build_report(
         return report
     if embeddings is None or retriever is None:
         raise AssistantError("Curating needs the index: run `career-assistant ingest` first.")
-    texts = [str(b.get("query") or b["question"]) for b in bad]
+    texts = [b["query"] for b in bad]
     labels = cluster(embeddings.embed_array(texts))
     groups: dict[int, list[int]] = defaultdict(list)
     for i, label in enumerate(labels):
@@ -269,11 +276,11 @@ def curation_for(
 ) -> dict[str, Any]:
     """The report for the data dir's log, opening the model and the index only when some
     question needs them (the web app passes its own)."""
-    records = load_questions(settings.data_dir, since)
+    records, skipped = load_log(settings.data_dir, since)
     limits = thresholds(settings)
     if any(flags_of(r, limits) for r in records) and retriever is None:
         embeddings = embeddings or LocalEmbeddings(settings)
         retriever = PassageRetriever.from_settings(settings, embeddings)
     if retriever is not None and embeddings is None:
         embeddings = retriever.index.embeddings
-    return build_report(records, settings, embeddings, retriever, since)
+    return build_report(records, settings, embeddings, retriever, since, skipped=skipped)

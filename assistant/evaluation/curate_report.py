@@ -18,14 +18,16 @@ import html
 import io
 import json
 import logging
+import os
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from assistant.config import Settings
 from assistant.errors import AssistantError
 from assistant.evaluation.curate import curation_for
-from assistant.evaluation.question_log import QUESTIONS_FILE
+from assistant.evaluation.question_log import QUESTIONS_FILE, clean_text
 
 log = logging.getLogger(__name__)
 
@@ -85,11 +87,18 @@ def _questions(n: int) -> str:
     return f"{n} question" if n == 1 else f"{n} questions"
 
 
+def _skipped(report: dict[str, Any]) -> str:
+    """What the log held that was not a question record, for the intro lines."""
+    n = report.get("skipped", 0)
+    return f" ({n} log line{'s' * (n != 1)} skipped: not a question record)" if n else ""
+
+
 def summary_lines(report: dict[str, Any]) -> list[str]:
     """A few plain lines for the terminal."""
     since = f" since {report['since']}" if report["since"] else ""
     lines = [
-        f"{report['questions']} questions{since}; {report['answered_badly']} answered badly "
+        f"{_questions(report['questions'])}{since}{_skipped(report)}; "
+        f"{report['answered_badly']} answered badly "
         f"({', '.join(f'{k} {v}' for k, v in report['flags'].items())}); "
         f"{len(report['topics'])} topics"
     ]
@@ -103,8 +112,9 @@ def markdown(report: dict[str, Any]) -> str:
     lines = [
         "# What the essays answer badly",
         "",
-        f"{report['questions']} questions logged"
+        f"{_questions(report['questions'])} logged"
         + (f" since {report['since']}" if report["since"] else "")
+        + _skipped(report)
         + f"; {report['answered_badly']} answered badly: "
         + ", ".join(f"{k} {v}" for k, v in report["flags"].items())
         + f". Generated {report['generated']}.",
@@ -177,15 +187,8 @@ def bars_html(topics: list[dict[str, Any]]) -> str:
 
 
 def table_html(topics: list[dict[str, Any]]) -> str:
-    head = [
-        "#",
-        "topic",
-        "verdict",
-        "questions",
-        "why",
-        "examples",
-        "closest sections (cosine, found by)",
-    ]
+    head: tuple[str, ...] = ("#", "topic", "verdict", "questions", "why", "examples")
+    head += ("closest sections (cosine, found by)",)
     rows = []
     for i, t in enumerate(topics, 1):
         colour = VERDICT_COLOURS.get(t["verdict"], "#6b7280")
@@ -213,8 +216,8 @@ def _intro(report: dict[str, Any]) -> str:
     since = f" since {_e(report['since'])}" if report["since"] else ""
     flags = ", ".join(f"{_e(k)} {v}" for k, v in report["flags"].items())
     return (
-        f"<p>{report['questions']} questions logged{since}; {report['answered_badly']} "
-        f"answered badly ({flags}); {len(report['topics'])} topics. "
+        f"<p>{_questions(report['questions'])} logged{since}{_e(_skipped(report))}; "
+        f"{report['answered_badly']} answered badly ({flags}); {len(report['topics'])} topics. "
         f"Generated {_e(report['generated'])}.</p>"
     )
 
@@ -248,16 +251,39 @@ def tab_html(report: dict[str, Any]) -> str:
     )
 
 
+def _write_whole(path: Path, text: str) -> None:
+    """``text`` to ``path`` through a temporary file beside it: a reader sees the old file
+    or the new one, never half of one."""
+    # Any character UTF-8 can't hold (a lone surrogate) is made U+FFFD, never a crash.
+    data = clean_text(text).encode("utf-8")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def write_reports(report: dict[str, Any], folder: Path) -> dict[str, Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = {
-        "json": folder / "report.json",
-        "md": folder / "report.md",
-        "html": folder / "report.html",
+    """``report.json``, ``report.md`` and ``report.html`` in ``folder``: all three are
+    made before any is written, and each is written whole."""
+    texts = {
+        "json": json.dumps(report, indent=1, ensure_ascii=False),
+        "md": markdown(report),
+        "html": html_page(report),
     }
-    paths["json"].write_text(json.dumps(report, indent=1, ensure_ascii=False), encoding="utf-8")
-    paths["md"].write_text(markdown(report), encoding="utf-8")
-    paths["html"].write_text(html_page(report), encoding="utf-8")
+    paths = {kind: folder / f"report.{kind}" for kind in texts}
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for kind, text in texts.items():
+            _write_whole(paths[kind], text)
+    except OSError as exc:
+        raise AssistantError(
+            f"Could not write the curation report to {folder} ({exc.strerror or exc}): "
+            "free some space or give a writable folder with --report DIR."
+        ) from exc
     return paths
 
 

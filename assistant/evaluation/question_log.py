@@ -19,10 +19,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import math
 import os
+import re
 import threading
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +47,8 @@ TOP_HITS = 3
 # append to the same file through different objects. flock alone would serialise them
 # too (each write opens its own file description), the lock spares the syscalls.
 _WRITE_LOCK = threading.Lock()
+_SURROGATES = re.compile("[\ud800-\udfff]")
+_VOTES = {"like": True, "true": True, "dislike": False, "false": False}
 
 
 def append_line(path: Path, record: dict[str, Any]) -> None:
@@ -137,58 +141,126 @@ class QuestionLog:
         return answer_id
 
 
-def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    """The JSON objects of a log, skipping what isn't one (a line cut by a full disk, a
-    hand edit): a curator's report must not fail on one bad line."""
+def _lines(path: Path) -> Iterator[dict[str, Any] | None]:
+    """Each non-blank line of a log as its JSON object, or None when it isn't one (a line
+    cut by a full disk, a hand edit, nesting too deep for the parser)."""
     try:
         fh = path.open("rb")
     except FileNotFoundError:
         return
     with fh:
         for raw in fh:
+            if not raw.strip():
+                continue
             try:
                 item = json.loads(raw)
-            except ValueError:
-                continue
-            if isinstance(item, dict):
-                yield item
+            except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+                item = None
+            yield item if isinstance(item, dict) else None
+
+
+def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    """The JSON objects of a log, skipping what isn't one: a curator's report must not
+    fail on one bad line."""
+    return (item for item in _lines(path) if item is not None)
+
+
+def clean_text(value: Any) -> str:
+    """``value`` as text UTF-8 can hold: a string or a number as text, with each lone
+    surrogate (logged as the escape \\udcXX, read back as itself) made U+FFFD; anything
+    else (a list, null, a bool) is ""."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return ""
+    return _SURROGATES.sub("\ufffd", str(value))
+
+
+def number(value: Any) -> float | None:
+    """A JSON number as a finite float; None for anything else ("high", true, NaN, an
+    int too large for a float)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        out = float(value)
+    except OverflowError:
+        return None
+    return out if math.isfinite(out) else None
+
+
+def vote(value: Any) -> bool | None:
+    """A vote read strictly: true/false, or "like"/"dislike"/"true"/"false"; else None
+    (bool("false") would be a 👍)."""
+    if isinstance(value, bool):
+        return value
+    return _VOTES.get(value.strip().lower()) if isinstance(value, str) else None
+
+
+def _hit(hit: dict[str, Any]) -> dict[str, Any]:
+    keys = ("source", "title", "heading")
+    return {**{k: clean_text(hit.get(k)) for k in keys}, "score": number(hit.get("score")) or 0.0}
+
+
+def clean_record(item: dict[str, Any]) -> dict[str, Any] | None:
+    """A logged question with every field of its type, whatever the line held (the log
+    may be hand-edited, cut short or from an older version); None without a question.
+    Idempotent, and keeps ``liked`` and ``comment`` when a vote was joined."""
+    question = clean_text(item.get("question"))
+    if not question.strip():
+        return None
+    query = clean_text(item.get("query"))
+    reason = item.get("reason")
+    top, cited = item.get("top"), item.get("cited")
+    return {
+        **{k: clean_text(item.get(k)) for k in ("id", "ts", "surface", "generator")},
+        "question": question,
+        "query": query if query.strip() else question,
+        "refused": vote(item.get("refused")) is True,
+        "reason": clean_text(reason) if isinstance(reason, str) else None,
+        "best_score": number(item.get("best_score")) or 0.0,
+        "support": number(item.get("support")),
+        "cited": [clean_text(c) for c in cited if isinstance(c, str)]
+        if isinstance(cited, list)
+        else [],
+        "top": [_hit(h) for h in top if isinstance(h, dict)] if isinstance(top, list) else [],
+        "liked": vote(item.get("liked")),
+        "comment": clean_text(item.get("comment")),
+    }
 
 
 def feedback_votes(path: Path) -> dict[str, dict[str, Any]]:
-    """{answer id: {"liked", "comment"}} from the web chat's feedback log; the last vote
-    on an answer wins. Votes recorded before answers had ids are not joined."""
+    """{answer id: {"liked", "comment"}} from the web chat's feedback log; the last clear
+    vote on an answer wins. Votes recorded before answers had ids are not joined."""
     votes: dict[str, dict[str, Any]] = {}
     for item in read_jsonl(path):
-        answer_id = item.get("answer_id")
-        if isinstance(answer_id, str) and answer_id:
-            votes[answer_id] = {
-                "liked": bool(item.get("liked")),
-                "comment": str(item.get("comment") or ""),
-            }
+        answer_id, liked = item.get("answer_id"), vote(item.get("liked"))
+        if isinstance(answer_id, str) and answer_id and liked is not None:
+            votes[answer_id] = {"liked": liked, "comment": clean_text(item.get("comment"))}
     return votes
 
 
-def _since_ok(ts: Any, since: dt.date | None) -> bool:
+def _since_ok(ts: str, since: dt.date | None) -> bool:
     if since is None:
         return True
     try:
-        return dt.datetime.fromisoformat(str(ts)).date() >= since
+        return dt.datetime.fromisoformat(ts).date() >= since
     except ValueError:
         return False
 
 
-def load_questions(data_dir: Path, since: dt.date | None = None) -> list[dict[str, Any]]:
-    """The logged questions (from ``since`` on), each with ``liked`` (True, False or None)
-    and ``comment`` from the feedback log joined by answer id."""
+def load_log(data_dir: Path, since: dt.date | None = None) -> tuple[list[dict[str, Any]], int]:
+    """The logged questions (from ``since`` on) as :func:`clean_record` makes them, each
+    with ``liked`` (True, False or None) and ``comment`` joined from the feedback log by
+    answer id; and how many lines were skipped (not JSON, or no question in them)."""
     votes = feedback_votes(data_dir / FEEDBACK_FILE)
-    return list(join_votes(read_jsonl(data_dir / QUESTIONS_FILE), votes, since))
+    records, skipped = [], 0
+    for item in _lines(data_dir / QUESTIONS_FILE):
+        record = clean_record(item) if item is not None else None
+        if record is None:
+            skipped += 1
+        elif _since_ok(record["ts"], since):
+            records.append({**record, "liked": None, "comment": "", **votes.get(record["id"], {})})
+    return records, skipped
 
 
-def join_votes(
-    records: Iterable[dict[str, Any]], votes: dict[str, dict[str, Any]], since: dt.date | None
-) -> Iterator[dict[str, Any]]:
-    for record in records:
-        if not isinstance(record.get("question"), str) or not _since_ok(record.get("ts"), since):
-            continue
-        vote = votes.get(str(record.get("id", "")), {})
-        yield {**record, "liked": vote.get("liked"), "comment": vote.get("comment", "")}
+def load_questions(data_dir: Path, since: dt.date | None = None) -> list[dict[str, Any]]:
+    """The logged questions of :func:`load_log`, without the count of skipped lines."""
+    return load_log(data_dir, since)[0]
