@@ -48,7 +48,7 @@ from assistant.apps.discord_bot import (
     thread_history,
 )
 from assistant.config import Settings
-from assistant.domain import Answer, Citation
+from assistant.domain import Answer, Citation, ReadMore
 from assistant.errors import AssistantError
 from assistant.ingest.pipeline import Ingester
 from assistant.search.retrieval import PassageRetriever
@@ -1178,3 +1178,41 @@ def test_other_missing_names_are_attribute_errors():
 
     with pytest.raises(AttributeError):
         _ = bot.NoSuchThing
+
+
+def test_the_embed_ends_with_read_more_linked_only_with_a_public_url():
+    more = tuple(
+        ReadMore(
+            f"essay{i}.md",
+            f"Essay {i}",
+            f"Part {i}",
+            10 * i,
+            10 * i + 9,
+            0.5,
+            f"Also about: x{i}",
+            f"c{i}",
+        )
+        for i in range(1, 4)
+    )
+    answer = replace(make_answer([citation(1, long=False)]), read_more=more)
+    name, value = source_fields(answer, "https://careers.example/")[-1]
+    assert name == "Read more"
+    assert value.count("https://careers.example/?source=essay") == 3
+    for r in more:
+        assert f"{r.title} — {r.heading} \\({r.why}\\)" in value
+    name, value = source_fields(answer, "")[-1]
+    assert name == "Read more" and "http" not in value
+    # No room is taken from the citations: with 25 of them, Read more is left out.
+    crowded = replace(make_answer([citation(n, long=False) for n in range(1, 26)]), read_more=more)
+    fields = source_fields(crowded, "")
+    assert len(fields) <= MAX_FIELDS and all(n != "Read more" for n, _ in fields)
+
+
+def test_read_more_titles_cannot_become_masked_links():
+    """An essay's title is untrusted (a fetched page's og:title): in an embed value Discord
+    would render `[text](url)` as a link the bot vouches for."""
+    evil = ReadMore("e.md", "[Claim your bonus](https://phish.example)", "", 0, 9, 0.5, "x", "c")
+    answer = replace(make_answer([citation(1, long=False)]), read_more=(evil,))
+    name, value = source_fields(answer, "")[-1]
+    assert name == "Read more"
+    assert "](" not in value and "\\[Claim your bonus\\]\\(https://phish.example\\)" in value

@@ -245,6 +245,17 @@ def test_a_huge_essay_is_shown_around_its_passage():
 # -- hostile essays --------------------------------------------------------------------------
 
 
+def test_a_long_line_of_dashes_renders_in_linear_time():
+    """A table-delimiter check used to backtrack quadratically: 100k dashes and an "x"
+    held a thread for minutes. Now it renders at once (no timing asserted: a regression
+    shows as a hang here)."""
+    line = "-" * 100_000 + "x"
+    essay = f"Intro.\n\n{line}\n\nAfter.\n"
+    for start, end in [(essay.index("-"), essay.index("After") + 3), (0, essay.index("-") + 5)]:
+        out = essay_html("t", "s", essay, start, end)  # a sentinel lands on the dash line
+        assert 'id="ca-hl"' in out and "Intro." in out
+
+
 def test_a_hostile_essay_renders_no_markup_of_its_own():
     start, end = at(HOSTILE, "Raw script"), at(HOSTILE, "Entities")
     out = essay_html("<b>Hostile</b>", "hostile<script>.md", HOSTILE, start, end)
@@ -318,6 +329,7 @@ def test_a_citation_opens_the_rendered_essay_scrolled_to_its_highlight(open_app,
 
 
 def test_read_more_opens_its_section_in_the_viewer(open_app, browser):
+    """A click opens the section beside the chat; a ctrl-click opens it in a new tab."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.goto(f"{open_app.url}/")
@@ -330,13 +342,21 @@ def test_read_more_opens_its_section_in_the_viewer(open_app, browser):
     assert "noopener" in (link.get_attribute("rel") or "")
     assert "Also about:" in page.locator("#ca-chat .ca-more").inner_text()
     page.screenshot(path=str(ARTIFACTS / "read-more.png"))
+
+    link.click()
+    page.wait_for_selector("#ca-viewer .ca-essay mark.ca-hl", timeout=60_000)
+    page.wait_for_function(IN_VIEW, timeout=20_000)
+    marked = " ".join(m.inner_text() for m in page.locator("#ca-viewer mark.ca-hl").all())
+    assert marked.startswith("What worked for me") and "Quality over quantity" in marked, marked
+    assert len(context.pages) == 1  # no tab was opened: the chat stays in view
+
     with context.expect_page(timeout=20_000) as opened:
-        link.click()
+        link.click(modifiers=["Control"])
     tab = opened.value
     tab.wait_for_selector("#ca-viewer .ca-essay mark.ca-hl", timeout=60_000)
     tab.wait_for_function(IN_VIEW, timeout=20_000)
     marked = " ".join(m.inner_text() for m in tab.locator("#ca-viewer mark.ca-hl").all())
-    assert marked.startswith("What worked for me") and "Quality over quantity" in marked, marked
+    assert marked.startswith("What worked for me"), marked
     assert tab.evaluate("window.opener") is None  # the new tab can't reach the chat
     context.close()
 

@@ -277,8 +277,9 @@ def test_the_web_answer_links_each_section_to_the_viewer_escaped():
     )
     out = answer_html(answer, 0)
     assert "Read more" in out and "<script>" not in out and "<img" not in out and "<b>" not in out
-    href = html.unescape(out.split('href="?', 1)[1].split('"', 1)[0])
+    href, _, fragment = html.unescape(out.split('href="?', 1)[1].split('"', 1)[0]).partition("#")
     assert parse_qs(href) == {"source": [evil.source], "start": ["10"], "end": ["90"]}
     assert urlparse("?" + href).path == ""  # a query on this page, never another place
+    assert fragment == "ca-more-0-1"  # what the page's script opens beside the chat
     assert 'target="_blank" rel="noopener noreferrer"' in out
     assert "Read more" not in answer_html(replace(answer, read_more=()), 0)

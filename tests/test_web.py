@@ -178,13 +178,38 @@ def test_feedback_is_appended_as_jsonl(webchat):
 
 
 @pytest.mark.parametrize(
-    "ref", ["../../etc/passwd", "0:../../etc/passwd", "5:1", "0:99", "-1:1", "", "0:0"]
+    "ref",
+    [
+        "../../etc/passwd",
+        "0:../../etc/passwd",
+        "5:1",
+        "0:99",
+        "-1:1",
+        "",
+        "0:0",
+        "0:more:99",
+        "0:more:0",
+        "0:less:1",
+        "0:more:../x",
+        "0:1:1",
+    ],
 )
 def test_source_links_cannot_reach_outside_the_corpus(webchat, ref):
     answer = webchat.assistant.ask("What makes an AI practitioner valuable?")
     turns = [{"question": "q", "answer": answer.to_json()}]
     out = webchat.open_source(ref, turns)
     assert "root:" not in out and "ca-essay" not in out
+
+
+def test_a_read_more_item_opens_its_section(webchat):
+    answer = webchat.assistant.ask("How do I build a portfolio that stands out?")
+    assert answer.read_more, "the seed essay has more portfolio sections than one answer quotes"
+    turns = [{"question": "q", "answer": answer.to_json()}]
+    out = webchat.open_source("0:more:1", turns)
+    assert "ca-essay" in out and 'id="ca-hl"' in out
+    assert "That source is not part" in webchat.open_source(
+        f"0:more:{len(answer.read_more) + 1}", turns
+    )
 
 
 def test_a_chunk_pointing_outside_its_root_is_refused(webchat, tmp_path):

@@ -115,16 +115,49 @@ def source_fields(answer: Answer, base_url: str = "") -> list[tuple[str, str]]:
         if len(name) > FIELD_NAME:
             name = name[: FIELD_NAME - 1] + "…"
         quote = c.quote if len(c.quote) <= 300 else c.quote[:299] + "…"
-        value = f"“{quote}”"
-        if base_url:
-            query = urlencode({"source": c.source, "start": c.start, "end": c.end})
-            value += f"\n{base_url.rstrip('/')}/?{query}"
+        value = f"“{quote}”" + _link(base_url, c.source, c.start, c.end)
         value = value[:FIELD_VALUE]
         if total + len(name) + len(value) > EMBED_TOTAL - 100:
             break
         total += len(name) + len(value)
         fields.append((name, value))
+    more = _read_more_field(answer, base_url)
+    if (
+        more
+        and len(fields) < MAX_FIELDS
+        and total + len(more[0]) + len(more[1]) <= EMBED_TOTAL - 100
+    ):
+        fields.append(more)
     return fields
+
+
+def _read_more_field(answer: Answer, base_url: str) -> tuple[str, str] | None:
+    """One last field naming the sections to read on (``Answer.read_more``), if any."""
+    lines = []
+    for r in answer.read_more:
+        heading = f" — {r.heading}" if r.heading else ""
+        text = _no_markdown(f"{r.title}{heading} ({r.why})")
+        lines.append(f"• {text}{_link(base_url, r.source, r.start, r.end)}")
+    if not lines:
+        return None
+    value = "\n".join(lines)
+    return "Read more", value if len(value) <= FIELD_VALUE else value[: FIELD_VALUE - 1] + "…"
+
+
+# Discord renders Markdown in a field's value, masked links included: an essay's title
+# `[Claim your bonus](https://phish.example)` must stay the text it is.
+_DISCORD_MARKDOWN = re.compile(r"([\\`*_~|<>\[\]()#-])")
+
+
+def _no_markdown(text: str) -> str:
+    return _DISCORD_MARKDOWN.sub(r"\\\1", text)
+
+
+def _link(base_url: str, source: str, start: int, end: int) -> str:
+    """A new line with the web chat's link to a passage, when it has a public URL."""
+    if not base_url:
+        return ""
+    return f"\n{base_url.rstrip('/')}/?{urlencode({'source': source, 'start': start, 'end': end})}"
 
 
 class RateLimiter:

@@ -39,8 +39,11 @@ _LINE_MARKUP = re.compile(
 )
 # Lines no text may join: fences, rules and setext underlines, table delimiter rows,
 # link reference definitions.
+# (A delimiter row is "a dash, among pipes, colons and blanks": the lookahead finds the
+# dash, so the row costs linear time; `[|: -]*-[|: -]*$` was quadratic in a long line of
+# dashes, and an essay is untrusted.)
 _PURE_LINE = re.compile(
-    r"[ \t]*(?:`{3,}|~{3,}|(?:[-=*_][ \t]*){3,}$|[|: \t-]*-[|: \t-]*$|\[[^\]]+\]:)"
+    r"[ \t]*(?:`{3,}|~{3,}|(?:[-=*_][ \t]*){3,}$|(?=[|: \t]*-)[|: \t-]*$|\[[^\]]+\]:)"
 )
 # Blocks marked whole when the passage can't be marked word by word.
 _BLOCKS = frozenset({"paragraph_open", "heading_open", "fence", "code_block", "tr_open"})

@@ -246,12 +246,16 @@ class WebChat:
         return str(path)
 
     def open_source(self, ref: str, turns: list[dict[str, Any]]) -> str:
-        """The essay behind citation ``ref`` ("turn:n") of this session, highlighted."""
+        """The essay behind citation ``ref`` ("turn:n") or Read-more item ("turn:more:i")
+        of this session, with the passage highlighted."""
+        parts, kind = str(ref).split(":"), "citations"
+        if len(parts) == 3 and parts[1] == "more":
+            parts, kind = [parts[0], parts[2]], "read_more"
         try:
-            turn_i, n = (int(x) for x in str(ref).split(":", 1))
+            turn_i, n = (int(x) for x in parts)
             if turn_i < 0 or n < 1:
                 raise IndexError(ref)
-            citation = turns[turn_i]["answer"]["citations"][n - 1]
+            citation = turns[turn_i]["answer"][kind][n - 1]
         except (ValueError, IndexError, KeyError, TypeError):
             return viewer_message("That source is not part of this conversation.")
         chunk = self.assistant.retriever.chunks.get(str(citation.get("chunk_id", "")))

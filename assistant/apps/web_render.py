@@ -57,21 +57,22 @@ def answer_html(answer: Answer, turn: int) -> str:
         for i, piece in enumerate(pieces)
     )
     notes = "".join(f'<div class="ca-note">{chat_text(n)}</div>' for n in answer.notes)
-    return f'<div class="ca-answer">{body}</div>{read_more_html(answer)}{notes}'
+    return f'<div class="ca-answer">{body}</div>{read_more_html(answer, turn)}{notes}'
 
 
-def read_more_html(answer: Answer) -> str:
-    """ "Read more" under an answer: each section a passage link (the ``?source=&start=
-    &end=`` a Discord embed carries too), opened in a new tab so the chat stays."""
+def read_more_html(answer: Answer, turn: int) -> str:
+    """ "Read more" under an answer. A click opens the section in the viewer beside the
+    chat (the page's script reads ``#ca-more-TURN-I``); a middle or ctrl click opens the
+    passage link (the ``?source=&start=&end=`` a Discord embed carries too) in a new tab."""
     if not answer.read_more:
         return ""
     items = []
-    for r in answer.read_more:
+    for i, r in enumerate(answer.read_more, 1):
         query = urlencode({"source": r.source, "start": r.start, "end": r.end}, quote_via=quote)
         where = f" — {chat_text(r.heading)}" if r.heading else ""
         items.append(
-            f'<li><a href="?{html.escape(query)}" target="_blank" rel="noopener noreferrer">'
-            f"{chat_text(r.title)}{where}</a> "
+            f'<li><a href="?{html.escape(query)}#ca-more-{turn}-{i}" target="_blank" '
+            f'rel="noopener noreferrer">{chat_text(r.title)}{where}</a> '
             f'<span class="ca-why">{chat_text(r.why)}</span></li>'
         )
     return f'<div class="ca-more"><strong>Read more</strong><ul>{"".join(items)}</ul></div>'
