@@ -257,8 +257,8 @@ class Assistant:
         """The share of passages using each term of ``query``: "Read more" names the
         words a section shares with the question, and a word many passages use ("open"
         in an open-source corpus) tells the reader nothing."""
-        total = len(self.retriever.chunks) or 1
-        return {t: self.retriever.doc_freq(t) / total for t in set(terms(query))}
+        total, counts = self.retriever.doc_freqs(set(terms(query)))
+        return {t: n / (total or 1) for t, n in counts.items()}
 
     def _unseen(self, question: str, retrieved: Retrieved) -> tuple[str, ...]:
         if self.settings.refuse_unseen_names <= 0:

@@ -19,6 +19,8 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from assistant.ingest import body_start
+
 # Beyond this, an essay is shown cut around the passage: a browser tab is no file viewer.
 VIEWER_MAX_CHARS = 400_000
 # The essay viewer: private-use characters mark the highlighted passage while its
@@ -30,7 +32,6 @@ _SENTINEL = re.compile(f"([{_HL_OPEN}{_HL_CLOSE}])")
 _TAG = re.compile(r"(<[^>]*>)")  # rendered text has every < escaped: a < opens a tag
 _MARK = '<mark class="ca-hl">'
 _SAFE_SCHEMES = ("http://", "https://", "mailto:")
-_FRONT_MATTER_END = re.compile(r"^(---|\.\.\.)[ \t]*\r?$", re.MULTILINE)
 # What opens a line before its text: indent, block quotes, a list marker, a heading's
 # #s, a table's first pipe. A sentinel inside it would unmake the block.
 _LINE_MARKUP = re.compile(
@@ -67,20 +68,6 @@ def essay_html(title: str, source: str, raw: str, start: int, end: int) -> str:
         f'<span class="ca-path">{html.escape(source)}</span></div>{cut}'
         f'<article class="ca-essay">{body_html}</article></div>'
     )
-
-
-def body_start(text: str) -> int:
-    """Where the body starts after YAML front matter (which is metadata, never shown):
-    the rule of ``assistant.ingest.markdown.split_front_matter``, without parsing YAML."""
-    first = 1 if text.startswith("\ufeff") else 0
-    nl = text.find("\n", first)
-    if nl < 0 or text[first:nl].rstrip() != "---":
-        return 0
-    close = _FRONT_MATTER_END.search(text, nl + 1)
-    if close is None:
-        return 0  # never closed: the parser reads the whole file as text
-    after = text.find("\n", close.end())
-    return len(text) if after < 0 else after + 1
 
 
 def _highlighted(text: str, start: int, end: int) -> str:

@@ -68,17 +68,35 @@ class ParsedEssay:
     front_matter_error: str = ""
 
 
-def split_front_matter(text: str) -> tuple[dict[str, Any], int, str]:
-    """Return (metadata, offset where the body starts, error message or "")."""
+_FRONT_MATTER_END = re.compile(r"^(---|\.\.\.)[ \t]*\r?$", re.MULTILINE)
+
+
+def _front_matter(text: str) -> tuple[int, re.Match[str] | None, int]:
+    """(end of the opening ``---`` line or -1 without one, the closing line, body start)."""
     start = 1 if text.startswith("\ufeff") else 0
     first_nl = text.find("\n", start)
     if first_nl < 0 or text[start:first_nl].rstrip() != "---":
+        return -1, None, 0
+    m = _FRONT_MATTER_END.search(text, first_nl + 1)
+    if m is None:
+        return first_nl, None, 0  # never closed: the whole file is read as text
+    body = text.find("\n", m.end())
+    return first_nl, m, len(text) if body < 0 else body + 1
+
+
+def body_start(text: str) -> int:
+    """Where the body starts after YAML front matter, without parsing the YAML (the essay
+    viewer shows the body only)."""
+    return _front_matter(text)[2]
+
+
+def split_front_matter(text: str) -> tuple[dict[str, Any], int, str]:
+    """Return (metadata, offset where the body starts, error message or "")."""
+    first_nl, m, body = _front_matter(text)
+    if first_nl < 0:
         return {}, 0, ""
-    m = re.compile(r"^(---|\.\.\.)[ \t]*\r?$", re.MULTILINE).search(text, first_nl + 1)
     if m is None:
         return {}, 0, "front matter starts with --- but never ends; read as plain text"
-    body = text.find("\n", m.end())
-    body = len(text) if body < 0 else body + 1
     try:
         data = yaml.safe_load(text[first_nl + 1 : m.start()])
     except yaml.YAMLError as exc:

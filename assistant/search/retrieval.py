@@ -9,6 +9,7 @@ Exposed as plain :class:`SearchHit` lists and as a LangChain ``BaseRetriever``.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -219,9 +220,14 @@ class PassageRetriever(BaseRetriever):
 
     def doc_freq(self, term: str) -> int:
         """In how many passages a (stemmed) term occurs: how well the essays know a word."""
+        return self.doc_freqs([term])[1][term]
+
+    def doc_freqs(self, terms_: Iterable[str]) -> tuple[int, dict[str, int]]:
+        """(the number of passages, :meth:`doc_freq` of each term), from one look at the
+        index: on a Chroma server each look is two requests."""
         self._refresh()
         assert self._lexical is not None
-        return self._lexical.doc_freq(term)
+        return len(self._lexical), {t: self._lexical.doc_freq(t) for t in terms_}
 
     def _unknown_terms(self, query: str, hits: list[SearchHit]) -> tuple[str, ...]:
         assert self._lexical is not None
