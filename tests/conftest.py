@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import http.server
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -313,3 +316,49 @@ def watch(page) -> tuple[list[str], list[str]]:
     )
     page.route(leaves_loopback, lambda route: route.abort())
     return remote, policy
+
+
+def show_untrusted(page, body_html: str) -> tuple[list[str], list[str]]:
+    """Put ``body_html`` in ``page`` under watch: (remote URLs asked for, dialog messages),
+    both filled as the page runs. A page that runs nothing leaves both empty."""
+    remote, _ = watch(page)
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.set_content(f"<!doctype html><html><body>{body_html}</body></html>")
+    return remote, dialogs
+
+
+@contextlib.contextmanager
+def serve_locally(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[int]:
+    """A real HTTP server on 127.0.0.1 (a free port, yielded) running ``handler``."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield int(server.server_address[1])
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def kill_ingest_after(
+    corpus: Path, data: Path, env: dict[str, str], files: int
+) -> tuple[list[str], int | None]:
+    """Run the real `career-assistant ingest -v` and SIGKILL it once it has reported
+    ``files`` files indexed: (the sources it reported, its return code)."""
+    proc = subprocess.Popen(
+        [str(CLI), "ingest", str(corpus), "-v", "--data-dir", str(data)],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    assert proc.stderr is not None
+    indexed: list[str] = []
+    for line in proc.stderr:
+        if line.startswith("indexed "):
+            indexed.append(line.split()[1])
+            if len(indexed) == files:
+                break
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    return indexed, proc.returncode

@@ -13,7 +13,7 @@ import pytest
 
 from assistant.apps.essay_render import VIEWER_MAX_CHARS, body_start, essay_html
 from assistant.ingest.markdown import split_front_matter
-from tests.conftest import ARTIFACTS, CORPUS, watch
+from tests.conftest import ARTIFACTS, CORPUS, show_untrusted, watch
 
 SEED = (CORPUS / "building-an-ai-career.md").read_text(encoding="utf-8")
 
@@ -277,10 +277,7 @@ def test_a_hostile_essay_runs_nothing_in_a_browser(browser):
     out = essay_html("<b>Hostile</b>", "hostile.md", HOSTILE, 0, len(HOSTILE))
     context = browser.new_context()
     page = context.new_page()
-    remote, _ = watch(page)
-    dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    page.set_content(f"<!doctype html><html><body>{out}</body></html>")
+    remote, dialogs = show_untrusted(page, out)
     page.wait_for_timeout(300)
     for link in page.locator("a").all():
         link.click(modifiers=["Alt"])  # no navigation away: only handlers would run

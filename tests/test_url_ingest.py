@@ -8,7 +8,6 @@ import http.server
 import json
 import shutil
 import subprocess
-import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -24,7 +23,7 @@ from assistant.ingest.discover import Problem
 from assistant.ingest.fetch import Fetched, PageStore, fetch, normalise_url, url_candidate
 from assistant.ingest.plan import read_candidate
 from assistant.search import ChunkIndex, PassageRetriever
-from tests.conftest import CLI, CORPUS, free_port
+from tests.conftest import CLI, CORPUS, free_port, serve_locally
 from tests.test_html_ingest import PAGES, assert_highlighted
 
 ARTICLE = (PAGES / "remote-interviews.html").read_bytes()
@@ -111,12 +110,8 @@ class _Site(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def site():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Site)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serve_locally(_Site) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from assistant.apps.web_render import export_markdown
 from assistant.config import Settings
 from assistant.ingest.pipeline import Ingester
 from assistant.search.retrieval import PassageRetriever
-from tests.conftest import ARTIFACTS, watch
+from tests.conftest import ARTIFACTS, show_untrusted, watch
 
 # TEST-NET-3, a documentation address: no server is there, and the browser is kept from
 # trying (requests off loopback are aborted in the page and sent to a dead local proxy).
@@ -400,10 +400,7 @@ def test_the_export_runs_nothing_in_a_browser(browser):
 
     rendered = MarkdownIt("commonmark").render(export_markdown(hostile_turns()))
     page = browser.new_page()
-    remote, _ = watch(page)
-    dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    page.set_content(f"<!doctype html><html><body>{rendered}</body></html>")
+    remote, dialogs = show_untrusted(page, rendered)
     page.wait_for_timeout(500)
     for link in page.locator("a").all():
         link.click()

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import http.server
 import json
-import threading
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
-from tests.conftest import TOKEN, App, guard_status, launch_chromium
+from tests.conftest import TOKEN, App, guard_status, launch_chromium, serve_locally
 
 QUESTION = "What makes an AI practitioner valuable?"
 # Names a rebinding attacker controls: each resolves to 127.0.0.1 in the attack.
@@ -244,12 +243,8 @@ class _OtherPage(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def other_local_app() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _OtherPage)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://localhost:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serve_locally(_OtherPage) as port:
+        yield f"http://localhost:{port}"
 
 
 def test_browser_another_local_page_cannot_call_the_chat(
