@@ -46,6 +46,7 @@ def test_corpus_from_env_is_a_path_list():
         ({"CAREER_ASSISTANT_K": "zero"}, "'k' has an invalid value"),
         ({"CAREER_ASSISTANT_K": "0"}, "at least 1"),
         ({"CAREER_ASSISTANT_EMBEDDING_DTYPE": "int8"}, "embedding_dtype"),
+        ({"CAREER_ASSISTANT_LEXICAL_WEIGHT": "-1"}, "lexical_weight"),
         ({"CAREER_ASSISTANT_CHROMA_URL": "localhost:8000"}, "http://"),
         ({"CAREER_ASSISTANT_CONFIG": "/no/such/file.toml"}, "does not exist"),
     ],

@@ -201,5 +201,18 @@ def test_small_to_big_ranks_by_the_best_sentence(retriever: PassageRetriever) ->
     hits = sentence_first.retrieve(best_sentence, 3).hits
     assert hits[0].chunk.id == target.id
     assert len(hits) == 3 and hits[0].fused >= hits[1].fused >= hits[2].fused
-    # Off (the default), the same call is plain fusion and still returns k passages.
+    # At the default blend, the same call still returns k passages.
     assert len(retriever.retrieve(best_sentence, 3).hits) == 3
+
+
+def test_lexical_weight_zero_is_the_dense_ranking(retriever: PassageRetriever) -> None:
+    """BM25's vote in the fusion is a weight: at 0 the hybrid ranking is the (small-to-big)
+    dense one, and a passage only BM25 found can't outrank it."""
+    dense_only = PassageRetriever.from_settings(
+        retriever.settings.replace(lexical_weight=0.0), retriever.index.embeddings
+    )
+    hits = dense_only.retrieve("How should I build a portfolio?", 5).hits
+    blended = [h.fused for h in hits]
+    assert blended == sorted(blended, reverse=True)
+    full = dense_only.retrieve("How should I build a portfolio?", 5, mode="dense").hits
+    assert hits[0].chunk.id in {h.chunk.id for h in full}
