@@ -159,6 +159,17 @@ def test_history_of_strings_and_messages_drive_the_followup(seed_assistant):
     assert "specialise" in as_strings.query or "area" in as_strings.query
 
 
+def test_a_new_subject_in_a_conversation_is_not_read_as_a_followup(seed_assistant):
+    """A short question with a subject of its own that no essay is about is refused as
+    it stands: read with the previous turn, it got that turn's answer again (the essay's
+    outline, for "How do I negotiate my salary?" after a question on AI careers)."""
+    first = "How do I pick which AI area to specialize in?"
+    answer = seed_assistant.ask("How do I negotiate my salary?", [first])
+    assert answer.refused and answer.query == "How do I negotiate my salary?"
+    # One that points back still reads the conversation.
+    assert seed_assistant.ask("What did they do first?", [first]).query != "What did they do first?"
+
+
 def test_cli_ask_json_has_exactly_the_answer_fields(tmp_path, capsys, embeddings):
     data = str(tmp_path / "data")
     assert main(["ingest", str(CORPUS), "--data-dir", data]) == 0

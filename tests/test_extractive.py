@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from assistant.answer.citations import split_claims, verify
-from assistant.answer.extractive import ExtractiveGenerator, lowercase_vocabulary
+from assistant.answer.extractive import ExtractiveGenerator, _as_clause, lowercase_vocabulary
 from assistant.answer.support import SupportScorer
 from assistant.config import Settings
 from assistant.domain import Chunk, SearchHit
@@ -339,4 +339,25 @@ def test_names_at_the_start_of_a_list_item_keep_their_capitals() -> None:
         assert _lower_first(name, vocab) == name
     assert (
         _lower_first("Help you to negotiate increases", vocab) == "help you to negotiate increases"
+    )
+
+
+def test_a_list_counts_as_relevant_as_a_whole(
+    embeddings: LocalEmbeddings, generator: ExtractiveGenerator
+) -> None:
+    """ "Methods I've found effective:" says little alone and each method only part of the
+    answer; read whole, the list answers how to keep up, so it is quoted, each item cited."""
+    q = "The AI field moves insanely fast. How do I keep up without drowning in new papers?"
+    draft = generator.generate(q, _retrieved(embeddings, q))
+    plain = _plain(draft)
+    assert "Methods I've found effective:" in plain
+    assert "allocating specific time for reading papers" in plain
+    assert "following specific research threads" in plain
+
+
+def test_question_items_read_as_clauses_of_their_lead_in() -> None:
+    """ "Try to answer the following questions: what does this project do [1]; …" — not
+    "do [1]?;", which is what a question mark left inside the clause became."""
+    assert _as_clause("What does this project do?", frozenset({"what"})) == (
+        "what does this project do"
     )

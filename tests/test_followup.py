@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
-from assistant.answer.followup import looks_like_followup, user_turns, with_context
+from assistant.answer.followup import looks_like_followup, points_back, user_turns, with_context
 
 NEGOTIATE = "How should I negotiate my salary offer?"
 STANDALONE = (
@@ -113,3 +113,17 @@ def test_context_reads_langchain_messages_and_skips_assistant_turns() -> None:
 def test_without_user_turns_the_question_is_unchanged() -> None:
     assert with_context("Why?", []) == "Why?"
     assert with_context("Why?", [{"role": "assistant", "content": "Because."}]) == "Why?"
+
+
+@pytest.mark.parametrize(
+    ("question", "back"),
+    [
+        ("Any downsides to it?", True),
+        ("What about equity?", True),
+        ("Which one of those is Node.js?", True),
+        ("How do I negotiate my salary?", False),
+        ("Do I need a PhD to work in AI research?", False),
+    ],
+)
+def test_points_back(question: str, back: bool) -> None:
+    assert points_back(question) is back

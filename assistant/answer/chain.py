@@ -20,7 +20,7 @@ from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda, R
 from assistant.answer.coverage import name_words, unseen_names
 from assistant.answer.drafting import Drafter
 from assistant.answer.extractive import ExtractiveGenerator, lowercase_vocabulary
-from assistant.answer.followup import looks_like_followup, user_turns, with_context
+from assistant.answer.followup import looks_like_followup, points_back, user_turns, with_context
 from assistant.answer.guard import screen
 from assistant.answer.llm import LLMGenerator, describe_failure, llm_errors, make_chat_model
 from assistant.answer.support import SupportScorer
@@ -223,9 +223,15 @@ class Assistant:
     def _leans_on_history(self, question: str, k: int) -> bool:
         """A follow-up by its words ("what about…", "those"), or a question the essays
         barely match on its own: with the conversation it may be about something."""
-        if looks_like_followup(question):
+        if points_back(question):
             return True
-        return self.retriever.retrieve(question, k).dense_best < self.settings.followup_below
+        alone = self.retriever.retrieve(question, k).dense_best
+        if alone < OFF_TOPIC_BELOW:
+            # Its own subject, and one no essay is about ("How do I negotiate my salary?"
+            # after questions on AI careers): a new question, refused as such, not the
+            # last topic's answer again.
+            return False
+        return looks_like_followup(question) or alone < self.settings.followup_below
 
     def _retrieve(self, state: dict[str, Any]) -> dict[str, Any]:
         if reason := screen(state["question"]):

@@ -19,16 +19,28 @@ import numpy as np
 
 from assistant.answer.citations import OUTLINE_PREFIX
 from assistant.answer.claims import attribute, is_claim, speaks_as_author
-from assistant.search import Retrieved, Unit, UnitVectors, split_units, terms
+from assistant.search import (
+    Retrieved,
+    Unit,
+    UnitVectors,
+    list_spans,
+    list_text,
+    split_units,
+    terms,
+)
 
 # Units less similar to the question than this are never used.
 UNIT_FLOOR = 0.25
 # Stop adding units once relevance falls below this share of the best unit's. Tuned on
-# eval/datasets/dev-tune.jsonl with answer_words: 0.8 and 150 words covered 0.40 of the
-# key points, 0.7 and 200 words 0.46. Lower floors scored higher still (0.55 at 0.5) but
-# pulled other sections into answers that one section gives whole ("How should I build
-# a portfolio?" got the author's study plan), so 0.7.
+# eval/datasets/dev-tune.jsonl with answer_words. The best unit is often a sentence that
+# restates the question ("the greatest challenge is keeping pace"), and the advice sits a
+# little lower in the same section (the essay's list of methods), so the section gets a
+# lower floor. At 0.7 alone, key points 0.55 in 192 words on average; with the section
+# at 0.5, 0.58 in 224. At 0.5 everywhere, 0.58 in 214, but "How should I build a
+# portfolio?" then quoted the essay's other sections too.
 RELATIVE_FLOOR = 0.7
+# ... within the best unit's own section (essay and top-level heading).
+SECTION_FLOOR = 0.5
 # MMR trade-off: 1.0 = relevance only, 0.0 = novelty only.
 MMR_LAMBDA = 0.75
 # Two units this similar say the same thing; keep one.
@@ -41,6 +53,7 @@ class _Candidate:
     pos: int  # unit position within the passage
     unit: Unit
     relevance: float
+    section: tuple[str, ...] = ()  # (essay, top-level heading) of its passage
 
 
 class ExtractiveGenerator:
@@ -98,7 +111,10 @@ class ExtractiveGenerator:
         if question != retrieved.query:  # a follow-up: the user's own words matter most
             qvec = qvec + np.asarray(self.vectors.get([question])[0])
             qvec = qvec / (np.linalg.norm(qvec) or 1.0)
-        cos = vecs @ qvec
+        cos = self._with_lists(
+            [u for _, _, u in units], [n for n, _, _ in units], vecs @ qvec, qvec
+        )
+        sections = [(h.chunk.source, *h.chunk.heading[:1]) for h in ranked]
         qterms = set(terms(retrieved.query))
         out = []
         for (n, pos, unit), c in zip(units, cos, strict=True):
@@ -107,8 +123,27 @@ class ExtractiveGenerator:
             relevance = float(c) + 0.15 * overlap + 0.02 / n
             if not is_claim(unit):
                 relevance = -1.0  # below every floor: composes nothing, still counts as a unit
-            out.append(_Candidate(n, pos, unit, relevance))
+            out.append(_Candidate(n, pos, unit, relevance, sections[n - 1]))
         return out, vecs
+
+    def _with_lists(
+        self, units: list[Unit], passage: list[int], cos: np.ndarray, qvec: np.ndarray
+    ) -> np.ndarray:
+        """A list's lead-in is as relevant as the whole list read together: "Methods I've
+        found effective:" says little alone, and each of its items only part of the
+        answer. Chosen, the lead-in then brings its items (:meth:`_expand_lists`)."""
+        spans, start = [], 0
+        for end in range(1, len(units) + 1):  # each passage's own lists
+            if end == len(units) or passage[end] != passage[start]:
+                spans += [(start + a, start + b) for a, b in list_spans(units[start:end])]
+                start = end
+        if not spans:
+            return cos
+        whole = self.vectors.get([list_text(units[a:b]) for a, b in spans]) @ qvec
+        out = cos.copy()
+        for (a, _), c in zip(spans, whole, strict=True):
+            out[a] = max(out[a], float(c))
+        return out
 
     def _select(
         self, candidates: list[_Candidate], vecs: np.ndarray, limit: int
@@ -117,11 +152,17 @@ class ExtractiveGenerator:
         usable = [i for i, c in enumerate(candidates) if c.relevance >= UNIT_FLOOR]
         if not usable:
             return []
-        best = max(rel[i] for i in usable)
+        top = max(usable, key=lambda i: rel[i])
+        best, home = rel[top], candidates[top].section
+        # The best unit's own section may answer a little below it; elsewhere, only close.
+        floor = {
+            i: (SECTION_FLOOR if candidates[i].section == home else RELATIVE_FLOOR) * best
+            for i in usable
+        }
         chosen: list[int] = []
         words = 0
         while words < limit:
-            pool = [i for i in usable if i not in chosen and rel[i] >= RELATIVE_FLOOR * best]
+            pool = [i for i in usable if i not in chosen and rel[i] >= floor[i]]
             if not pool:
                 break
             if chosen:
@@ -134,13 +175,26 @@ class ExtractiveGenerator:
                 pick = pool[int(np.argmax(scores))]
             else:
                 pick = int(max(pool, key=lambda i: rel[i]))
-            length = len(candidates[pick].unit.text.split())
+            length = self._words(candidates[pick], candidates)
             if chosen and words + length > limit * 1.2:
                 usable.remove(pick)  # too long to fit; a shorter one may
                 continue
             chosen.append(pick)
             words += length
         return [candidates[i] for i in chosen]
+
+    def _words(self, c: _Candidate, all_: list[_Candidate]) -> int:
+        """What choosing ``c`` adds to the answer: a lead-in brings its short list."""
+        own = len(c.unit.text.split())
+        if not c.unit.lead_in:
+            return own
+        whole = sum(len(m.unit.text.split()) for m in _list_of(c, all_) if m.relevance >= 0)
+        return whole if whole <= self._list_budget else own
+
+    @property
+    def _list_budget(self) -> int:
+        """Words a list may take to be quoted whole when one of its units is chosen."""
+        return max(90, int(self.answer_words * 0.7))
 
     def _expand_lists(self, chosen: list[_Candidate], all_: list[_Candidate]) -> list[_Candidate]:
         """A chosen list item or lead-in brings its whole list, when the list is short.
@@ -150,7 +204,7 @@ class ExtractiveGenerator:
         """
         have = {(c.n, c.pos) for c in chosen}
         out = list(chosen)
-        budget = max(90, int(self.answer_words * 0.7))
+        budget = self._list_budget
         for c in chosen:
             members = [m for m in _list_of(c, all_) if m.relevance >= 0]  # claims only
             if len(members) < 2:
@@ -288,7 +342,7 @@ def _list_sentences(group: list[_Candidate], vocab: frozenset[str]) -> list[str]
 
 def _as_clause(item: str, vocab: frozenset[str]) -> str:
     """'Implementation skills: The ability to' -> 'implementation skills — the ability to'."""
-    text = item.strip().rstrip(".;")
+    text = item.strip().rstrip(".;?")  # a question item is a clause of the lead-in too
     label, sep, rest = text.partition(": ")
     if sep and 0 < len(label.split()) <= 6:
         text = f"{_lower_first(label, vocab)} — {_lower_first(rest, vocab)}"

@@ -69,6 +69,13 @@ def user_turns(history: Sequence[Any]) -> list[str]:
     return [t for t in turns if t.strip()]
 
 
+def points_back(question: str) -> bool:
+    """The question points at an earlier turn: it opens like a follow-up ("What about…",
+    "And…") or uses a word that stands for something said before ("it", "those")."""
+    words = [w.lower() for w in _WORD.findall(question)]
+    return bool(_FOLLOWUP_OPENERS.search(question.strip())) or any(w in _ANAPHORA for w in words)
+
+
 def looks_like_followup(question: str) -> bool:
     words = [w.lower() for w in _WORD.findall(question)]
     if _FOLLOWUP_OPENERS.search(question.strip()):

@@ -16,7 +16,7 @@ import re
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,10 +99,31 @@ def unit_cache_file(data_dir: Path, embeddings: LocalEmbeddings) -> Path:
     return data_dir / "cache" / f"units-{weights}-{embeddings.dtype}.npz"
 
 
+def list_spans(units: Sequence[Unit]) -> list[tuple[int, int]]:
+    """(start, end) of each list in ``units``: a lead-in ("Methods I've found
+    effective:") and the items right after it."""
+    spans = []
+    for i, unit in enumerate(units):
+        if not unit.lead_in:
+            continue
+        end = i + 1
+        while end < len(units) and units[end].is_item:
+            end += 1
+        if end > i + 1:
+            spans.append((i, end))
+    return spans
+
+
+def list_text(units: Sequence[Unit]) -> str:
+    """A list read as one text, lead-in and items: what it says as a whole."""
+    return " ".join(u.text for u in units)
+
+
 def chunk_unit_texts(chunk: Chunk) -> list[str]:
     """What an answer embeds of a passage: its units, its essay's title and its section
-    heading (an essay's outline is matched by them)."""
-    texts = [u.text for u in split_units(chunk.text)]
+    heading (an essay's outline is matched by them), and each of its lists read whole."""
+    units = split_units(chunk.text)
+    texts = [u.text for u in units] + [list_text(units[a:b]) for a, b in list_spans(units)]
     return [chunk.title, *chunk.heading[:1], *texts] if chunk.title else texts
 
 
@@ -216,7 +237,9 @@ class UnitVectors:
         for passage in passages:
             if stop is not None and stop.is_set():
                 break
-            pending.extend(u.text for u in split_units(passage))
+            units = split_units(passage)
+            pending.extend(u.text for u in units)
+            pending.extend(list_text(units[a:b]) for a, b in list_spans(units))
             if len(pending) >= batch:
                 self.add(pending)
                 pending = []
