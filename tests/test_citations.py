@@ -428,6 +428,7 @@ def test_the_extractive_answer_attributes_an_authors_first_person(scorer: Suppor
     from assistant.answer.claims import attribute, speaks_as_author
 
     assert speaks_as_author("In my experience, the most valuable practitioners possess:")
+    assert speaks_as_author("My journey into computer vision began with a fascination.")
     assert not speaks_as_author("Ask for time to consider any offer.")
     assert attribute("I did it [1].", "Essay") == "The author of “Essay” writes: I did it [1]."
     assert attribute("I did it [1].", "") == "I did it [1]."

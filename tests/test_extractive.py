@@ -16,7 +16,12 @@ import numpy as np
 import pytest
 
 from assistant.answer.citations import split_claims, verify
-from assistant.answer.extractive import ExtractiveGenerator, _as_clause, lowercase_vocabulary
+from assistant.answer.extractive import (
+    ExtractiveGenerator,
+    _as_clause,
+    _voiced,
+    lowercase_vocabulary,
+)
 from assistant.answer.support import SupportScorer
 from assistant.config import Settings
 from assistant.domain import Chunk, SearchHit
@@ -361,3 +366,15 @@ def test_question_items_read_as_clauses_of_their_lead_in() -> None:
     assert _as_clause("What does this project do?", frozenset({"what"})) == (
         "what does this project do"
     )
+
+
+def test_an_author_is_named_once_per_run_of_their_sentences() -> None:
+    """ "The author of “X” writes: My journey began… [2]. I started by: … [2]." — not the
+    attribution again before the second sentence; another voice in between ends the run."""
+    first, voice = _voiced("My journey began [2].", "My journey began.", "X", "")
+    assert first == "The author of “X” writes: My journey began [2]." and voice == "X"
+    again, voice = _voiced("I started by: reading [2].", "I started by:", "X", voice)
+    assert again == "I started by: reading [2]." and voice == "X"
+    plain, voice = _voiced("Pick one area [2].", "Pick one area.", "X", voice)
+    assert plain == "Pick one area [2]." and voice == ""
+    assert _voiced("I did it [3].", "I did it.", "X", voice)[0].startswith("The author of")

@@ -16,7 +16,7 @@ from assistant.search import Unit, instructs_assistant
 
 # An author speaking of themselves ("I was able to", "my first job").
 _FIRST_PERSON = re.compile(
-    r"(?<![\w’'])(?:I|I'm|I've|I'd|I'll|I’m|I’ve|I’d|I’ll|my|me|mine)(?![\w’'])"
+    r"(?<![\w’'])(?:I|I'm|I've|I'd|I'll|I’m|I’ve|I’d|I’ll|my|me|mine|My|Me|Mine)(?![\w’'])"
 )
 
 # Sentences about the essay rather than the subject: navigation, promises of more,

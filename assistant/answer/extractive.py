@@ -268,7 +268,9 @@ def _compose(
         essay_best[essay_of[n]] = max(score, essay_best.get(essay_of[n], -1.0))
     order = sorted(by_passage, key=lambda n: (-essay_best[essay_of[n]], -best[n]))
     sentences: list[str] = []
+    voice = ""  # the essay whose author the sentence just before is quoted as
     for n in order:
+        title = (titles or {}).get(n, "")
         units = sorted(by_passage[n], key=lambda c: c.pos)
         i = 0
         while i < len(units):
@@ -283,16 +285,23 @@ def _compose(
                     i += 1
                     group.append(units[i])
                 listed = _list_sentences(group, vocab)
-                if listed and speaks_as_author(group[0].unit.text):
-                    listed[0] = attribute(listed[0], (titles or {}).get(c.n, ""))
+                if listed:
+                    listed[0], voice = _voiced(listed[0], group[0].unit.text, title, voice)
                 sentences.extend(listed)
             else:
-                sentence = _cite(c.unit.text, c.n)
-                if speaks_as_author(c.unit.text):
-                    sentence = attribute(sentence, (titles or {}).get(c.n, ""))
+                sentence, voice = _voiced(_cite(c.unit.text, c.n), c.unit.text, title, voice)
                 sentences.append(sentence)
             i += 1
     return " ".join(sentences)
+
+
+def _voiced(sentence: str, said: str, title: str, voice: str) -> tuple[str, str]:
+    """``sentence`` attributed when its unit ``said`` is in the author's first person,
+    once per run: the next "I started by…" from the same essay goes on quoting them.
+    Returns the sentence and whose voice it leaves the answer in."""
+    if not speaks_as_author(said):
+        return sentence, ""
+    return (sentence if title and title == voice else attribute(sentence, title)), title
 
 
 def _is_name(text: str) -> bool:
