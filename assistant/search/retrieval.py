@@ -31,6 +31,8 @@ MODES = ("hybrid", "dense", "lexical")
 # An essay's outline answers a question this close to the essay's title. Set from a dozen
 # questions written for it (broad ones 0.41–0.94, ones about a single point 0.04–0.35).
 OUTLINE_TITLE_MIN = 0.38
+# Candidate passages whose unit vectors small-to-big keeps at hand (about 9 KB each).
+UNIT_VECTORS_KEPT = 2048
 
 
 @dataclass(frozen=True)
@@ -65,8 +67,9 @@ class PassageRetriever(BaseRetriever):
     _loaded: tuple[int, int] = PrivateAttr(default=(-1, -1))
     _lock: Any = PrivateAttr(default_factory=threading.Lock)
     _units: UnitVectors | None = PrivateAttr(default=None)
-    # Each passage's units, split once: splitting 60 candidates per query cost 3 ms.
-    _unit_texts: dict[str, list[str]] = PrivateAttr(default_factory=dict)
+    # Each candidate passage's unit vectors, looked up once: splitting and hashing the
+    # units of 60 candidates cost more per query than the rest of small-to-big.
+    _unit_vecs: dict[str, np.ndarray] = PrivateAttr(default_factory=dict)
 
     @classmethod
     def from_settings(
@@ -101,7 +104,7 @@ class PassageRetriever(BaseRetriever):
             if generation == self._loaded and self._lexical is not None:
                 return
             self._chunks = {c.id: c for c in chunks}
-            self._unit_texts = {}
+            self._unit_vecs = {}
             self._lexical = LexicalIndex([c.id for c in chunks], [_lexical_text(c) for c in chunks])
             self._loaded = generation
 
@@ -211,24 +214,27 @@ class PassageRetriever(BaseRetriever):
         diluted; matching units and returning their whole passage finds it. This
         ranking takes the dense one's place in fusion.
         """
-        ids = [cid for cid in ids if cid in self._chunks]
+        chunks = self._chunks  # once: a private attribute of a pydantic model is slow to read
+        ids = [cid for cid in ids if cid in chunks]
         self._add_cosines([i for i in ids if i not in cosines], qvec, cosines)
-        units = [self._units_of(i) for i in ids]
-        flat = [t for texts in units for t in texts]
-        sims = self.units.get(flat) @ qvec if flat else np.zeros(0, dtype=np.float32)
-        w, scored, at = self.settings.unit_weight, {}, 0
-        for cid, texts in zip(ids, units, strict=True):
-            best = float(sims[at : at + len(texts)].max()) if texts else cosines[cid]
-            at += len(texts)
+        w, scored, kept = self.settings.unit_weight, {}, self._unit_vecs
+        for cid in ids:
+            vecs = kept.get(cid)
+            if vecs is None:
+                vecs = self._unit_vectors(cid)
+            best = float((vecs @ qvec).max()) if len(vecs) else cosines[cid]
             scored[cid] = (1 - w) * cosines[cid] + w * best
         return sorted(scored, key=lambda cid: (-scored[cid], cid))
 
-    def _units_of(self, cid: str) -> list[str]:
-        texts = self._unit_texts.get(cid)
-        if texts is None:
+    def _unit_vectors(self, cid: str) -> np.ndarray:
+        vecs = self._unit_vecs.get(cid)
+        if vecs is None:
             texts = [u.text for u in split_units(self._chunks[cid].text)]
-            self._unit_texts[cid] = texts
-        return texts
+            vecs = self.units.get(texts) if texts else np.zeros((0, 1), dtype=np.float32)
+            if len(self._unit_vecs) >= UNIT_VECTORS_KEPT:
+                self._unit_vecs = {}  # a bound, not an LRU: refilled from the unit cache
+            self._unit_vecs[cid] = vecs
+        return vecs
 
     def doc_freq(self, term: str) -> int:
         """In how many passages a (stemmed) term occurs: how well the essays know a word."""
