@@ -69,6 +69,35 @@ def test_seed_question_reads_as_an_answer_with_checked_citations(seed_assistant)
     )
 
 
+def test_on_the_bundled_essay_a_list_answers_by_its_heading(seed_assistant):
+    """ "What worked for me:" never says "portfolio"; under "Effective Portfolio
+    Strategies" it is the essay's portfolio advice, and the answer quotes it."""
+    answer = seed_assistant.ask("What should go in my AI portfolio?")
+    assert not answer.refused
+    text = answer.text.lower()
+    for item in ("quality over quantity", "end-to-end solutions", "open-source contributions"):
+        assert item in text
+
+
+def test_on_the_bundled_essay_answers_lead_with_advice_not_the_topic(seed_assistant):
+    """Every question on the bundled essay is about AI careers, so the sentences that
+    restate the essay's title ("Building a career in AI is both challenging and
+    rewarding") match them all; they no longer open answers."""
+    answer = seed_assistant.ask("What should go in my AI portfolio?")
+    assert not answer.refused
+    assert "Building a career in AI is both challenging" not in answer.text
+    assert not answer.text.startswith("The AI field offers")
+
+
+def test_a_small_collection_does_not_refuse_for_common_words_it_lacks(seed_assistant):
+    """The bundled essay's 12 passages never say "much" or "thing": that says nothing
+    about whether they answer a question about how much theory to learn."""
+    assert seed_assistant.retriever.retrieve("How much is a thing?").unknown_terms == ()
+    answer = seed_assistant.ask("How much theory should I learn before building things?")
+    assert not answer.refused, answer.text
+    assert "Invest in both theory and practice" in answer.text
+
+
 @pytest.mark.parametrize(
     "question",
     [

@@ -330,7 +330,7 @@ def test_read_more_opens_its_section_in_the_viewer(open_app, browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.goto(f"{open_app.url}/")
-    page.fill("#ca-question textarea", "Do I need a portfolio for an AI job?")
+    page.fill("#ca-question textarea", "What projects should I build to get an AI job?")
     page.click("#ca-send")
     page.wait_for_selector("#ca-chat .ca-more a", timeout=60_000)
     link = page.locator("#ca-chat .ca-more a").first

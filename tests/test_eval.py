@@ -25,6 +25,18 @@ def test_gold_set_is_valid_and_covers_every_kind():
     assert {i.kind for i in items} == KINDS
 
 
+@pytest.mark.parametrize("name", ["seed-tune", "seed-test"])
+def test_seed_sets_are_valid_against_the_bundled_corpus(name):
+    """The bundled essay's own sets need no ../shared: their paths are relative to corpus/."""
+    assert check(REPO / f"eval/datasets/{name}.jsonl", REPO / "corpus") == []
+
+
+@needs_shared
+@pytest.mark.parametrize("name", ["dev-tune", "dev-test"])
+def test_dev_sets_are_valid(name):
+    assert check(REPO / f"eval/datasets/{name}.jsonl", SHARED) == []
+
+
 def test_checker_reports_a_quote_that_is_not_in_its_source(tmp_path):
     if not SHARED.is_dir():
         pytest.skip(f"{SHARED} absent")

@@ -16,12 +16,8 @@ import numpy as np
 import pytest
 
 from assistant.answer.citations import split_claims, verify
-from assistant.answer.extractive import (
-    ExtractiveGenerator,
-    _as_clause,
-    _voiced,
-    lowercase_vocabulary,
-)
+from assistant.answer.composing import _as_clause, _voiced, lowercase_vocabulary
+from assistant.answer.extractive import ExtractiveGenerator
 from assistant.answer.support import SupportScorer
 from assistant.config import Settings
 from assistant.domain import Chunk, SearchHit
@@ -323,21 +319,21 @@ def test_lowercase_vocabulary() -> None:
 def test_sentences_are_grouped_by_essay() -> None:
     """Passages 1 and 3 come from one essay, 2 from another: the answer reads essay by
     essay, in order of each essay's most relevant sentence."""
-    from assistant.answer.extractive import _Candidate, _compose
+    from assistant.answer.composing import Candidate, compose
     from assistant.search import Unit
 
     chosen = [
-        _Candidate(1, 0, Unit("Always negotiate the offer.", 0, False), 0.9),
-        _Candidate(2, 0, Unit("Compare the products you would build.", 0, False), 0.8),
-        _Candidate(3, 0, Unit("Ask for a higher signing bonus.", 0, False), 0.7),
+        Candidate(1, 0, Unit("Always negotiate the offer.", 0, False), 0.9),
+        Candidate(2, 0, Unit("Compare the products you would build.", 0, False), 0.8),
+        Candidate(3, 0, Unit("Ask for a higher signing bonus.", 0, False), 0.7),
     ]
     essays = {1: "rules.md", 2: "companies.md", 3: "rules.md"}
-    text = _compose(chosen, frozenset(), None, essays)
+    text = compose(chosen, frozenset(), None, essays)
     assert text.index("signing bonus") < text.index("Compare the products")
 
 
 def test_names_at_the_start_of_a_list_item_keep_their_capitals() -> None:
-    from assistant.answer.extractive import _lower_first
+    from assistant.answer.composing import _lower_first
 
     vocab = frozenset(["github", "open", "up", "help"])
     for name in ["GitHub Explore", "Open Source Friday", "Up For Grabs", "CodeTriage"]:
@@ -378,3 +374,15 @@ def test_an_author_is_named_once_per_run_of_their_sentences() -> None:
     plain, voice = _voiced("Pick one area [2].", "Pick one area.", "X", voice)
     assert plain == "Pick one area [2]." and voice == ""
     assert _voiced("I did it [3].", "I did it.", "X", voice)[0].startswith("The author of")
+
+
+def test_a_list_is_read_whole_under_its_heading() -> None:
+    """ "What worked for me:" and its items never say "portfolio": the list is matched
+    as one text after the heading it sits under, the text ingest embeds for it."""
+    from assistant.search.units import chunk_unit_texts
+
+    chunk = next(c for c in seed_chunks() if c.heading[-1:] == ("Effective Portfolio Strategies",))
+    lists = [t for t in chunk_unit_texts(chunk) if t.startswith("Effective Portfolio Strategies: ")]
+    assert len(lists) == 1
+    assert lists[0].startswith("Effective Portfolio Strategies: What worked for me: Quality")
+    assert "Writing: Publishing technical articles" in lists[0]

@@ -164,7 +164,7 @@ def test_ask_json_carries_read_more(data_dir, capsys):
 def test_the_http_api_returns_read_more(open_app):
     r = httpx.post(
         f"{open_app.url}/api/ask",
-        json={"question": "Do I need a portfolio for an AI job?"},
+        json={"question": "What projects should I build to get an AI job?"},
         timeout=120,
     )
     assert r.status_code == 200

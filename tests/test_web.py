@@ -202,8 +202,9 @@ def test_source_links_cannot_reach_outside_the_corpus(webchat, ref):
 
 
 def test_a_read_more_item_opens_its_section(webchat):
-    # An answer that quotes other sections leaves the portfolio strategies to read on.
-    answer = webchat.assistant.ask("Do I need a portfolio for an AI job?")
+    # An answer about projects quotes other sections and leaves the portfolio strategies
+    # to read on.
+    answer = webchat.assistant.ask("What projects should I build to get an AI job?")
     assert answer.read_more, "the seed essay has more portfolio sections than one answer quotes"
     turns = [{"question": "q", "answer": answer.to_json()}]
     out = webchat.open_source("0:more:1", turns)

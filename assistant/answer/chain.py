@@ -17,9 +17,10 @@ from typing import Any
 
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda, RunnableSequence
 
+from assistant.answer.composing import lowercase_vocabulary
 from assistant.answer.coverage import name_words, unseen_names
 from assistant.answer.drafting import Drafter
-from assistant.answer.extractive import ExtractiveGenerator, lowercase_vocabulary
+from assistant.answer.extractive import ExtractiveGenerator
 from assistant.answer.followup import looks_like_followup, points_back, user_turns, with_context
 from assistant.answer.guard import screen
 from assistant.answer.llm import LLMGenerator, describe_failure, llm_errors, make_chat_model
@@ -79,10 +80,10 @@ class Assistant:
 
     def warm_in_background(self) -> threading.Thread:
         """Embed every passage unit once, so answers need no embedding but the question's."""
-        texts = [c.text for c in self.retriever.chunks.values()]
+        chunks = list(self.retriever.chunks.values())
         thread = threading.Thread(
             target=self.vectors.warm,
-            args=(texts,),
+            args=(chunks,),
             kwargs={"stop": self._stop},
             daemon=True,
             name="warm",

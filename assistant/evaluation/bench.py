@@ -312,7 +312,7 @@ def _answer_latency(s: Settings, questions: list[str]) -> dict[str, Any]:
 
     emb = LocalEmbeddings(s)
     bot = Assistant(s, emb, PassageRetriever.from_settings(s, emb))
-    bot.vectors.warm(c.text for c in bot.retriever.chunks.values())
+    bot.vectors.warm(bot.retriever.chunks.values())
     chunks = list(bot.retriever.chunks.values())
     matrix = np.stack(list(bot.retriever.index.vectors([c.id for c in chunks]).values()))
     for q in questions[:3]:  # warm every path once

@@ -240,7 +240,7 @@ def prepare(
     if not Ingester(s, embeddings=embeddings).run([corpus_root]).ok:
         raise ValueError(f"Nothing could be indexed from {corpus_root}.")
     assistant = Assistant(s, embeddings, PassageRetriever.from_settings(s, embeddings))
-    assistant.vectors.warm(c.text for c in assistant.retriever.chunks.values())
+    assistant.vectors.warm(assistant.retriever.chunks.values())
     tutorial = TutorialRetriever(corpus_root, embeddings) if baseline else None
     return Evaluator(assistant, corpus_root, tutorial)
 

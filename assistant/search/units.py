@@ -114,16 +114,21 @@ def list_spans(units: Sequence[Unit]) -> list[tuple[int, int]]:
     return spans
 
 
-def list_text(units: Sequence[Unit]) -> str:
-    """A list read as one text, lead-in and items: what it says as a whole."""
-    return " ".join(u.text for u in units)
+def list_text(units: Sequence[Unit], heading: str = "") -> str:
+    """A list read as one text, lead-in and items, after the heading it sits under: what
+    it says as a whole. "What worked for me:" and its items never say "portfolio"; under
+    "Effective Portfolio Strategies" they are the essay's portfolio advice."""
+    text = " ".join(u.text for u in units)
+    return f"{heading}: {text}" if heading else text
 
 
 def chunk_unit_texts(chunk: Chunk) -> list[str]:
     """What an answer embeds of a passage: its units, its essay's title and its section
     heading (an essay's outline is matched by them), and each of its lists read whole."""
     units = split_units(chunk.text)
-    texts = [u.text for u in units] + [list_text(units[a:b]) for a, b in list_spans(units)]
+    heading = chunk.heading[-1] if chunk.heading else ""
+    lists = [list_text(units[a:b], heading) for a, b in list_spans(units)]
+    texts = [u.text for u in units] + lists
     return [chunk.title, *chunk.heading[:1], *texts] if chunk.title else texts
 
 
@@ -229,17 +234,15 @@ class UnitVectors:
         return len(missing)
 
     def warm(
-        self, passages: Iterable[str], batch: int = 64, stop: threading.Event | None = None
+        self, chunks: Iterable[Chunk], batch: int = 64, stop: threading.Event | None = None
     ) -> None:
-        """Embed every unit of ``passages`` not yet cached (run it in a background thread;
+        """Embed every unit of ``chunks`` not yet cached (run it in a background thread;
         setting ``stop`` ends it between batches, keeping what was done)."""
         pending: list[str] = []
-        for passage in passages:
+        for chunk in chunks:
             if stop is not None and stop.is_set():
                 break
-            units = split_units(passage)
-            pending.extend(u.text for u in units)
-            pending.extend(list_text(units[a:b]) for a, b in list_spans(units))
+            pending.extend(chunk_unit_texts(chunk))
             if len(pending) >= batch:
                 self.add(pending)
                 pending = []

@@ -1,0 +1,192 @@
+"""Composition: the units an extractive answer chose, written out as its sentences.
+
+Units are grouped by essay, then passage, and read in document order; a list's lead-in
+is followed by its items as clauses ("Methods I've found effective: paper reading
+systems — … [1]; and …"), an author's first-person sentences are attributed once per
+run. The only words added are connectives and attributions that carry no facts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from assistant.answer.claims import attribute, speaks_as_author
+from assistant.search import Unit
+
+
+@dataclass(frozen=True)
+class Candidate:
+    n: int  # passage number, 1-based
+    pos: int  # unit position within the passage
+    unit: Unit
+    relevance: float
+    section: tuple[str, ...] = ()  # (essay, top-level heading) of its passage
+
+
+def lowercase_vocabulary(texts: Iterable[str]) -> frozenset[str]:
+    """Words safe to lower-case at the start of a clause: those the corpus writes in lower
+    case at least as often as it capitalises them mid-sentence, like a name ("at Samsung")."""
+    lower: Counter[str] = Counter()
+    capital: Counter[str] = Counter()
+    for t in texts:
+        lower.update(re.findall(r"(?<![\w'’])[a-z][a-z-]+", t))
+        capital.update(w.lower() for w in re.findall(r"(?<=[a-z,] )[A-Z][a-z-]+", t))
+        lower.update(w.lower() for w in re.findall(r"(?:^|(?<=\n))(?:\d+\. |- )?([A-Z][a-z-]+)", t))
+    return frozenset(w for w in lower if lower[w] >= capital[w])
+
+
+def compose(
+    chosen: list[Candidate],
+    vocab: frozenset[str],
+    titles: dict[int, str] | None = None,
+    essays: dict[int, str] | None = None,
+) -> str:
+    by_passage: dict[int, list[Candidate]] = {}
+    for c in chosen:
+        by_passage.setdefault(c.n, []).append(c)
+    # Grouped by essay, so one essay's advice reads together: essays in order of their
+    # most relevant unit, then their passages likewise; units in document order.
+    best = {n: max(c.relevance for c in units) for n, units in by_passage.items()}
+    essay_of = {n: (essays or {}).get(n, str(n)) for n in by_passage}
+    essay_best: dict[str, float] = {}
+    for n, score in best.items():
+        essay_best[essay_of[n]] = max(score, essay_best.get(essay_of[n], -1.0))
+    order = sorted(by_passage, key=lambda n: (-essay_best[essay_of[n]], -best[n]))
+    sentences: list[str] = []
+    voice = ""  # the essay whose author the sentence just before is quoted as
+    for n in order:
+        title = (titles or {}).get(n, "")
+        units = sorted(by_passage[n], key=lambda c: c.pos)
+        i = 0
+        while i < len(units):
+            c = units[i]
+            if c.unit.lead_in or c.unit.is_item:
+                group = [c]
+                while (
+                    i + 1 < len(units)
+                    and units[i + 1].unit.is_item
+                    and units[i + 1].unit.line == group[-1].unit.line + 1
+                ):
+                    i += 1
+                    group.append(units[i])
+                listed = _list_sentences(group, vocab)
+                if listed:
+                    listed[0], voice = _voiced(listed[0], group[0].unit.text, title, voice)
+                sentences.extend(listed)
+            else:
+                sentence, voice = _voiced(_cite(c.unit.text, c.n), c.unit.text, title, voice)
+                sentences.append(sentence)
+            i += 1
+    return " ".join(sentences)
+
+
+def _voiced(sentence: str, said: str, title: str, voice: str) -> tuple[str, str]:
+    """``sentence`` attributed when its unit ``said`` is in the author's first person,
+    once per run: the next "I started by…" from the same essay goes on quoting them.
+    Returns the sentence and whose voice it leaves the answer in."""
+    if not speaks_as_author(said):
+        return sentence, ""
+    return (sentence if title and title == voice else attribute(sentence, title)), title
+
+
+def _is_name(text: str) -> bool:
+    """Title Case ("Open Source Friday") or an inner capital ("GitHub", "CodeTriage")."""
+    words = re.findall(r"[A-Za-z][\w'’-]*", text)
+    if not words:
+        return False
+    if any(c.isupper() for c in words[0][1:]):
+        return True
+    rest = words[1:4]
+    return len(rest) >= 1 and all(w[0].isupper() for w in rest)
+
+
+def heading_clause(heading: str) -> str:
+    """'Proclaim reasons for everything!' -> 'proclaim reasons for everything': a heading
+    is capitalised as a heading, so its first word is lower-cased, unless it is an
+    acronym or the heading is in Title Case ("Finding Your Focus" stays as written)."""
+    text = heading.strip().rstrip(".!:;")
+    words = re.findall(r"[A-Za-z][\w'’-]*", text)
+    title_case = len(words) > 2 and sum(w[0].isupper() for w in words[1:]) > len(words[1:]) / 2
+    if len(text) > 1 and text[0].isupper() and not text[1].isupper() and not title_case:
+        return text[0].lower() + text[1:]
+    return text
+
+
+def _cite(text: str, n: int) -> str:
+    """Put the marker before the sentence's final punctuation: "... practice [1]."."""
+    text = text.strip()
+    m = re.search(r"([.!?]+[\"'”’)]*)$", text)
+    if m:
+        return f"{text[: m.start()].rstrip()} [{n}]{m.group(1)}"
+    return f"{text} [{n}]."
+
+
+def _list_sentences(group: list[Candidate], vocab: frozenset[str]) -> list[str]:
+    lead = group[0] if group[0].unit.lead_in else None
+    items = group[1:] if lead else group
+    if lead is None or not items:
+        return [_cite(c.unit.text, c.n) for c in group if not c.unit.lead_in]
+    if len(items) == 1:
+        clause = _as_clause(items[0].unit.text, vocab)
+        return [f"{lead.unit.text} {clause} [{items[0].n}]."]
+    clauses = [f"{_as_clause(c.unit.text, vocab)} [{c.n}]" for c in items]
+    body = "; ".join(clauses[:-1]) + "; and " + clauses[-1]
+    return [f"{lead.unit.text} {body}."]
+
+
+def _as_clause(item: str, vocab: frozenset[str]) -> str:
+    """'Implementation skills: The ability to' -> 'implementation skills — the ability to'."""
+    text = item.strip().rstrip(".;?")  # a question item is a clause of the lead-in too
+    label, sep, rest = text.partition(": ")
+    if sep and 0 < len(label.split()) <= 6:
+        text = f"{_lower_first(label, vocab)} — {_lower_first(rest, vocab)}"
+    else:
+        text = _lower_first(text, vocab)
+    return text
+
+
+def _lower_first(text: str, vocab: frozenset[str]) -> str:
+    """Lower-case a leading capital unless the word is an acronym or a name-like token
+    ("GitHub Explore", "Up For Grabs" and "OpenSauced" are names, kept as written)."""
+    if len(text) > 1 and text[0].isupper() and not text[1].isupper() and not _is_name(text):
+        first = text.split(" ", 1)[0].lower()
+        if first in vocab or first in _COMMON_STARTS or _COMMON_SUFFIX.search(first):
+            return text[0].lower() + text[1:]
+    return text
+
+
+# Capitalised only because it starts an item: common nouns and verb forms. Anything
+# else (Google, Rora, Python) keeps its capital.
+_COMMON_SUFFIX = re.compile(
+    r"(?:ing|ion|ions|ity|ness|ment|ments|al|ive|ed|ship|ance|ence|ics|ure|ge|ty)$"
+)
+_COMMON_STARTS = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "enough",
+        "ability",
+        "understanding",
+        "familiarity",
+        "building",
+        "implementing",
+        "focusing",
+        "working",
+        "contributing",
+        "publishing",
+        "allocating",
+        "participating",
+        "explaining",
+        "following",
+        "quality",
+        "impact",
+        "help",
+        "provide",
+        "mock",
+        "introduce",
+    ]
+)
