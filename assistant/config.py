@@ -147,6 +147,14 @@ class Settings:
     web_concurrency: int = 4
     # Longest question accepted, in characters.
     max_question_chars: int = 4000
+    # Questions offered under the web chat's question box ("Try"): ones the bundled essay
+    # answers. Set your own for another corpus: a TOML list, or `|`-separated in the env.
+    examples: tuple[str, ...] = (
+        "What makes an AI practitioner valuable?",
+        "What should go in my AI portfolio?",
+        "How much theory should I learn before building things?",
+        "Should I work in industry or in research?",
+    )
     # Append every question (text, standalone query, refusal, best support, cited essays,
     # surface, time; never a user id or address) to <data dir>/questions.jsonl, the input
     # of `career-assistant curate`. false = keep no record of questions.
@@ -161,6 +169,7 @@ class Settings:
             object.__setattr__(self, "data_dir", Path(self.data_dir))
         if not all(isinstance(p, Path) for p in self.corpus):
             object.__setattr__(self, "corpus", tuple(Path(p) for p in self.corpus))
+        object.__setattr__(self, "examples", tuple(self.examples))
 
     @property
     def chroma_dir(self) -> Path:
@@ -179,6 +188,9 @@ def _coerce(name: str, raw: Any) -> Any:
         if kind == "tuple[Path, ...]":
             items = raw if isinstance(raw, list | tuple) else str(raw).split(os.pathsep)
             return tuple(Path(str(p)).expanduser() for p in items if str(p))
+        if kind == "tuple[str, ...]":
+            items = raw if isinstance(raw, list | tuple) else str(raw).split("|")
+            return tuple(str(i).strip() for i in items if str(i).strip())
         if kind == "int":
             return int(raw)
         if kind == "float":
@@ -254,6 +266,8 @@ def _validate(settings: Settings) -> Settings:
         raise ConfigError("exact_search_max must be 0 (always HNSW) or more.")
     if settings.max_file_mb <= 0:
         raise ConfigError("max_file_mb must be positive.")
+    if any(len(q) > settings.max_question_chars for q in settings.examples):
+        raise ConfigError("Each of examples must fit in max_question_chars.")
     if settings.chroma_url and not settings.chroma_url.startswith(("http://", "https://")):
         raise ConfigError(
             f"chroma_url must start with http:// or https:// (got {settings.chroma_url!r})."

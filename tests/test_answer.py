@@ -69,6 +69,13 @@ def test_seed_question_reads_as_an_answer_with_checked_citations(seed_assistant)
     )
 
 
+def test_the_web_chats_default_examples_are_answered_by_the_bundled_essay(seed_assistant):
+    """The "Try" questions a new user clicks first: none may be refused on `make run`."""
+    for question in Settings().examples:
+        answer = seed_assistant.ask(question)
+        assert not answer.refused and answer.citations, question
+
+
 def test_on_the_bundled_essay_a_list_answers_by_its_heading(seed_assistant):
     """ "What worked for me:" never says "portfolio"; under "Effective Portfolio
     Strategies" it is the essay's portfolio advice, and the answer quotes it."""

@@ -40,6 +40,20 @@ def test_corpus_from_env_is_a_path_list():
     assert s.corpus == (Path("x"), Path("y"))
 
 
+def test_examples_from_env_or_toml(tmp_path):
+    env = {"CAREER_ASSISTANT_EXAMPLES": " How do I start? | What should I read?|"}
+    assert load_settings(env=env).examples == ("How do I start?", "What should I read?")
+    toml = tmp_path / "ca.toml"
+    toml.write_text('examples = ["Is a PhD worth it?"]\n')
+    assert load_settings(config_file=toml, env={}).examples == ("Is a PhD worth it?",)
+    toml.write_text("examples = []\n")
+    assert load_settings(config_file=toml, env={}).examples == ()
+    with pytest.raises(ConfigError, match="max_question_chars"):
+        load_settings(
+            env={"CAREER_ASSISTANT_EXAMPLES": "x" * 50, "CAREER_ASSISTANT_MAX_QUESTION_CHARS": "10"}
+        )
+
+
 @pytest.mark.parametrize(
     ("env", "phrase"),
     [

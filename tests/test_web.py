@@ -241,7 +241,16 @@ def test_browser_question_citations_sources_and_highlight(app_url, browser):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     remote, policy = watch(page)
     page.goto(app_url[0])
-    page.fill("#ca-question textarea", "What makes an AI practitioner valuable?")
+    # The "Try" questions are the settings' examples; clicking one fills the box.
+    for example in Settings().examples:
+        page.get_by_text(example, exact=True).first.wait_for(timeout=20_000)
+    page.get_by_text("What makes an AI practitioner valuable?", exact=True).first.click()
+    box = page.locator("#ca-question textarea")
+    page.wait_for_function(
+        "document.querySelector('#ca-question textarea').value.includes('practitioner')",
+        timeout=20_000,
+    )
+    assert box.input_value() == "What makes an AI practitioner valuable?"
     page.click("#ca-send")
     page.wait_for_selector("#ca-sources .ca-source", timeout=60_000)
     markers = page.locator("#ca-chat sup.ca-cite a")

@@ -23,12 +23,6 @@ from assistant.config import Settings
 
 __all__ = ["GENERATORS", "FeedbackLog", "WebChat", "build_app", "chat_messages", "launch"]
 
-EXAMPLES = [
-    "What makes an AI practitioner valuable?",
-    "Should I accept the first offer a company makes?",
-    "How can I get paid for open source work?",
-    "What should I ask at the end of an interview?",
-]
 VIEWER_HINT = "Click a source to read the whole essay."
 # Gradio's copies of served files (the exports) are deleted every GRADIO_CACHE_SWEEP
 # seconds once older than GRADIO_CACHE_AGE, and all of them when the server stops.
@@ -142,7 +136,8 @@ def _conversation_column(settings: Settings) -> dict[str, Any]:
         export = gr.Button("Export as Markdown", size="sm", elem_id="ca-export")
     # Filled only when Export is clicked (an answer writes no file); hidden, clicked by JS.
     download = gr.File(elem_id="ca-download", elem_classes=["ca-hidden"], interactive=False)
-    gr.Examples(EXAMPLES, inputs=[box], label="Try")
+    if settings.examples:
+        gr.Examples([[q] for q in settings.examples], inputs=[box], label="Try")
     comment = gr.Textbox(
         label="Optional comment sent with your like / dislike",
         max_lines=2,
