@@ -430,5 +430,16 @@ def test_the_extractive_answer_attributes_an_authors_first_person(scorer: Suppor
     assert speaks_as_author("In my experience, the most valuable practitioners possess:")
     assert speaks_as_author("My journey into computer vision began with a fascination.")
     assert not speaks_as_author("Ask for time to consider any offer.")
+    # Quoted words are someone else's: an interviewer's "me", a sample script's "I".
+    assert not speaks_as_author('Rephrase it: "Tell me about your journey into tech."')
+    assert not speaks_as_author("“Hi I'm XXX and I graduated in 2015.")
+    assert speaks_as_author('I always ask "why?" first.')
     assert attribute("I did it [1].", "Essay") == "The author of “Essay” writes: I did it [1]."
     assert attribute("I did it [1].", "") == "I did it [1]."
+
+
+def test_a_sentence_ending_inside_its_closing_quote_gets_no_second_stop() -> None:
+    from assistant.answer.citations import _join
+
+    joined = _join({0: ['"How is that applicable to our goals [1]?"'], 1: ["Then go [2]"]})
+    assert joined == '"How is that applicable to our goals [1]?" Then go [2].'

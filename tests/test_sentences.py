@@ -29,6 +29,19 @@ def test_closing_marks_stay_with_their_sentence(text, expected):
     assert split_sentences(text) == expected
 
 
+def test_a_quotation_of_several_sentences_is_one_unit():
+    """Its first sentence alone would be a fragment ('"Tell me about your journey.')."""
+    text = 'Rephrase it: "Tell me about your journey. How did you start?" Then stop.'
+    assert split_sentences(text) == [
+        'Rephrase it: "Tell me about your journey. How did you start?"',
+        "Then stop.",
+    ]
+    assert split_sentences("“Thanks. I will think about it.” Then go.")[0].endswith("it.”")
+    # An unclosed quotation joins no more than QUOTE_WORDS words.
+    long = '"' + " ".join(["Say this to them now."] * 30)
+    assert len(split_sentences(long)) > 1
+
+
 def test_units_pieces_and_streaming_keep_the_quote():
     text = 'Ask for "the best offer." Then…'
     assert [u.text for u in split_units(text)] == ['Ask for "the best offer."', "Then…"]

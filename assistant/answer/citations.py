@@ -218,7 +218,8 @@ def _join(sentences: dict[int, list[str]]) -> str:
         sentence = " ".join(sentences[s_no]).strip()
         if sentence and sentence[-1] in ",;:":  # its last clause was dropped
             sentence = sentence[:-1]
-        if sentence and sentence[-1] not in ".!?":
+        # 'Ask for "the best offer."' ends already: its closing quote follows the stop.
+        if sentence and sentence.rstrip("\"'”’)]")[-1:] not in {".", "!", "?"}:
             sentence += "."
         parts.append(sentence[0].upper() + sentence[1:] if sentence else sentence)
     return " ".join(p for p in parts if p)

@@ -15,6 +15,8 @@ from assistant.answer.citations import ATTRIBUTION_PREFIX
 from assistant.search import Unit, instructs_assistant
 
 # An author speaking of themselves ("I was able to", "my first job").
+# A quotation, closed or running to the end of the unit.
+_QUOTED = re.compile(r'"[^"]*(?:"|$)|“[^”]*(?:”|$)')
 _FIRST_PERSON = re.compile(
     r"(?<![\w’'])(?:I|I'm|I've|I'd|I'll|I’m|I’ve|I’d|I’ll|my|me|mine|My|Me|Mine)(?![\w’'])"
 )
@@ -53,8 +55,10 @@ def is_claim(unit: Unit) -> bool:
 
 
 def speaks_as_author(text: str) -> bool:
-    """The unit is in the author's first person ("I was able to", "my first job")."""
-    return _FIRST_PERSON.search(text) is not None
+    """The unit is in the author's first person ("I was able to", "my first job"), outside
+    quotation marks: in "Tell me about your journey into tech" the "me" is an
+    interviewer's, and a quoted sentence reads as no one's words but the quoted."""
+    return _FIRST_PERSON.search(_QUOTED.sub(" ", text)) is not None
 
 
 def attribute(sentence: str, title: str) -> str:

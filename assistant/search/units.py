@@ -37,6 +37,10 @@ _INITIALS = re.compile(r"(?:^|[\s(])(?:[A-Z]\.)+$")
 # (group 1) is cut, so `Ask for "the best offer." Then…` keeps its closing quote.
 # A citation marker after a sentence ("…questions?" [1].) belongs to it: no cut there.
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*(\s+)(?!\[\d)(?=[\"'“‘(\[]?[A-Z0-9])")
+# A quotation of several sentences ("Tell me about your journey into tech. How did you
+# get interested…?") is one unit up to this many words: its first sentence alone is a
+# fragment, and its "me" would read as the author's.
+QUOTE_WORDS = 80
 _LIST_MARKER = re.compile(r"^(?:-|\d{1,3}[.)])\s+")
 
 
@@ -81,11 +85,20 @@ def split_sentences(text: str) -> list[str]:
         part = raw.strip()
         if not part:
             continue
-        if out and (_ABBREVIATIONS.search(out[-1]) or _INITIALS.search(out[-1])):
+        if out and (
+            _ABBREVIATIONS.search(out[-1])
+            or _INITIALS.search(out[-1])
+            or (_open_quote(out[-1]) and len(out[-1].split()) + len(part.split()) <= QUOTE_WORDS)
+        ):
             out[-1] = f"{out[-1]} {part}"
         else:
             out.append(part)
     return out
+
+
+def _open_quote(text: str) -> bool:
+    """A double quotation opened and not yet closed: its next sentence is still quoted."""
+    return text.count('"') % 2 == 1 or text.count("“") > text.count("”")
 
 
 def _key(text: str) -> str:
