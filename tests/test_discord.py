@@ -33,20 +33,18 @@ from discord.webhook.async_ import AsyncWebhookAdapter, async_context
 
 from assistant.answer.chain import Assistant
 from assistant.apps.cli import main
-from assistant.apps.discord_bot import (
+from assistant.apps.discord_format import (
     APOLOGY,
     EMBED_TOTAL,
     FIELD_NAME,
     FIELD_VALUE,
     MAX_FIELDS,
     MESSAGE_LIMIT,
-    RateLimiter,
     answer_text,
     source_fields,
     split_message,
-    strip_mentions,
-    thread_history,
 )
+from assistant.apps.discord_questions import RateLimiter, strip_mentions, thread_history
 from assistant.config import Settings
 from assistant.domain import Answer, Citation, ReadMore
 from assistant.errors import AssistantError
@@ -1139,9 +1137,10 @@ def test_module_imports_without_discord_and_says_what_to_install():
         """
         import sys
         sys.modules["discord"] = None  # discord.py not installed
-        import assistant.apps.discord_bot as bot
+        import assistant.apps.discord_bot
+        from assistant.apps.discord_format import split_message
         from assistant.errors import AssistantError
-        assert bot.split_message("One. Two.") == ["One. Two."]
+        assert split_message("One. Two.") == ["One. Two."]
         try:
             from assistant.apps.discord_bot import AssistantCog
         except AssistantError as exc:

@@ -7,9 +7,10 @@ Extra ``[discord]`` (discord.py), imported lazily: the Cog lives in
     await bot.add_cog(AssistantCog.from_settings(bot))
 
 Answers keep their ``[n]`` markers; sources go in an embed. Long answers are split
-within Discord's limits without breaking a sentence or a citation. Answers run off
-the event loop (``Assistant.aask`` runs in a worker thread), under a global
-concurrency limit and a per-user rate limit.
+within Discord's limits without breaking a sentence or a citation
+(:mod:`assistant.apps.discord_format`). Answers run off the event loop
+(``Assistant.aask`` runs in a worker thread), under a global concurrency limit and a
+per-user rate limit (:mod:`assistant.apps.discord_questions`).
 
 :func:`run_bot` is `career-assistant discord`: it checks the gateway before loading the
 model, syncs the slash commands only when they changed, and turns Discord's failures
@@ -20,26 +21,16 @@ import asyncio
 import hashlib
 import json
 import logging
-import re
 import socket
-import time
-from collections import OrderedDict, deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 from assistant.config import Settings
-from assistant.domain import Answer
 from assistant.errors import AssistantError
-from assistant.search import split_sentences
 
 log = logging.getLogger(__name__)
 
-MESSAGE_LIMIT = 2000
-EMBED_TOTAL = 6000
-FIELD_NAME, FIELD_VALUE, MAX_FIELDS = 256, 1024, 25
-APOLOGY = "Sorry, I couldn't answer that just now. Please try again in a moment."
 INSTALL_HINT = "The Discord bot needs discord.py: `pip install 'career-assistant[discord]'`."
 # Seconds to wait for Discord's gateway at start; could become a setting.
 GATEWAY_TIMEOUT = 30.0
@@ -62,159 +53,6 @@ def _discord() -> Any:
     except ImportError as exc:
         raise AssistantError(INSTALL_HINT) from exc
     return discord
-
-
-def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Pieces of at most ``limit`` characters, cut between sentences (a sentence keeps
-    its ``[n]``), or between words when one sentence alone is too long."""
-    pieces: list[str] = []
-    current = ""
-    for paragraph in text.split("\n"):
-        units = split_sentences(paragraph) or [""]
-        for i, sentence in enumerate(units):
-            sep = "" if not current else ("\n" if i == 0 else " ")
-            if len(current) + len(sep) + len(sentence) <= limit:
-                current += sep + sentence
-                continue
-            if current:
-                pieces.append(current)
-            current = ""
-            # A marker group ("[1, 2].") is one token: never cut between its numbers.
-            for token in re.findall(r"\[[\d,\s]+\][.,;:!?]*|\S+", sentence):
-                word = token
-                if len(word) > limit:  # one absurd token: flush, then hard cut it
-                    if current:
-                        pieces.append(current)
-                        current = ""
-                    while len(word) > limit:
-                        pieces.append(word[:limit])
-                        word = word[limit:]
-                if len(current) + len(word) + (1 if current else 0) > limit:
-                    pieces.append(current)
-                    current = word
-                else:
-                    current = f"{current} {word}" if current else word
-    if current:
-        pieces.append(current)
-    return [p for p in pieces if p.strip()]
-
-
-def answer_text(answer: Answer) -> str:
-    if answer.refused:
-        return f"**Not covered by the essays.** {answer.text}"
-    return answer.text
-
-
-def source_fields(answer: Answer, base_url: str = "") -> list[tuple[str, str]]:
-    """(name, value) embed fields for the citations, within Discord's embed limits."""
-    fields: list[tuple[str, str]] = []
-    total = 0
-    for c in answer.citations[:MAX_FIELDS]:
-        heading = f" — {c.heading}" if c.heading else ""
-        name = f"[{c.n}] {c.title}{heading}"
-        if len(name) > FIELD_NAME:
-            name = name[: FIELD_NAME - 1] + "…"
-        quote = c.quote if len(c.quote) <= 300 else c.quote[:299] + "…"
-        value = f"“{quote}”" + _link(base_url, c.source, c.start, c.end)
-        value = value[:FIELD_VALUE]
-        if total + len(name) + len(value) > EMBED_TOTAL - 100:
-            break
-        total += len(name) + len(value)
-        fields.append((name, value))
-    more = _read_more_field(answer, base_url)
-    if (
-        more
-        and len(fields) < MAX_FIELDS
-        and total + len(more[0]) + len(more[1]) <= EMBED_TOTAL - 100
-    ):
-        fields.append(more)
-    return fields
-
-
-def _read_more_field(answer: Answer, base_url: str) -> tuple[str, str] | None:
-    """One last field naming the sections to read on (``Answer.read_more``), if any."""
-    lines = []
-    for r in answer.read_more:
-        heading = f" — {r.heading}" if r.heading else ""
-        text = _no_markdown(f"{r.title}{heading} ({r.why})")
-        lines.append(f"• {text}{_link(base_url, r.source, r.start, r.end)}")
-    if not lines:
-        return None
-    value = "\n".join(lines)
-    return "Read more", value if len(value) <= FIELD_VALUE else value[: FIELD_VALUE - 1] + "…"
-
-
-# Discord renders Markdown in a field's value, masked links included: an essay's title
-# `[Claim your bonus](https://phish.example)` must stay the text it is.
-_DISCORD_MARKDOWN = re.compile(r"([\\`*_~|<>\[\]()#-])")
-
-
-def _no_markdown(text: str) -> str:
-    return _DISCORD_MARKDOWN.sub(r"\\\1", text)
-
-
-def _link(base_url: str, source: str, start: int, end: int) -> str:
-    """A new line with the web chat's link to a passage, when it has a public URL."""
-    if not base_url:
-        return ""
-    return f"\n{base_url.rstrip('/')}/?{urlencode({'source': source, 'start': start, 'end': end})}"
-
-
-class RateLimiter:
-    """At most ``limit`` questions per user in any ``window`` seconds.
-
-    Only users who asked within the last window are remembered, so memory stays bounded
-    by recent users however many people ever ask."""
-
-    def __init__(
-        self, limit: int, window: float, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.limit, self.window, self.clock = limit, window, clock
-        # Oldest latest-question first: a counted question moves its user to the end.
-        self._seen: OrderedDict[int, deque[float]] = OrderedDict()
-
-    def __len__(self) -> int:
-        """Users remembered right now."""
-        return len(self._seen)
-
-    def retry_after(self, user_id: int) -> float:
-        """0 when the user may ask now (and counts it); else seconds until they may."""
-        now = self.clock()
-        self._forget_before(now - self.window)
-        seen = self._seen.setdefault(user_id, deque())
-        while seen and now - seen[0] >= self.window:
-            seen.popleft()
-        if len(seen) >= self.limit:
-            return self.window - (now - seen[0])
-        seen.append(now)
-        self._seen.move_to_end(user_id)
-        return 0.0
-
-    def _forget_before(self, cutoff: float) -> None:
-        # The front user's latest question is the oldest of all: once it is out of the
-        # window, so is everything that user asked.
-        while self._seen:
-            user_id, seen = next(iter(self._seen.items()))
-            if seen and seen[-1] > cutoff:
-                return
-            del self._seen[user_id]
-
-
-def strip_mentions(text: str) -> str:
-    return " ".join(re.sub(r"<@!?&?\d+>", " ", text).split())
-
-
-def thread_history(messages: Sequence[Any], bot_id: int) -> list[str]:
-    """Earlier user questions in a thread, oldest first, mentions removed."""
-    turns = []
-    for m in messages:
-        author = getattr(m, "author", None)
-        if author is None or getattr(author, "id", None) == bot_id or getattr(author, "bot", False):
-            continue
-        content = strip_mentions(getattr(m, "content", "") or "")
-        if content:
-            turns.append(content)
-    return turns
 
 
 def make_cog_class() -> Any:

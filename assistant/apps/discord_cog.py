@@ -3,8 +3,9 @@
 This module imports discord.py at the top, so it is only ever imported lazily, by
 :mod:`assistant.apps.discord_bot` (``make_cog_class`` and its module ``__getattr__``),
 which turns a missing discord.py into a message naming the ``[discord]`` extra. The
-message handling that needs no discord.py (splitting, embeds' fields, rate limits,
-thread history) lives there too.
+message handling that needs no discord.py lives beside it: splitting and embeds' fields
+in :mod:`assistant.apps.discord_format`, rate limits and thread history in
+:mod:`assistant.apps.discord_questions`.
 """
 
 import asyncio
@@ -17,15 +18,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from assistant.apps.discord_bot import (
-    APOLOGY,
-    RateLimiter,
-    answer_text,
-    source_fields,
-    split_message,
-    strip_mentions,
-    thread_history,
-)
+from assistant.apps.discord_format import APOLOGY, answer_text, source_fields, split_message
+from assistant.apps.discord_questions import RateLimiter, strip_mentions, thread_history
 from assistant.config import Settings, load_settings
 from assistant.domain import Answer
 from assistant.errors import AssistantError
