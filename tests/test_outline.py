@@ -44,6 +44,17 @@ def test_headings_that_are_instructions_make_a_list_and_topics_do_not() -> None:
     topics = ["Compensation", "Products", "Company prospects", "Career growth", "Culture"]
     assert not is_rule_list("Choosing between companies", topics)
     assert not is_rule_list("Ten rules", RULES[:3])  # too short to be a list
+    # The bundled essay's sections are topics: gerunds in Title Case name them.
+    seed = [
+        "Finding Your Focus in a Vast Field",
+        "The Theory-Practice Balance",
+        "Building a Portfolio That Stands Out",
+        "Navigating Industry vs. Research",
+        "Continuous Learning Strategies",
+    ]
+    assert not is_rule_list("Building an AI Career: Lessons from My Journey", seed)
+    steps = ["Funding your own time", "Finding funding for your project", "Experiment more"]
+    assert is_rule_list("Getting Paid for Open Source Work", [*steps, "Building a case for it"])
 
 
 def test_questions_and_boilerplate_sections_are_not_items() -> None:

@@ -93,4 +93,13 @@ def _instruction(heading: str) -> bool:
     if not words:
         return False
     # "Get…", "Don't…"; "Building a portfolio…" (the gerund of a step); "How to write…".
-    return words[0] in _IMPERATIVE or words[0].endswith("ing") or words[:2] == ["how", "to"]
+    # A gerund in Title Case ("Finding Your Focus in a Vast Field") names a section, as a
+    # title does; the bundled essay's outline of such topics answered every AI question.
+    gerund = words[0].endswith("ing") and not _title_case(heading)
+    return words[0] in _IMPERATIVE or gerund or words[:2] == ["how", "to"]
+
+
+def _title_case(heading: str) -> bool:
+    """Most words of four letters or more start with a capital."""
+    long = [w for w in re.findall(r"[A-Za-z][\w'’-]*", heading) if len(w) >= 4]
+    return len(long) >= 2 and sum(w[0].isupper() for w in long) > len(long) / 2
