@@ -159,6 +159,10 @@ class Settings:
     # surface, time; never a user id or address) to <data dir>/questions.jsonl, the input
     # of `career-assistant curate`. false = keep no record of questions.
     question_log: bool = True
+    # questions.jsonl (and feedback.jsonl) past this many MB is renamed to questions.1.jsonl,
+    # replacing an older one, and a new file begun: a flood of questions can't fill the disk
+    # (about twice this is kept), and `curate` reads both files.
+    question_log_mb: float = 50.0
     # Seconds before fetching an essay from an http(s) URL is abandoned (`ingest URL`);
     # the page may be at most max_file_mb.
     fetch_timeout: float = 20.0
@@ -266,6 +270,8 @@ def _validate(settings: Settings) -> Settings:
         raise ConfigError("exact_search_max must be 0 (always HNSW) or more.")
     if settings.max_file_mb <= 0:
         raise ConfigError("max_file_mb must be positive.")
+    if settings.question_log_mb <= 0:
+        raise ConfigError("question_log_mb must be positive (question_log=false turns it off).")
     if any(len(q) > settings.max_question_chars for q in settings.examples):
         raise ConfigError("Each of examples must fit in max_question_chars.")
     if settings.chroma_url and not settings.chroma_url.startswith(("http://", "https://")):

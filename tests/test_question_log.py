@@ -118,6 +118,23 @@ def test_threads_and_processes_appending_at_once_never_interleave(tmp_path):
         assert mine == list(range(count))  # one writer's lines keep their order
 
 
+def test_a_full_log_is_rotated_and_both_files_are_read(tmp_path):
+    """A flood of questions can't fill the disk: past the limit the file becomes
+    questions.1.jsonl (replacing the one before) and a new one begins."""
+    path = tmp_path / "questions.jsonl"
+    for i in range(30):
+        append_line(
+            path, {"id": f"a{i}", "ts": "2026-01-02T10:00:00+00:00", "question": "q" * 80}, 1000
+        )
+    older = tmp_path / "questions.1.jsonl"
+    assert older.exists() and path.stat().st_size <= 1000 and older.stat().st_size <= 1000
+    kept = [r["id"] for r in load_questions(tmp_path)]
+    assert kept == [f"a{i}" for i in range(30 - len(kept), 30)]  # the newest, in order
+    assert len(kept) >= 10  # about two files' worth
+    assert all(len(raw) > 80 for raw in path.read_text().splitlines())  # no line cut
+    assert Settings().question_log_mb == 50.0
+
+
 def test_votes_join_by_answer_id_and_since_filters(tmp_path):
     data = tmp_path
     for i, ts in enumerate(["2026-01-02T10:00:00+00:00", "2026-03-04T10:00:00+00:00"]):

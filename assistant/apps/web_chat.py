@@ -40,6 +40,7 @@ from assistant.evaluation import (
     FEEDBACK_FILE,
     QuestionLog,
     append_line,
+    log_bytes,
 )
 
 log = logging.getLogger(__name__)
@@ -61,11 +62,12 @@ class FeedbackLog:
     """Thumbs up/down appended to a JSONL file, one line per vote, each carrying the
     answer's id (the question log's), safe across threads and processes."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, max_bytes: int = 0) -> None:
         self.path = path
+        self.max_bytes = max_bytes  # past it, the file is rotated like the question log
 
     def append(self, record: dict[str, Any]) -> None:
-        append_line(self.path, record)
+        append_line(self.path, record, self.max_bytes)
 
 
 def chat_messages(turns: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -130,7 +132,7 @@ class WebChat:
     def __init__(self, assistant: Assistant, settings: Settings) -> None:
         self.assistant = assistant
         self.settings = settings
-        self.feedback = FeedbackLog(settings.data_dir / FEEDBACK_FILE)
+        self.feedback = FeedbackLog(settings.data_dir / FEEDBACK_FILE, log_bytes(settings))
         self.questions = QuestionLog.from_settings(settings)
         self.export_dir = Path(tempfile.mkdtemp(prefix="career-assistant-export-"))
         # The folder goes when the server stops (see close) or, in process, with this object.

@@ -21,6 +21,7 @@ from assistant.evaluation.question_log import (
     QuestionLog,
     append_line,
     load_questions,
+    log_bytes,
     new_answer_id,
 )
 
@@ -35,6 +36,7 @@ __all__ = [
     "curation_for",
     "eval_command",
     "load_questions",
+    "log_bytes",
     "new_answer_id",
     "print_calibration",
     "run_bench",

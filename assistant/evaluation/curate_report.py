@@ -27,7 +27,7 @@ from typing import Any
 from assistant.config import Settings
 from assistant.errors import AssistantError
 from assistant.evaluation.curate import curation_for
-from assistant.evaluation.question_log import QUESTIONS_FILE, clean_text
+from assistant.evaluation.question_log import QUESTIONS_FILE, clean_text, rotated
 
 log = logging.getLogger(__name__)
 
@@ -300,7 +300,7 @@ def curate_command(settings: Settings, args: argparse.Namespace) -> int:
     """`career-assistant curate [--since DATE] [--report DIR]`."""
     since = parse_since(getattr(args, "since", None))
     log_path = settings.data_dir / QUESTIONS_FILE
-    if not log_path.exists():
+    if not log_path.exists() and not rotated(log_path).exists():
         off = "" if settings.question_log else " (the question log is off: question_log=false)"
         raise AssistantError(
             f"No questions logged yet in {log_path}{off}: ask some questions through the "

@@ -11,7 +11,9 @@ the answer used of them). ``Settings.question_log = false`` turns it off.
 Appends are safe under concurrency: each record is one ``os.write`` of one line to a
 file opened ``O_APPEND``, under a lock in this process and ``flock`` across processes,
 so lines never interleave. Logging never breaks an answer: a write that fails is logged
-and dropped.
+and dropped. A file that would pass ``Settings.question_log_mb`` is renamed to
+``questions.1.jsonl`` (replacing the one before) and a new one begun, so the log stays
+bounded; readers take the older file first.
 """
 
 from __future__ import annotations
@@ -51,23 +53,46 @@ _SURROGATES = re.compile("[\ud800-\udfff]")
 _VOTES = {"like": True, "true": True, "dislike": False, "false": False}
 
 
-def append_line(path: Path, record: dict[str, Any]) -> None:
+def append_line(path: Path, record: dict[str, Any], max_bytes: int = 0) -> None:
     """Append ``record`` as one JSON line; raises OSError when the file can't be written.
+    When the line would take the file past ``max_bytes`` (0 = no limit), the file is
+    first renamed to :func:`rotated` and the line begins a new one.
 
     Private to this user (0600): the log holds what people asked."""
     # backslashreplace: a lone surrogate becomes the JSON escape \udcXX, never invalid UTF-8.
     data = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8", "backslashreplace")
     with _WRITE_LOCK:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = _locked(path)
         try:
-            if fcntl is not None:
-                fcntl.flock(fd, fcntl.LOCK_EX)  # released by close
+            size = os.fstat(fd).st_size
+            if max_bytes and size and size + len(data) > max_bytes:
+                # Renamed under the lock: another process still holding the old file
+                # appends its line there, to the older file, and nothing is lost.
+                os.replace(path, rotated(path))
+                os.close(fd)
+                fd = _locked(path)
             view = memoryview(data)
             while view:  # a regular file takes it whole; a short write goes on, still locked
                 view = view[os.write(fd, view) :]
         finally:
             os.close(fd)
+
+
+def _locked(path: Path) -> int:
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    if fcntl is not None:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # released by close
+    return fd
+
+
+def rotated(path: Path) -> Path:
+    """Where ``questions.jsonl`` goes when it is full: ``questions.1.jsonl``."""
+    return path.with_name(f"{path.stem}.1{path.suffix}")
+
+
+def log_bytes(settings: Settings) -> int:
+    return int(settings.question_log_mb * 1024 * 1024)
 
 
 def new_answer_id() -> str:
@@ -111,10 +136,13 @@ def question_record(
 class QuestionLog:
     """Appends answered questions to ``<data dir>/questions.jsonl``; a no-op when off."""
 
-    def __init__(self, path: Path, *, enabled: bool = True, max_chars: int = 4000) -> None:
+    def __init__(
+        self, path: Path, *, enabled: bool = True, max_chars: int = 4000, max_bytes: int = 0
+    ) -> None:
         self.path = path
         self.enabled = enabled
         self.max_chars = max_chars
+        self.max_bytes = max_bytes
 
     @classmethod
     def from_settings(cls, settings: Settings) -> QuestionLog:
@@ -122,6 +150,7 @@ class QuestionLog:
             settings.data_dir / QUESTIONS_FILE,
             enabled=settings.question_log,
             max_chars=settings.max_question_chars,
+            max_bytes=log_bytes(settings),
         )
 
     def record(
@@ -132,9 +161,8 @@ class QuestionLog:
         if not self.enabled:
             return answer_id
         try:
-            append_line(
-                self.path, question_record(question, answer, surface, answer_id, self.max_chars)
-            )
+            record = question_record(question, answer, surface, answer_id, self.max_chars)
+            append_line(self.path, record, self.max_bytes)
         except OSError as exc:
             # The answer matters more than its log line: say so once per failure, go on.
             log.warning("question not logged (%s): %s", self.path, exc.strerror or exc)
@@ -142,8 +170,13 @@ class QuestionLog:
 
 
 def _lines(path: Path) -> Iterator[dict[str, Any] | None]:
-    """Each non-blank line of a log as its JSON object, or None when it isn't one (a line
-    cut by a full disk, a hand edit, nesting too deep for the parser)."""
+    """Each non-blank line of a log, the older file first, as its JSON object, or None when
+    it isn't one (a line cut by a full disk, a hand edit, nesting too deep for the parser)."""
+    for part in (rotated(path), path):
+        yield from _file_lines(part)
+
+
+def _file_lines(path: Path) -> Iterator[dict[str, Any] | None]:
     try:
         fh = path.open("rb")
     except FileNotFoundError:
