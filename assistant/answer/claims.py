@@ -15,11 +15,11 @@ from assistant.answer.citations import ATTRIBUTION_PREFIX
 from assistant.search import Unit, instructs_assistant
 
 # An author speaking of themselves ("I was able to", "my first job").
-# A quotation, closed or running to the end of the unit.
-_QUOTED = re.compile(r'"[^"]*(?:"|$)|“[^”]*(?:”|$)')
 _FIRST_PERSON = re.compile(
     r"(?<![\w’'])(?:I|I'm|I've|I'd|I'll|I’m|I’ve|I’d|I’ll|my|me|mine|My|Me|Mine)(?![\w’'])"
 )
+# A quotation, closed or running to the end of the unit: someone else's words.
+_QUOTED = re.compile(r'"[^"]*(?:"|$)|“[^”]*(?:”|$)')
 
 # Sentences about the essay rather than the subject: navigation, promises of more,
 # captions, sign-offs, advertising. They are never a claim, however close to the question.
