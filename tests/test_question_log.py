@@ -135,6 +135,30 @@ def test_a_full_log_is_rotated_and_both_files_are_read(tmp_path):
     assert Settings().question_log_mb == 50.0
 
 
+def _append_capped(path: str, worker: int, count: int, cap: int) -> None:
+    for i in range(count):
+        append_line(Path(path), {"worker": worker, "i": i, "pad": "x" * 40}, cap)
+
+
+def test_processes_rotating_at_once_lose_no_line(tmp_path):
+    """A process that waited on the file another one rotated writes to the new file; it
+    must not rotate again and push the new file over the older one."""
+    path = tmp_path / "questions.jsonl"
+    count, cap = 120, 40_000  # 6 writers x 120 lines of ~80 bytes: one rotation
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_append_capped, args=(str(path), w, count, cap)) for w in range(6)]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join()
+    assert all(p.exitcode == 0 for p in procs)
+    older = tmp_path / "questions.1.jsonl"
+    records = lines(older) + lines(path)
+    assert len(records) == 6 * count
+    for worker in range(6):
+        assert [r["i"] for r in records if r["worker"] == worker] == list(range(count))
+
+
 def test_votes_join_by_answer_id_and_since_filters(tmp_path):
     data = tmp_path
     for i, ts in enumerate(["2026-01-02T10:00:00+00:00", "2026-03-04T10:00:00+00:00"]):

@@ -67,8 +67,8 @@ def append_line(path: Path, record: dict[str, Any], max_bytes: int = 0) -> None:
         try:
             size = os.fstat(fd).st_size
             if max_bytes and size and size + len(data) > max_bytes:
-                # Renamed under the lock: another process still holding the old file
-                # appends its line there, to the older file, and nothing is lost.
+                # Renamed under the lock; a process waiting on the old file finds it
+                # renamed once it has the lock, and opens the new one (see _locked).
                 os.replace(path, rotated(path))
                 os.close(fd)
                 fd = _locked(path)
@@ -80,10 +80,20 @@ def append_line(path: Path, record: dict[str, Any], max_bytes: int = 0) -> None:
 
 
 def _locked(path: Path) -> int:
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    if fcntl is not None:
+    """``path`` opened for appending, locked, and still the file at ``path``: another
+    process may have rotated it while this one waited for the lock, and a rotation by
+    this one then would push the new file over the older one."""
+    while True:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        if fcntl is None:
+            return fd
         fcntl.flock(fd, fcntl.LOCK_EX)  # released by close
-    return fd
+        try:
+            if os.stat(path).st_ino == os.fstat(fd).st_ino:
+                return fd
+        except FileNotFoundError:
+            pass
+        os.close(fd)
 
 
 def rotated(path: Path) -> Path:
