@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answer.claims import is_claim
+from assistant.answer.claims import in_reference_section, is_claim
 from assistant.search import Unit
 
 
@@ -29,6 +29,7 @@ from assistant.search import Unit
         'Key points extracted from "Ten Rules for Negotiating a Job Offer" by Haseeb Qureshi.',
         "Originally published on the author's blog in 2019.",
         "Adapted from a talk at a meetup.",
+        "Singapore salary data taken from NUS GES 2021.",
     ],
 )
 def test_navigation_captions_and_questions_are_not_claims(text: str) -> None:
@@ -54,3 +55,33 @@ def test_statements_advice_and_lead_ins_are_claims(text: str) -> None:
 
 def test_a_list_item_that_asks_is_still_an_item() -> None:
     assert is_claim(Unit("What does the team work on?", 0, True))
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        ("Career growth", "References"),
+        ("Additional Resources",),
+        ("Contributors",),
+        ("Further reading:",),
+        ("See also",),
+    ],
+)
+def test_reference_lists_and_credits_hold_no_claims(heading: tuple[str, ...]) -> None:
+    # Their items are link titles and names: "Every Public Engineering Career Ladder".
+    assert in_reference_section(heading)
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        ("Resources to use in your practice",),
+        ("Utilize the best system design interview preparation resources",),
+        ("Meet contributors where they're at",),
+        (),
+    ],
+)
+def test_sections_about_resources_or_contributors_still_hold_claims(
+    heading: tuple[str, ...],
+) -> None:
+    assert not in_reference_section(heading)

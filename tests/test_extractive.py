@@ -386,3 +386,31 @@ def test_a_list_is_read_whole_under_its_heading() -> None:
     assert len(lists) == 1
     assert lists[0].startswith("Effective Portfolio Strategies: What worked for me: Quality")
     assert "Writing: Publishing technical articles" in lists[0]
+
+
+def test_a_reference_list_is_never_quoted(
+    embeddings: LocalEmbeddings, generator: ExtractiveGenerator
+) -> None:
+    """Link titles under "References" match a salary question word for word and say
+    nothing about it; the passage that does say something is quoted instead."""
+    base = seed_chunks()[0]
+    refs = dataclasses.replace(
+        base,
+        source="career-growth.md",
+        title="Career growth",
+        heading=("References",),
+        text="- Software Engineering Salaries at Google\n- Engineering Levels at SoundCloud",
+        id="",
+    )
+    pay = dataclasses.replace(
+        base,
+        source="salaries.md",
+        title="Salaries",
+        heading=("Pay",),
+        text="Software engineers at Google earn well above the industry median.",
+        id="",
+    )
+    q = "What are software engineering salaries at Google?"
+    draft = generator.generate(q, _retrieved(embeddings, q, (refs, pay)))
+    assert "SoundCloud" not in draft and "Salaries at Google" not in draft
+    assert "industry median [2]" in draft

@@ -10,6 +10,7 @@ never speaks as the author.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from assistant.answer.citations import ATTRIBUTION_PREFIX
 from assistant.search import Unit, instructs_assistant
@@ -36,9 +37,25 @@ _NOT_A_CLAIM = re.compile(
     # Credit lines: where the essay's content came from, not what it says.
     r"|^(?:key points|excerpts?) (?:extracted |taken )?from\b|^(?:adapted|summari[sz]ed) from\b"
     r"|^originally (?:published|posted)\b|^(?:via|credits?|source):"
+    r"|\b(?:data|figures|numbers|statistics|chart) (?:taken|sourced|obtained) from\b"
     r"|^(?:summary|figure|image|table|source|note)\b[^.]{0,60}(?::|$)",
     re.IGNORECASE,
 )
+
+# Sections that list where to read more or who wrote the essay: their items are link
+# titles and names ("Every Public Engineering Career Ladder", "SustainOSS"), which say
+# nothing about the subject however close their words come to a question.
+_REFERENCE_SECTION = re.compile(
+    r"^(?:references?|(?:additional|further|more|other|useful) (?:resources|reading|links)"
+    r"|further reading|see also|credits|contributors|bibliography|sources|links)$",
+    re.IGNORECASE,
+)
+
+
+def in_reference_section(heading: Sequence[str]) -> bool:
+    """The passage sits under a "References" / "Further reading" / "Contributors" heading
+    (at any level): none of its units is a claim."""
+    return any(_REFERENCE_SECTION.match(h.strip(" :#*").strip()) for h in heading)
 
 
 def is_claim(unit: Unit) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from assistant.answer.citations import OUTLINE_PREFIX
-from assistant.answer.claims import is_claim
+from assistant.answer.claims import in_reference_section, is_claim
 from assistant.answer.composing import Candidate, compose, heading_clause
 from assistant.search import (
     Retrieved,
@@ -111,6 +111,7 @@ class ExtractiveGenerator:
         titles = self.vectors.get([h.chunk.title or h.chunk.source for h in ranked])
         topical = np.einsum("ij,ij->i", vecs, titles[at]) - RESTATES_TITLE
         sections = [(h.chunk.source, *h.chunk.heading[:1]) for h in ranked]
+        references = [in_reference_section(h.chunk.heading) for h in ranked]
         qterms = set(terms(retrieved.query))
         out = []
         for (n, pos, unit), c, t in zip(units, cos, topical, strict=True):
@@ -119,7 +120,7 @@ class ExtractiveGenerator:
             relevance = (
                 float(c) + 0.15 * overlap + 0.02 / n - RESTATES_TITLE_WEIGHT * max(0.0, float(t))
             )
-            if not is_claim(unit):
+            if references[n - 1] or not is_claim(unit):
                 relevance = -1.0  # below every floor: composes nothing, still counts as a unit
             out.append(Candidate(n, pos, unit, relevance, sections[n - 1]))
         return out, vecs
