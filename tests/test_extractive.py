@@ -414,3 +414,40 @@ def test_a_reference_list_is_never_quoted(
     draft = generator.generate(q, _retrieved(embeddings, q, (refs, pay)))
     assert "SoundCloud" not in draft and "Salaries at Google" not in draft
     assert "industry median [2]" in draft
+
+
+def test_a_list_without_a_lead_in_is_introduced_by_its_heading() -> None:
+    """Link titles under "Books" read as one sentence led by the heading, each item as
+    written ("Read the Docs" is a name); a numbered heading loses its number, and a
+    question heading leads nothing (its items would not answer it as clauses)."""
+    from assistant.answer.composing import Candidate, compose
+    from assistant.search import Unit
+
+    texts = ["Software Engineer's Guidebook", "Read the Docs received a grant", "Get Promoted"]
+    items = [Candidate(1, i, Unit(t, i, True), 0.9) for i, t in enumerate(texts)]
+    vocab = frozenset({"read", "get"})
+    assert compose(items, vocab, None, None, {1: "Books"}) == (
+        "Books: Software Engineer's Guidebook [1]; Read the Docs received a grant [1]; "
+        "and Get Promoted [1]."
+    )
+    assert compose(items, vocab, None, None, {1: "4. Phone screens"}).startswith(
+        "Phone screens: Software"
+    )
+    assert compose(items, vocab, None, None, {1: "What should I read?"}) == (
+        "Software Engineer's Guidebook [1]. Read the Docs received a grant [1]. Get Promoted [1]."
+    )
+    labelled = [
+        Candidate(1, 0, Unit("Influence: Industry", 0, True), 0.9),
+        Candidate(1, 1, Unit("Get Promoted", 1, True), 0.9),
+    ]
+    assert compose(labelled, vocab, None, None, {1: "Distinguished Engineer"}) == (
+        "Distinguished Engineer: Influence — Industry [1]; and Get Promoted [1]."
+    )
+
+
+def test_a_person_named_at_the_start_of_an_item_keeps_their_capital() -> None:
+    from assistant.answer.composing import _lower_first
+
+    vocab = frozenset(["omar", "building"])
+    assert _lower_first("Omar Halabieh 90-day career blueprint", vocab).startswith("Omar")
+    assert _lower_first("Building Python skills", vocab) == "building Python skills"

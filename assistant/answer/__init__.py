@@ -3,11 +3,16 @@ generators, and the citation check every draft goes through.
 
 Public entry point: :class:`Assistant` (``ask``/``stream``/``aask``/``astream``). The
 evaluation reuses the verifier's pieces: :func:`split_claims`, :func:`shares_run`,
-:class:`SupportScorer` and :func:`prompt`.
+:func:`supporting_text`, :class:`SupportScorer` and :func:`prompt`.
 """
 
 from assistant.answer.chain import Assistant
-from assistant.answer.citations import shares_run, split_claims, without_attribution
+from assistant.answer.citations import (
+    shares_run,
+    split_claims,
+    supporting_text,
+    without_attribution,
+)
 from assistant.answer.prompting import prompt
 from assistant.answer.support import SupportScorer
 
@@ -17,5 +22,6 @@ __all__ = [
     "prompt",
     "shares_run",
     "split_claims",
+    "supporting_text",
     "without_attribution",
 ]

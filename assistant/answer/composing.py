@@ -43,6 +43,7 @@ def compose(
     vocab: frozenset[str],
     titles: dict[int, str] | None = None,
     essays: dict[int, str] | None = None,
+    headings: dict[int, str] | None = None,
 ) -> str:
     by_passage: dict[int, list[Candidate]] = {}
     for c in chosen:
@@ -72,7 +73,7 @@ def compose(
                 ):
                     i += 1
                     group.append(units[i])
-                listed = _list_sentences(group, vocab)
+                listed = _list_sentences(group, vocab, (headings or {}).get(n, ""))
                 if listed:
                     listed[0], voice = _voiced(listed[0], group[0].unit.text, title, voice)
                 sentences.extend(listed)
@@ -99,6 +100,8 @@ def _is_name(text: str) -> bool:
         return False
     if any(c.isupper() for c in words[0][1:]):
         return True
+    if len(words) > 1 and words[1][0].isupper() and words[0].lower() not in _COMMON_STARTS:
+        return True  # a person's name: "Omar Halabieh 90-day career blueprint"
     rest = words[1:4]
     return len(rest) >= 1 and all(w[0].isupper() for w in rest)
 
@@ -124,28 +127,47 @@ def _cite(text: str, n: int) -> str:
     return f"{text} [{n}]."
 
 
-def _list_sentences(group: list[Candidate], vocab: frozenset[str]) -> list[str]:
+def _list_sentences(group: list[Candidate], vocab: frozenset[str], heading: str = "") -> list[str]:
     lead = group[0] if group[0].unit.lead_in else None
     items = group[1:] if lead else group
+    if lead is None and len(items) >= 2 and (label := _heading_lead(heading)):
+        # A list with no lead-in of its own is introduced by its heading, the essay's
+        # own words for it: "Books: Software Engineer's Guidebook [1]; …", not one
+        # title per sentence, and "Senior Staff Software Engineer: description — …",
+        # not a description of nobody in particular.
+        # Items keep their capitals: they were written to stand alone, and some start
+        # with a name ("Read the Docs received a grant…").
+        return [f"{label}: {_clauses(items, frozenset(), keep_case=True)}."]
     if lead is None or not items:
         return [_cite(c.unit.text, c.n) for c in group if not c.unit.lead_in]
     if len(items) == 1:
         clause = _as_clause(items[0].unit.text, vocab)
         return [f"{lead.unit.text} {clause} [{items[0].n}]."]
-    clauses = [f"{_as_clause(c.unit.text, vocab)} [{c.n}]" for c in items]
-    body = "; ".join(clauses[:-1]) + "; and " + clauses[-1]
-    return [f"{lead.unit.text} {body}."]
+    return [f"{lead.unit.text} {_clauses(items, vocab)}."]
 
 
-def _as_clause(item: str, vocab: frozenset[str]) -> str:
-    """'Implementation skills: The ability to' -> 'implementation skills — the ability to'."""
+def _clauses(items: list[Candidate], vocab: frozenset[str], keep_case: bool = False) -> str:
+    clauses = [f"{_as_clause(c.unit.text, vocab, keep_case)} [{c.n}]" for c in items]
+    return "; ".join(clauses[:-1]) + "; and " + clauses[-1]
+
+
+def _heading_lead(heading: str) -> str:
+    """A heading as a list's lead-in, without its numbering ("4. Phone screens") or
+    closing punctuation; none for a question ("What should I ask?"), which the items
+    would not read as clauses of."""
+    text = re.sub(r"^\d{1,3}[.)]\s+", "", heading.strip()).rstrip(" :.!;")
+    return "" if not text or text.endswith("?") else text
+
+
+def _as_clause(item: str, vocab: frozenset[str], keep_case: bool = False) -> str:
+    """'Implementation skills: The ability to' -> 'implementation skills — the ability to'
+    (capitals kept as written with ``keep_case``)."""
     text = item.strip().rstrip(".;?")  # a question item is a clause of the lead-in too
+    lower = (lambda t: t) if keep_case else (lambda t: _lower_first(t, vocab))
     label, sep, rest = text.partition(": ")
     if sep and 0 < len(label.split()) <= 6:
-        text = f"{_lower_first(label, vocab)} — {_lower_first(rest, vocab)}"
-    else:
-        text = _lower_first(text, vocab)
-    return text
+        return f"{lower(label)} — {lower(rest)}"
+    return lower(text)
 
 
 def _lower_first(text: str, vocab: frozenset[str]) -> str:

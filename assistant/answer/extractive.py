@@ -76,7 +76,10 @@ class ExtractiveGenerator:
         chosen = self._expand_lists(chosen, candidates)
         titles = {n: hit.chunk.title for n, hit in enumerate(retrieved.hits, 1)}
         essays = {n: hit.chunk.source for n, hit in enumerate(retrieved.hits, 1)}
-        body = compose(chosen, self.lowercase_words, titles, essays)
+        headings = {
+            n: hit.chunk.heading[-1] for n, hit in enumerate(retrieved.hits, 1) if hit.chunk.heading
+        }
+        body = compose(chosen, self.lowercase_words, titles, essays, headings)
         return " ".join(p for p in (outline, body) if p)
 
     def _outline(self, retrieved: Retrieved) -> str:

@@ -20,7 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from assistant.answer import Assistant, prompt, shares_run, split_claims, without_attribution
+from assistant.answer import (
+    Assistant,
+    prompt,
+    shares_run,
+    split_claims,
+    supporting_text,
+    without_attribution,
+)
 from assistant.config import Settings
 from assistant.domain import Answer, Chunk, SearchHit
 from assistant.evaluation.baseline import TutorialRetriever
@@ -173,7 +180,8 @@ class Evaluator:
             return {}
         valid = [c.chunk_id in top_k for c in answer.citations]
         passages = {c.n: c for c in answer.citations}
-        texts = {h.chunk.id: h.chunk.text for h in pool}
+        # What the verifier lets a claim rest on: the passage under its headings.
+        texts = {h.chunk.id: supporting_text(h.chunk) for h in pool}
         scorer, t = self.assistant.scorer, self.assistant.settings.support_min
         recall, precision, cited = [], [], []
         for claim in split_claims(answer.text):
