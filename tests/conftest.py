@@ -68,6 +68,34 @@ def embeddings() -> LocalEmbeddings:
     return emb
 
 
+HANDBOOK = SHARED_CORPORA / "tech-interview-handbook"
+HANDBOOK_ESSAYS = [
+    "negotiation.md",
+    "negotiation-rules.md",
+    "understanding-compensation.md",
+    "choosing-between-companies.md",
+    "final-questions.md",
+]
+
+
+@pytest.fixture(scope="session")
+def handbook_settings(tmp_path_factory, embeddings) -> Settings:
+    """An index of the seed essay and five handbook essays, ingested once per run."""
+    from assistant.ingest.pipeline import Ingester
+
+    if not HANDBOOK.is_dir():
+        pytest.skip(f"{HANDBOOK} is absent: the shared essay corpora live beside the repo")
+    top = tmp_path_factory.mktemp("handbook")
+    corpus = top / "essays"
+    corpus.mkdir()
+    shutil.copy(CORPUS / "building-an-ai-career.md", corpus)
+    for name in HANDBOOK_ESSAYS:
+        shutil.copy(HANDBOOK / name, corpus)
+    settings = Settings(data_dir=top / "data", corpus=(corpus,))
+    Ingester(settings, embeddings=embeddings).run()
+    return settings
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data", corpus=(CORPUS,))

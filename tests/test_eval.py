@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.apps.cli import main
-from assistant.evaluation.evaluate import load_dataset
+from assistant.evaluation.dataset import Item, load_dataset, topic_switches
 from assistant.evaluation.metrics import aggregate, bootstrap_ci, compare
 from eval.check_dataset import check
 from tests.conftest import REPO, SHARED, needs_shared
@@ -91,7 +91,11 @@ def test_aggregate_counts_refusals_both_ways():
 def test_eval_cli_writes_reports_and_gates(tmp_path, capsys):
     mini = tmp_path / "mini.jsonl"
     lines = GOLD.read_text().splitlines()
-    picked = [line for line in lines if json.loads(line)["kind"] in {"factual", "offtopic"}][:4]
+    factual = [line for line in lines if json.loads(line)["kind"] == "factual"]
+    seed = [line for line in factual if "seed/" in line]
+    # Two questions on the seed essay and two on others: each is also asked after one
+    # on other essays (a topic switch).
+    picked = seed[:2] + [line for line in factual if line not in seed][:2]
     picked += [line for line in lines if json.loads(line)["kind"] == "offtopic"][:2]
     mini.write_text("\n".join(picked) + "\n")
     report = tmp_path / "report"
@@ -117,6 +121,8 @@ def test_eval_cli_writes_reports_and_gates(tmp_path, capsys):
     assert result["metrics"]["citations.citation_validity"]["mean"] == 1.0
     for mode in ("lexical", "dense", "hybrid"):
         assert f"retrieval.{mode}.hit@5" in result["metrics"]
+    for mode in ("switch_ours", "switch_naive", "switch_alone"):  # the factual ones, switched
+        assert result["metrics"][f"retrieval.{mode}.hit@1"]["n"] >= 2
 
     assert main([*args, "--compare", str(baseline)]) == 0  # against itself: no regression
     inflated = json.loads(baseline.read_text())
@@ -138,3 +144,19 @@ def test_committed_baseline_is_readable():
     base = json.loads((REPO / "eval/baseline.json").read_text())
     assert base["metrics"]["citations.citation_validity"]["mean"] == 1.0
     assert Path(base["config"]["dataset"]).name == "gold.jsonl"
+
+
+def test_each_standalone_question_switches_from_the_next_one_on_other_essays():
+    def item(id_, sources, history=(), answerable=True, kind="factual"):
+        return Item(id_, f"q{id_}", list(history), answerable, list(sources), [], [], kind)
+
+    items = [
+        item("a", ["x.md"]),
+        item("b", ["x.md", "y.md"]),
+        item("c", ["z.md"]),
+        item("d", ["x.md"], history=["earlier"], kind="followup"),
+        item("e", [], answerable=False, kind="unanswerable"),
+    ]
+    # Follow-ups and unanswerables neither switch nor are switched from; "b" shares an
+    # essay with "a", so "a" follows "c" (cyclically, the next on other essays).
+    assert topic_switches(items) == {"a": "qc", "b": "qc", "c": "qa"}

@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
-from assistant.answer.followup import looks_like_followup, points_back, user_turns, with_context
+from assistant.answer.chain import Assistant
+from assistant.answer.followup import (
+    looks_like_followup,
+    points_back,
+    points_back_strongly,
+    user_turns,
+    with_context,
+)
+from assistant.search import PassageRetriever
+from tests.conftest import needs_shared
 
 NEGOTIATE = "How should I negotiate my salary offer?"
 STANDALONE = (
@@ -127,3 +136,46 @@ def test_without_user_turns_the_question_is_unchanged() -> None:
 )
 def test_points_back(question: str, back: bool) -> None:
     assert points_back(question) is back
+
+
+# --- points_back_strongly and topic switches --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "strong"),
+    [
+        ("What about equity?", True),
+        ("And if they refuse?", True),
+        ("Does writing blog posts actually help with that?", True),
+        ("If I go the company route, does that mean no more papers?", True),
+        ("Which one of those is Node.js?", True),
+        ("Is it rude to ask about work-life balance at the end of an interview?", False),
+        ("I only have one offer. Can I still negotiate?", False),
+        ("Is the company that pays more always the better choice?", False),
+    ],
+)
+def test_points_back_strongly(question: str, strong: bool) -> None:
+    """ "it" and "one" are as often no pointer at all; "those" and "does that mean" are."""
+    assert points_back_strongly(question) is strong
+
+
+@needs_shared
+def test_a_new_topic_after_another_is_read_alone_and_a_follow_up_is_not(
+    handbook_settings, embeddings
+) -> None:
+    """ "Is it rude to…" after a question on AI careers points back by its "it" only; the
+    essays answer it on its own, from other essays: it is a new question. "What if they
+    say the number is final?" is still read with the negotiation question before it."""
+    bot = Assistant(
+        handbook_settings,
+        embeddings,
+        PassageRetriever.from_settings(handbook_settings, embeddings),
+    )
+    switch = "Is it rude to ask about work-life balance at the end of an interview?"
+    before = "What makes an AI practitioner valuable?"
+    assert bot.standalone_query(switch, [before]) == switch
+    answer = bot.ask(switch, [before])
+    assert not answer.refused
+    assert "final-questions.md" in {c.source.rsplit("/", 1)[-1] for c in answer.citations}
+    follow = "What if they say the number is final?"
+    assert bot.standalone_query(follow, [NEGOTIATE]) == f"{follow} {NEGOTIATE}"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import json
-import shutil
 from dataclasses import replace
 from urllib.parse import parse_qs, urlparse
 
@@ -26,38 +25,18 @@ from assistant.answer.read_more import (
 )
 from assistant.apps.cli import main
 from assistant.apps.web_render import answer_html
-from assistant.config import Settings
 from assistant.domain import Chunk, Citation, ReadMore, SearchHit
-from assistant.ingest.pipeline import Ingester
 from assistant.search import INSTRUCTIONS_FLAG, terms
 from assistant.search.retrieval import PassageRetriever
-from tests.conftest import CORPUS, SHARED_CORPORA, needs_shared
+from tests.conftest import needs_shared
 
-HANDBOOK = SHARED_CORPORA / "tech-interview-handbook"
-ESSAYS = [
-    "negotiation.md",
-    "negotiation-rules.md",
-    "understanding-compensation.md",
-    "choosing-between-companies.md",
-    "final-questions.md",
-]
 READ_MORE_KEYS = ["source", "title", "heading", "start", "end", "score", "why", "chunk_id"]
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory, embeddings):
-    """An index of the seed essay and five handbook essays, ingested once."""
-    if not HANDBOOK.is_dir():
-        pytest.skip(f"{HANDBOOK} is absent: the shared essay corpora live beside the repo")
-    top = tmp_path_factory.mktemp("read-more")
-    corpus = top / "essays"
-    corpus.mkdir()
-    shutil.copy(CORPUS / "building-an-ai-career.md", corpus)
-    for name in ESSAYS:
-        shutil.copy(HANDBOOK / name, corpus)
-    settings = Settings(data_dir=top / "data", corpus=(corpus,))
-    Ingester(settings, embeddings=embeddings).run()
-    return settings
+def data_dir(handbook_settings):
+    """An index of the seed essay and five handbook essays (see conftest)."""
+    return handbook_settings
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from assistant.answer.composing import lowercase_vocabulary
 from assistant.answer.coverage import name_words, unseen_names
 from assistant.answer.drafting import Drafter
 from assistant.answer.extractive import ExtractiveGenerator
-from assistant.answer.followup import looks_like_followup, points_back, user_turns, with_context
+from assistant.answer.followup import leans_on_history, user_turns, with_context
 from assistant.answer.guard import screen
 from assistant.answer.llm import LLMGenerator, describe_failure, llm_errors, make_chat_model
 from assistant.answer.support import SupportScorer
@@ -171,6 +171,12 @@ class Assistant:
         async for item in self.chain.astream(state, config):
             yield item
 
+    def standalone_query(self, question: str, history: Sequence[Any] = ()) -> str:
+        """What ``question`` is retrieved with after ``history``: the question itself,
+        or read with the previous turn when it leans on it (the chain's first stage)."""
+        state = self._input(question, history, None, None, streaming=False)
+        return str(self._condense(state)["query"])
+
     # -- the first two stages ------------------------------------------------------
 
     def _input(
@@ -211,7 +217,14 @@ class Assistant:
     ) -> dict[str, Any]:
         question, history = state["question"], state["history"]
         query = question
-        if history and self._leans_on_history(question, state["k"]):
+        if history and leans_on_history(
+            self.retriever,
+            self.settings,
+            question,
+            history[-1],
+            k=state["k"],
+            off_topic_below=OFF_TOPIC_BELOW,
+        ):
             query = with_context(question, history)
             if state["generator"] != "extractive":
                 try:
@@ -220,19 +233,6 @@ class Assistant:
                     why = describe_failure(state["generator"], self.settings, exc)
                     state["notes"].append(f"query rewrite skipped: {why}")
         return {**state, "query": query}
-
-    def _leans_on_history(self, question: str, k: int) -> bool:
-        """A follow-up by its words ("what about…", "those"), or a question the essays
-        barely match on its own: with the conversation it may be about something."""
-        if points_back(question):
-            return True
-        alone = self.retriever.retrieve(question, k).dense_best
-        if alone < OFF_TOPIC_BELOW:
-            # Its own subject, and one no essay is about ("How do I negotiate my salary?"
-            # after questions on AI careers): a new question, refused as such, not the
-            # last topic's answer again.
-            return False
-        return looks_like_followup(question) or alone < self.settings.followup_below
 
     def _retrieve(self, state: dict[str, Any]) -> dict[str, Any]:
         if reason := screen(state["question"]):

@@ -10,13 +10,11 @@ difference inside it is noise. No hosted judge, no network.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import subprocess
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,36 +29,12 @@ from assistant.answer import (
 from assistant.config import Settings
 from assistant.domain import Answer, Chunk, SearchHit
 from assistant.evaluation.baseline import TutorialRetriever
+from assistant.evaluation.dataset import Item, load_dataset, topic_switches
 from assistant.evaluation.metrics import MODES, aggregate, mean
 from assistant.ingest import Ingester
 from assistant.search import LocalEmbeddings, PassageRetriever, terms
 
 CUTOFFS = (1, 3, 5, 10)
-
-
-@dataclass(frozen=True)
-class Item:
-    id: str
-    question: str
-    history: list[str]
-    answerable: bool
-    sources: list[str]
-    evidence: list[str]
-    key_points: list[str]
-    kind: str
-
-
-def load_dataset(path: Path) -> list[Item]:
-    items = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if line.strip():
-            try:
-                items.append(Item(**json.loads(line)))
-            except (ValueError, TypeError) as exc:
-                raise ValueError(
-                    f"{path}:{n}: not a gold item ({exc}); see eval/check_dataset.py"
-                ) from exc
-    return items
 
 
 def _ranked_essays(sources: Sequence[str]) -> list[str]:
@@ -106,7 +80,9 @@ class Evaluator:
             self._raw[source] = (self.root / source).read_text(encoding="utf-8", errors="replace")
         return self._raw[source]
 
-    def question(self, item: Item) -> dict[str, Any]:
+    def question(self, item: Item, switched_from: str = "") -> dict[str, Any]:
+        """One item through the assistant; ``switched_from`` is an unrelated question
+        asked before it (see :func:`topic_switches`), scored for retrieval only."""
         a = self.assistant
         started = time.perf_counter()
         answer = a.ask(item.question, item.history)
@@ -127,6 +103,8 @@ class Evaluator:
         retrieved = a.retriever.retrieve(answer.query, max(10, a.settings.k))
         if item.answerable:
             row.update(self._retrieval(item, answer.query, retrieved.hits))
+        if item.answerable and switched_from:
+            row.update(self._switch(item, switched_from))
         given = a.outlined(item.question, a.retriever.retrieve(answer.query))
         top_k = {h.chunk.id for h in given.hits}
         row.update(self._citation_scores(answer, top_k, retrieved.hits))
@@ -155,6 +133,17 @@ class Evaluator:
                 item, self._spans(a.retriever.retrieve(naive, 10).hits), k
             )
         return out
+
+    def _switch(self, item: Item, before: str) -> dict[str, Any]:
+        """The question asked after an unrelated one: retrieved as the assistant reads it
+        in that conversation, and with the two naively joined."""
+        a, k = self.assistant, self.assistant.settings.k
+        ours = a.standalone_query(item.question, [before])
+        naive = f"{before} {item.question}"
+        return {
+            name: retrieval_row(item, self._spans(a.retriever.retrieve(q, 10).hits), k)
+            for name, q in (("switch_ours", ours), ("switch_naive", naive))
+        }
 
     def _spans(self, hits: Sequence[SearchHit]) -> list[tuple[str, str]]:
         """Each passage as the file text it came from: evidence is quoted from files."""
@@ -260,8 +249,9 @@ def score(
     items = load_dataset(dataset)
     assistant, s = evaluator.assistant, evaluator.assistant.settings
     rows = []
+    switches = topic_switches(items)
     for n, item in enumerate(items, 1):
-        rows.append(evaluator.question(item))
+        rows.append(evaluator.question(item, switches.get(item.id, "")))
         if progress:
             progress(n, len(items))
     return {

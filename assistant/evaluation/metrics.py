@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 
 MODES = ("lexical", "dense", "hybrid")
-# Retrieval rows scored beside ours: the LangChain tutorial's retriever, and follow-ups
-# retrieved with history and question naively joined.
-REFERENCES = ("tutorial", "naive_followup")
+# Retrieval rows scored beside ours: the LangChain tutorial's retriever, follow-ups
+# retrieved with history and question naively joined, and standalone questions asked
+# after an unrelated one (a topic switch), as we read them and naively joined.
+REFERENCES = ("tutorial", "naive_followup", "switch_ours", "switch_naive")
 BOOTSTRAP = 1000
 # Latency is reported, never gated: a test must not fail on a wall-clock time.
 NOT_GATED = ("latency",)
@@ -52,6 +53,9 @@ def aggregate(rows: list[dict[str, Any]], k: int) -> dict[str, dict[str, float]]
         if "naive_followup" in row:  # ours on the same follow-ups, to compare like with like
             for name, value in row.get("hybrid", {}).items():
                 add(f"retrieval.followup_ours.{name}", value)
+        if "switch_ours" in row:  # the same questions asked alone: what a switch should keep
+            for name, value in row.get("hybrid", {}).items():
+                add(f"retrieval.switch_alone.{name}", value)
         for name in (
             "citation_validity",
             "citation_recall",
