@@ -451,3 +451,31 @@ def test_a_person_named_at_the_start_of_an_item_keeps_their_capital() -> None:
     vocab = frozenset(["omar", "building"])
     assert _lower_first("Omar Halabieh 90-day career blueprint", vocab).startswith("Omar")
     assert _lower_first("Building Python skills", vocab) == "building Python skills"
+
+
+def test_two_passages_of_one_section_read_as_one_list_under_its_heading() -> None:
+    """A long section is cut into passages; its list goes on under one heading, not the
+    heading again ("Best questions to ask…: … [1]. Best questions to ask…: … [2].")."""
+    from assistant.answer.composing import Candidate, compose
+    from assistant.search import Unit
+
+    chosen = [
+        Candidate(1, 0, Unit("How do you plan the work?", 0, True), 0.9),
+        Candidate(1, 1, Unit("What do you measure?", 1, True), 0.9),
+        Candidate(2, 0, Unit("How often do people move teams?", 0, True), 0.8),
+        Candidate(2, 1, Unit("How are new hires ramped up?", 1, True), 0.8),
+    ]
+    essays = {1: "final-questions.md", 2: "final-questions.md"}
+    same = {1: "Questions on the work", 2: "Questions on the work"}
+    assert compose(chosen, frozenset(), None, essays, same) == (
+        "Questions on the work: How do you plan the work [1]; What do you measure [1]; "
+        "How often do people move teams [2]; and How are new hires ramped up [2]."
+    )
+    other = {1: "Questions on the work", 2: "Questions on the team"}
+    assert compose(chosen, frozenset(), None, essays, other).count("Questions on the") == 2
+
+
+def test_an_exclaimed_item_is_a_clause_without_its_exclamation() -> None:
+    assert _as_clause("Creator of GreatFrontEnd (me)!", frozenset()) == (
+        "Creator of GreatFrontEnd (me)"
+    )

@@ -58,6 +58,7 @@ def compose(
     order = sorted(by_passage, key=lambda n: (-essay_best[essay_of[n]], -best[n]))
     sentences: list[str] = []
     voice = ""  # the essay whose author the sentence just before is quoted as
+    led = ""  # the heading that leads the sentence just before, when one does
     for n in order:
         title = (titles or {}).get(n, "")
         units = sorted(by_passage[n], key=lambda c: c.pos)
@@ -73,13 +74,22 @@ def compose(
                 ):
                     i += 1
                     group.append(units[i])
-                listed = _list_sentences(group, vocab, (headings or {}).get(n, ""))
+                heading = (headings or {}).get(n, "")
+                listed = _list_sentences(group, vocab, heading)
+                label = _heading_lead(heading) if _led_by_heading(group) else ""
+                if label and label == led and listed:
+                    # The section's next passage goes on the same list, under one heading.
+                    sentences[-1] = _continued(sentences[-1], listed[0], label)
+                    i += 1
+                    continue
                 if listed:
                     listed[0], voice = _voiced(listed[0], group[0].unit.text, title, voice)
                 sentences.extend(listed)
+                led = label if listed and listed[-1].startswith(f"{label}: ") else ""
             else:
                 sentence, voice = _voiced(_cite(c.unit.text, c.n), c.unit.text, title, voice)
                 sentences.append(sentence)
+                led = ""
             i += 1
     return " ".join(sentences)
 
@@ -146,6 +156,18 @@ def _list_sentences(group: list[Candidate], vocab: frozenset[str], heading: str 
     return [f"{lead.unit.text} {_clauses(items, vocab)}."]
 
 
+def _led_by_heading(group: list[Candidate]) -> bool:
+    return not group[0].unit.lead_in and len(group) >= 2
+
+
+def _continued(before: str, after: str, label: str) -> str:
+    """Two lists under one heading as one: "L: a [1]; and b [1]." and "L: c [2]; and
+    d [2]." read as "L: a [1]; b [1]; c [2]; and d [2]." (the heading once)."""
+    head, _, last = before.rstrip(".").rpartition("; and ")
+    start = f"{head}; {last}" if head else before.rstrip(".")
+    return f"{start}; {after.removeprefix(f'{label}: ')}"
+
+
 def _clauses(items: list[Candidate], vocab: frozenset[str], keep_case: bool = False) -> str:
     clauses = [f"{_as_clause(c.unit.text, vocab, keep_case)} [{c.n}]" for c in items]
     return "; ".join(clauses[:-1]) + "; and " + clauses[-1]
@@ -162,7 +184,7 @@ def _heading_lead(heading: str) -> str:
 def _as_clause(item: str, vocab: frozenset[str], keep_case: bool = False) -> str:
     """'Implementation skills: The ability to' -> 'implementation skills — the ability to'
     (capitals kept as written with ``keep_case``)."""
-    text = item.strip().rstrip(".;?")  # a question item is a clause of the lead-in too
+    text = item.strip().rstrip(".;?!")  # a question item is a clause of the lead-in too
     lower = (lambda t: t) if keep_case else (lambda t: _lower_first(t, vocab))
     label, sep, rest = text.partition(": ")
     if sep and 0 < len(label.split()) <= 6:
