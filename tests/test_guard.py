@@ -44,6 +44,31 @@ def test_ordinary_questions_pass(question: str) -> None:
     assert screen(question) == ""
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is Google's stock price today?",
+        "What are Microsoft's current salary bands for a level 62 software engineer?",
+        "What are the current market rates for senior engineers in Berlin?",
+        "Which companies are hiring right now?",
+    ],
+)
+def test_requests_for_live_figures_are_refused(question: str) -> None:
+    assert screen(question) == "live-data"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Should I tell the recruiter my current salary?",
+        "How do I leave my current job on good terms?",
+        "How are salary bands set at big companies?",
+    ],
+)
+def test_questions_about_ones_own_current_situation_pass(question: str) -> None:
+    assert screen(question) == ""
+
+
 @pytest.mark.parametrize("name", ["gold.jsonl", "dev-tune.jsonl"])
 def test_the_screen_matches_the_sets_it_was_written_against(name: str) -> None:
     """Every injection of the regression and tune sets is caught, and no other question

@@ -33,7 +33,9 @@ _INJECTION = re.compile(
 _LIVE = re.compile(
     r"\b(?:right now|today|at the moment|this (?:week|month|quarter|year)|as of now|live|"
     r"currently)\b.{0,60}\?|"
-    r"\b(?:stock|share) price\b|\bexchange rate\b|\bweather\b",
+    r"\b(?:stock|share) price\b|\bexchange rate\b|\bweather\b"
+    # "current salary bands" are today's figures; "my current salary" is the user's own.
+    r"|\bcurrent (?:salary |pay |compensation )?(?:bands|ranges|market rates?|rates)\b",
     re.IGNORECASE,
 )
 
