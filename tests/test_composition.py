@@ -47,6 +47,7 @@ def test_navigation_captions_and_questions_are_not_claims(text: str) -> None:
         "Summarise your impact in one line per project.",
         "Notes from your one-on-ones are useful in a performance review.",
         "Published papers count for little in most industry interviews.",
+        "Use numbers taken from your own performance reviews when you negotiate.",
     ],
 )
 def test_statements_advice_and_lead_ins_are_claims(text: str) -> None:
@@ -65,6 +66,9 @@ def test_a_list_item_that_asks_is_still_an_item() -> None:
         ("Contributors",),
         ("Further reading:",),
         ("See also",),
+        ("5. References",),
+        ("References and further reading",),
+        ("Acknowledgements",),
     ],
 )
 def test_reference_lists_and_credits_hold_no_claims(heading: tuple[str, ...]) -> None:
@@ -78,6 +82,8 @@ def test_reference_lists_and_credits_hold_no_claims(heading: tuple[str, ...]) ->
         ("Resources to use in your practice",),
         ("Utilize the best system design interview preparation resources",),
         ("Meet contributors where they're at",),
+        ("Funding", "Sources"),
+        ("References", "Books about negotiation"),
         (),
     ],
 )

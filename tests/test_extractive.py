@@ -479,3 +479,39 @@ def test_an_exclaimed_item_is_a_clause_without_its_exclamation() -> None:
     assert _as_clause("Creator of GreatFrontEnd (me)!", frozenset()) == (
         "Creator of GreatFrontEnd (me)"
     )
+
+
+def test_lists_under_one_heading_merge_within_an_essay_and_keep_their_voice() -> None:
+    """Two essays' "Resources" lists stay apart, and an essay's "I" inside a list is
+    still attributed; an item's own "; and" is left as written when a list goes on."""
+    from assistant.answer.composing import Candidate, compose
+    from assistant.search import Unit
+
+    chosen = [
+        Candidate(1, 0, Unit("Alpha book", 0, True), 0.9),
+        Candidate(1, 1, Unit("Plan; and then ship", 1, True), 0.9),
+        Candidate(2, 0, Unit("Gamma book", 0, True), 0.8),
+        Candidate(2, 1, Unit("Delta book", 1, True), 0.8),
+        Candidate(3, 0, Unit("I wrote Epsilon myself", 0, True), 0.7),
+        Candidate(3, 1, Unit("Zeta book", 1, True), 0.7),
+    ]
+    essays = {1: "a.md", 2: "a.md", 3: "b.md"}
+    titles = {1: "A", 2: "A", 3: "B"}
+    text = compose(chosen, frozenset(), titles, essays, dict.fromkeys([1, 2, 3], "Resources"))
+    assert text.startswith(
+        "Resources: Alpha book [1]; Plan; and then ship [1]; Gamma book [2]; and Delta book [2]."
+    )
+    assert text.endswith(
+        "The author of “B” writes: Resources: I wrote Epsilon myself [3]; and Zeta book [3]."
+    )
+
+
+def test_a_heading_without_words_leads_no_list() -> None:
+    from assistant.answer.composing import _heading_lead
+
+    assert [_heading_lead(h) for h in ["1.", "---", "4. Phone screens", "What now?"]] == [
+        "",
+        "",
+        "Phone screens",
+        "",
+    ]

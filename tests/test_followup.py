@@ -152,6 +152,8 @@ def test_points_back(question: str, back: bool) -> None:
         ("Is it rude to ask about work-life balance at the end of an interview?", False),
         ("I only have one offer. Can I still negotiate?", False),
         ("Is the company that pays more always the better choice?", False),
+        ("Which companies that work on AI safety hire new grads?", False),
+        ("A startup offers me a 'Principal Engineer' title. Is that worth much?", False),
     ],
 )
 def test_points_back_strongly(question: str, strong: bool) -> None:

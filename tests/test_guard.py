@@ -50,6 +50,7 @@ def test_ordinary_questions_pass(question: str) -> None:
         "What is Google's stock price today?",
         "What are Microsoft's current salary bands for a level 62 software engineer?",
         "What are the current market rates for senior engineers in Berlin?",
+        "What is the current salary band for L5 at Google?",
         "Which companies are hiring right now?",
     ],
 )
@@ -63,6 +64,7 @@ def test_requests_for_live_figures_are_refused(question: str) -> None:
         "Should I tell the recruiter my current salary?",
         "How do I leave my current job on good terms?",
         "How are salary bands set at big companies?",
+        "Should I tell the recruiter my current rates?",
     ],
 )
 def test_questions_about_ones_own_current_situation_pass(question: str) -> None:

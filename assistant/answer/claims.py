@@ -37,7 +37,7 @@ _NOT_A_CLAIM = re.compile(
     # Credit lines: where the essay's content came from, not what it says.
     r"|^(?:key points|excerpts?) (?:extracted |taken )?from\b|^(?:adapted|summari[sz]ed) from\b"
     r"|^originally (?:published|posted)\b|^(?:via|credits?|source):"
-    r"|\b(?:data|figures|numbers|statistics|chart) (?:taken|sourced|obtained) from\b"
+    r"|^[^.]{0,40}\b(?:data|figures|statistics|chart) (?:taken|sourced|obtained) from\b"
     r"|^(?:summary|figure|image|table|source|note)\b[^.]{0,60}(?::|$)",
     re.IGNORECASE,
 )
@@ -46,16 +46,17 @@ _NOT_A_CLAIM = re.compile(
 # titles and names ("Every Public Engineering Career Ladder", "SustainOSS"), which say
 # nothing about the subject however close their words come to a question.
 _REFERENCE_SECTION = re.compile(
-    r"^(?:references?|(?:additional|further|more|other|useful) (?:resources|reading|links)"
-    r"|further reading|see also|credits|contributors|bibliography|sources|links)$",
+    r"^(?:\d{1,3}[.)]\s*)?(?:references?|(?:additional|further|more|other|useful) "
+    r"(?:resources|reading|links)|further reading|see also|credits|contributors"
+    r"|acknowledge?ments|bibliography|links)(?: and (?:further reading|resources|links))?$",
     re.IGNORECASE,
 )
 
 
 def in_reference_section(heading: Sequence[str]) -> bool:
-    """The passage sits under a "References" / "Further reading" / "Contributors" heading
-    (at any level): none of its units is a claim."""
-    return any(_REFERENCE_SECTION.match(h.strip(" :#*").strip()) for h in heading)
+    """The passage's own section is "References", "Further reading", "Contributors"…:
+    none of its units is a claim."""
+    return bool(heading) and bool(_REFERENCE_SECTION.match(heading[-1].strip(" :#*").strip()))
 
 
 def is_claim(unit: Unit) -> bool:

@@ -17,6 +17,20 @@ from assistant.answer.claims import attribute, speaks_as_author
 from assistant.search import Unit
 
 
+@dataclass
+class _HeadedList:
+    """A list sentence led by its section heading, still open to the section's next
+    passage: "L: a [1]; b [1]; c [2]; and d [2]." rather than the heading twice."""
+
+    key: tuple[str, str]  # (essay, heading)
+    items: list[Candidate]
+    said: str  # the items' words, whose voice the sentence is in
+    voice: str  # whose voice the answer was in before it
+
+    def text(self) -> str:
+        return f"{self.key[1]}: {_clauses(self.items, frozenset(), keep_case=True)}."
+
+
 @dataclass(frozen=True)
 class Candidate:
     n: int  # passage number, 1-based
@@ -58,9 +72,10 @@ def compose(
     order = sorted(by_passage, key=lambda n: (-essay_best[essay_of[n]], -best[n]))
     sentences: list[str] = []
     voice = ""  # the essay whose author the sentence just before is quoted as
-    led = ""  # the heading that leads the sentence just before, when one does
+    opened: _HeadedList | None = None  # the sentence just before, when a heading leads it
     for n in order:
         title = (titles or {}).get(n, "")
+        heading = (headings or {}).get(n, "")
         units = sorted(by_passage[n], key=lambda c: c.pos)
         i = 0
         while i < len(units):
@@ -74,22 +89,25 @@ def compose(
                 ):
                     i += 1
                     group.append(units[i])
-                heading = (headings or {}).get(n, "")
-                listed = _list_sentences(group, vocab, heading)
+                said = " ".join(g.unit.text for g in group)  # any item may say "I"
                 label = _heading_lead(heading) if _led_by_heading(group) else ""
-                if label and label == led and listed:
+                if opened is not None and label and opened.key == (essay_of[n], label):
                     # The section's next passage goes on the same list, under one heading.
-                    sentences[-1] = _continued(sentences[-1], listed[0], label)
-                    i += 1
-                    continue
-                if listed:
-                    listed[0], voice = _voiced(listed[0], group[0].unit.text, title, voice)
-                sentences.extend(listed)
-                led = label if listed and listed[-1].startswith(f"{label}: ") else ""
+                    opened.items.extend(group)
+                    opened.said += f" {said}"
+                    sentences[-1], voice = _voiced(opened.text(), opened.said, title, opened.voice)
+                else:
+                    listed = _list_sentences(group, vocab, heading)
+                    before, opened = voice, None
+                    if listed:
+                        listed[0], voice = _voiced(listed[0], said, title, voice)
+                        if label:
+                            opened = _HeadedList((essay_of[n], label), group, said, before)
+                    sentences.extend(listed)
             else:
                 sentence, voice = _voiced(_cite(c.unit.text, c.n), c.unit.text, title, voice)
                 sentences.append(sentence)
-                led = ""
+                opened = None
             i += 1
     return " ".join(sentences)
 
@@ -110,7 +128,14 @@ def _is_name(text: str) -> bool:
         return False
     if any(c.isupper() for c in words[0][1:]):
         return True
-    if len(words) > 1 and words[1][0].isupper() and words[0].lower() not in _COMMON_STARTS:
+    first = words[0].lower()
+    if (
+        len(words) > 1
+        and words[1][0].isupper()
+        and not words[1].isupper()
+        and first not in _COMMON_STARTS
+        and not _COMMON_SUFFIX.search(first)
+    ):
         return True  # a person's name: "Omar Halabieh 90-day career blueprint"
     rest = words[1:4]
     return len(rest) >= 1 and all(w[0].isupper() for w in rest)
@@ -160,14 +185,6 @@ def _led_by_heading(group: list[Candidate]) -> bool:
     return not group[0].unit.lead_in and len(group) >= 2
 
 
-def _continued(before: str, after: str, label: str) -> str:
-    """Two lists under one heading as one: "L: a [1]; and b [1]." and "L: c [2]; and
-    d [2]." read as "L: a [1]; b [1]; c [2]; and d [2]." (the heading once)."""
-    head, _, last = before.rstrip(".").rpartition("; and ")
-    start = f"{head}; {last}" if head else before.rstrip(".")
-    return f"{start}; {after.removeprefix(f'{label}: ')}"
-
-
 def _clauses(items: list[Candidate], vocab: frozenset[str], keep_case: bool = False) -> str:
     clauses = [f"{_as_clause(c.unit.text, vocab, keep_case)} [{c.n}]" for c in items]
     return "; ".join(clauses[:-1]) + "; and " + clauses[-1]
@@ -177,8 +194,10 @@ def _heading_lead(heading: str) -> str:
     """A heading as a list's lead-in, without its numbering ("4. Phone screens") or
     closing punctuation; none for a question ("What should I ask?"), which the items
     would not read as clauses of."""
-    text = re.sub(r"^\d{1,3}[.)]\s+", "", heading.strip()).rstrip(" :.!;")
-    return "" if not text or text.endswith("?") else text
+    text = re.sub(r"^\d{1,3}[.)]\s*", "", heading.strip()).rstrip(" :.!;")
+    if not re.search(r"[A-Za-z]", text) or text.endswith("?"):
+        return ""  # "1.", "---" or a question: no lead-in
+    return text
 
 
 def _as_clause(item: str, vocab: frozenset[str], keep_case: bool = False) -> str:

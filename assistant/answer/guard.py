@@ -35,7 +35,8 @@ _LIVE = re.compile(
     r"currently)\b.{0,60}\?|"
     r"\b(?:stock|share) price\b|\bexchange rate\b|\bweather\b"
     # "current salary bands" are today's figures; "my current salary" is the user's own.
-    r"|\bcurrent (?:salary |pay |compensation )?(?:bands|ranges|market rates?|rates)\b",
+    r"|(?<!\bmy )(?<!\bour )\bcurrent (?:salary |pay |compensation )?"
+    r"(?:bands?|ranges?|market rates?|rates)\b",
     re.IGNORECASE,
 )
 
