@@ -163,7 +163,7 @@ def test_points_back_strongly(question: str, strong: bool) -> None:
 
 @needs_shared
 def test_a_new_topic_after_another_is_read_alone_and_a_follow_up_is_not(
-    handbook_settings, embeddings
+    handbook_settings, embeddings, monkeypatch
 ) -> None:
     """ "Is it rude to…" after a question on AI careers points back by its "it" only; the
     essays answer it on its own, from other essays: it is a new question. "What if they
@@ -176,7 +176,18 @@ def test_a_new_topic_after_another_is_read_alone_and_a_follow_up_is_not(
     switch = "Is it rude to ask about work-life balance at the end of an interview?"
     before = "What makes an AI practitioner valuable?"
     assert bot.standalone_query(switch, [before]) == switch
+    queries: list[str] = []
+    real_retrieve = PassageRetriever.retrieve
+
+    def counted(self, query, k=None, mode=None):  # type: ignore[no-untyped-def]
+        queries.append(query)
+        return real_retrieve(self, query, k, mode)
+
+    monkeypatch.setattr(PassageRetriever, "retrieve", counted)
     answer = bot.ask(switch, [before])
+    # Read alone, the question is retrieved once (deciding so), and the previous turn
+    # once (whether it is on the same topic); the answer reuses the first.
+    assert sorted(queries) == sorted([switch, before])
     assert not answer.refused
     assert "final-questions.md" in {c.source.rsplit("/", 1)[-1] for c in answer.citations}
     follow = "What if they say the number is final?"

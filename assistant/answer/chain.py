@@ -216,11 +216,17 @@ class Assistant:
         self, state: dict[str, Any], config: RunnableConfig | None = None
     ) -> dict[str, Any]:
         question, history = state["question"], state["history"]
+        if not history:
+            return {**state, "query": question}
+        t = time.perf_counter()
+        alone = self.retriever.retrieve(question, state["k"])
+        state["timings"]["retrieve_ms"] = (time.perf_counter() - t) * 1000
         query = question
-        if history and leans_on_history(
+        if leans_on_history(
             self.retriever,
             self.settings,
             question,
+            alone,
             history[-1],
             k=state["k"],
             off_topic_below=OFF_TOPIC_BELOW,
@@ -232,15 +238,18 @@ class Assistant:
                 except llm_errors() as exc:
                     why = describe_failure(state["generator"], self.settings, exc)
                     state["notes"].append(f"query rewrite skipped: {why}")
-        return {**state, "query": query}
+        # Read alone, the question was retrieved above: `_retrieve` reuses that.
+        return {**state, "query": query, "alone": alone if query == question else None}
 
     def _retrieve(self, state: dict[str, Any]) -> dict[str, Any]:
         if reason := screen(state["question"]):
             state["timings"]["retrieve_ms"] = 0.0
             return {**state, "refused": True, "reason": reason}
-        t = time.perf_counter()
-        retrieved = self.retriever.retrieve(state["query"], state["k"])
-        state["timings"]["retrieve_ms"] = (time.perf_counter() - t) * 1000
+        retrieved = state.get("alone")
+        if retrieved is None:
+            t = time.perf_counter()
+            retrieved = self.retriever.retrieve(state["query"], state["k"])
+            state["timings"]["retrieve_ms"] = (time.perf_counter() - t) * 1000
         state = {**state, "retrieved": retrieved}
         s = self.settings
         if retrieved.dense_best < s.refuse_below or not retrieved.hits:

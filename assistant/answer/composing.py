@@ -165,7 +165,7 @@ def _cite(text: str, n: int) -> str:
 def _list_sentences(group: list[Candidate], vocab: frozenset[str], heading: str = "") -> list[str]:
     lead = group[0] if group[0].unit.lead_in else None
     items = group[1:] if lead else group
-    if lead is None and len(items) >= 2 and (label := _heading_lead(heading)):
+    if _led_by_heading(group) and (label := _heading_lead(heading)):
         # A list with no lead-in of its own is introduced by its heading, the essay's
         # own words for it: "Books: Software Engineer's Guidebook [1]; …", not one
         # title per sentence, and "Senior Staff Software Engineer: description — …",
@@ -182,6 +182,7 @@ def _list_sentences(group: list[Candidate], vocab: frozenset[str], heading: str 
 
 
 def _led_by_heading(group: list[Candidate]) -> bool:
+    """Two or more items with no lead-in of their own: their heading may lead them."""
     return not group[0].unit.lead_in and len(group) >= 2
 
 

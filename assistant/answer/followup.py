@@ -126,6 +126,7 @@ def leans_on_history(
     retriever: PassageRetriever,
     settings: Settings,
     question: str,
+    alone: Retrieved,
     previous: str,
     *,
     k: int,
@@ -137,8 +138,10 @@ def leans_on_history(
     Unless the essays answer it on its own, from other essays than the previous turn,
     and nothing in it points back for sure: "Is it rude to ask about work-life balance
     at the end of an interview?", asked after a question on funding open source, points
-    back by its "it" alone, and read with the funding question it was refused."""
-    alone = retriever.retrieve(question, k)
+    back by its "it" alone, and read with the funding question it was refused.
+
+    ``alone`` is the question's own retrieval: the caller keeps it, and answers from
+    it when the question is read alone, rather than retrieving the same query twice."""
     if not points_back(question):
         if alone.dense_best < off_topic_below:
             # Its own subject, and one no essay is about ("How do I negotiate my salary?"
