@@ -416,6 +416,36 @@ def test_a_reference_list_is_never_quoted(
     assert "industry median [2]" in draft
 
 
+def test_a_list_of_titles_answers_only_a_question_that_asks_for_them(
+    embeddings: LocalEmbeddings, generator: ExtractiveGenerator
+) -> None:
+    """Book titles say nothing about a first job's days; asked for books, they answer."""
+    base = seed_chunks()[0]
+    books = dataclasses.replace(
+        base,
+        source="career-growth.md",
+        title="Career growth",
+        heading=("Books",),
+        text="- The Junior Developer Handbook\n- Your First Engineering Job\n- The Daily Engineer",
+        id="",
+    )
+    days = dataclasses.replace(
+        base,
+        source="levels.md",
+        title="Engineering levels",
+        heading=("Junior engineer",),
+        text="A junior engineer's day is writing code, debugging, testing and reviewing.",
+        id="",
+    )
+    q = "What will my days look like in my first engineering job as a junior developer?"
+    draft = generator.generate(q, _retrieved(embeddings, q, (books, days)))
+    assert "Handbook" not in draft and "Daily Engineer" not in draft
+    assert "debugging" in draft
+    q = "Any book recommendations for my first engineering job?"
+    draft = generator.generate(q, _retrieved(embeddings, q, (books, days)))
+    assert "Your First Engineering Job [1]" in draft
+
+
 def test_a_list_without_a_lead_in_is_introduced_by_its_heading() -> None:
     """Link titles under "Books" read as one sentence led by the heading, each item as
     written ("Read the Docs" is a name); a numbered heading loses its number, and a

@@ -71,7 +71,7 @@ def test_questions_about_ones_own_current_situation_pass(question: str) -> None:
     assert screen(question) == ""
 
 
-@pytest.mark.parametrize("name", ["gold.jsonl", "dev-tune.jsonl"])
+@pytest.mark.parametrize("name", ["gold.jsonl", "dev-tune.jsonl", "refusal-tune.jsonl"])
 def test_the_screen_matches_the_sets_it_was_written_against(name: str) -> None:
     """Every injection of the regression and tune sets is caught, and no other question
     is taken for one (the test split is left alone: it reports, it doesn't tune)."""

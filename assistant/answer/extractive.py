@@ -13,6 +13,7 @@ import numpy as np
 from assistant.answer.citations import OUTLINE_PREFIX
 from assistant.answer.claims import in_reference_section, is_claim
 from assistant.answer.composing import Candidate, compose, heading_clause
+from assistant.answer.reading_lists import asks_for_resources, title_lists
 from assistant.search import (
     Retrieved,
     Unit,
@@ -99,8 +100,12 @@ class ExtractiveGenerator:
         # Sections added only for the outline are named by it; the sentences come from
         # the passages retrieval ranked for the question.
         ranked = retrieved.hits[: len(retrieved.hits) - retrieved.outline_only]
+        titles_only: set[tuple[int, int]] = set()  # units of lists of titles, unasked for
         for n, hit in enumerate(ranked, 1):
-            units.extend((n, pos, u) for pos, u in enumerate(split_units(hit.chunk.text)))
+            split = split_units(hit.chunk.text)
+            units.extend((n, pos, u) for pos, u in enumerate(split))
+            if not asks_for_resources(question):
+                titles_only.update((n, pos) for pos in title_lists(split))
         if not units or retrieved.query_vector is None:
             return [], np.zeros((0, 1))
         vecs = self.vectors.get([u.text for _, _, u in units])
@@ -123,7 +128,7 @@ class ExtractiveGenerator:
             relevance = (
                 float(c) + 0.15 * overlap + 0.02 / n - RESTATES_TITLE_WEIGHT * max(0.0, float(t))
             )
-            if references[n - 1] or not is_claim(unit):
+            if references[n - 1] or (n, pos) in titles_only or not is_claim(unit):
                 relevance = -1.0  # below every floor: composes nothing, still counts as a unit
             out.append(Candidate(n, pos, unit, relevance, sections[n - 1]))
         return out, vecs
