@@ -63,8 +63,9 @@ eval-gate: dev
 
 test: lint typecheck unit eval-gate
 
-# The dev sets, tune and test, and refusal-tune, on one index, with the LangChain-tutorial
-# baseline beside ours; then the seed sets on the bundled essay alone (what `make run` serves), in their own index.
+# The dev sets (tune, test, and refusal-tune) on one index, with the LangChain-tutorial
+# baseline beside ours; then the seed sets on the bundled essay alone (what `make run`
+# serves), in their own index.
 eval: $(VENV)/.stamp-eval
 	$(CA) eval --dataset eval/datasets/dev-tune.jsonl --dataset eval/datasets/dev-test.jsonl \
 		--dataset eval/datasets/refusal-tune.jsonl --root ../shared

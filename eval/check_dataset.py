@@ -2,6 +2,8 @@
 
 Usage:
     python eval/check_dataset.py eval/datasets/gold.jsonl --root ../shared
+    python eval/check_dataset.py eval/datasets/refusal-tune.jsonl --root ../shared \
+        --against eval/datasets/dev-test.jsonl
 
 Prints one line per problem as ``LINE N (id): problem``, then ``N questions, M problems``.
 Exits 1 when there are problems, 0 otherwise, 2 when the dataset cannot be read at all.
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -208,6 +211,38 @@ def check(path: Path, root: Path) -> list[str]:
     return _check(path, root)[1]
 
 
+# Two questions sharing this share of their content words ask the same thing in other
+# words: "If I open source my tool, does that mean I can never make money?" and "…my app…"
+# (0.67). No two questions of the tune and test splits written first came above 0.30.
+NEAR_DUPLICATE = 0.3
+_FILLER = frozenset(
+    "a an the i my me to of and or in on for is it do does how what should can at be with "
+    "that this if are was you your about from as but not so just get i'm i've don't there "
+    "they their them any".split()
+)
+
+
+def _content_words(question: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9']+", question.lower()) if w not in _FILLER}
+
+
+def near_duplicates(path: Path, against: Path) -> list[str]:
+    """Questions of ``path`` that ask what a question of ``against`` asks, in nearly its
+    words: a tune set must not hold the test set's questions reworded."""
+
+    def load(p: Path) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in p.read_text(encoding="utf-8").splitlines() if line]
+
+    found = []
+    for a in load(path):
+        for b in load(against):
+            wa, wb = _content_words(a["question"]), _content_words(b["question"])
+            share = len(wa & wb) / max(1, len(wa | wb))
+            if share >= NEAR_DUPLICATE:
+                found.append(f"{a['id']} nearly repeats {b['id']} of {against.name} ({share:.2f})")
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Validate an evaluation dataset (JSON Lines) against the essays it cites."
@@ -219,10 +254,19 @@ def main(argv: list[str] | None = None) -> int:
         default=Path("../shared"),
         help="folder that source paths are relative to (default: ../shared)",
     )
+    parser.add_argument(
+        "--against",
+        type=Path,
+        action="append",
+        default=[],
+        help="a set this one must not repeat in other words (a tune set against its test set)",
+    )
     args = parser.parse_args(argv)
     try:
         count, problems = _check(args.dataset, args.root)
-    except (OSError, UnicodeDecodeError) as exc:
+        for other in args.against:
+            problems.extend(near_duplicates(args.dataset, other))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         print(f"cannot read {args.dataset}: {exc}", file=sys.stderr)
         return 2
     for problem in problems:

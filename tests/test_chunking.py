@@ -170,6 +170,42 @@ def test_lead_in_moves_to_the_chunk_of_its_list(embeddings: LocalEmbeddings) -> 
     assert holder.text.split("\n")[:2] == ["The points are these:", f"- {_item(0)}"]
 
 
+def test_a_list_the_boundary_would_cut_moves_whole_with_its_introduction(
+    embeddings: LocalEmbeddings,
+) -> None:
+    """Cut after its second item, a list of four read as two lists, each half under the
+    section's heading; the list and the sentence that introduces it move on together."""
+    opening = " ".join(f"Sentence {i} fills the opening paragraph." for i in range(18))
+    intro = "There are many reasons why a person would not want to be paid."
+    items = "\n".join(f"- {_item(i)}" for i in range(4))
+    md = f"# T\n\n{opening}\n\n{intro}\n\n{items}\n\nAfterwards, more prose.\n"
+    whole = _chunks(md, embeddings, target=400)
+    assert len(whole) == 1  # the fixture must need a cut at 200, and only there
+    chunks = _chunks(md, embeddings, target=200)
+    holders = {c.ordinal for c in chunks for i in range(4) if f"- {_item(i)}" in c.text}
+    assert len(holders) == 1, [c.text for c in chunks]
+    holder = next(c for c in chunks if c.ordinal in holders)
+    assert holder.text.split("\n")[:2] == [intro, f"- {_item(0)}"]
+    assert chunks[0].text == opening  # the chunk it left is not empty
+
+
+@pytest.mark.parametrize(("count", "target"), [(5, 120), (8, 190), (10, 230)])
+def test_a_list_longer_than_a_chunk_keeps_its_introduction(
+    count: int, target: int, embeddings: LocalEmbeddings
+) -> None:
+    """A list that cannot move whole is cut as before: its introduction stays with its
+    first items, and no chunk is left holding the introduction alone."""
+    items = "\n".join(f"- {_item(i)}" for i in range(count))
+    for opening in ("", "A short opening.\n\n"):
+        chunks = _chunks(
+            f"# T\n\n{opening}Here is how to do it:\n\n{items}\n", embeddings, target=target
+        )
+        assert len(chunks) > 1
+        holder = next(c for c in chunks if "Here is how to do it:" in c.text)
+        assert f"Here is how to do it:\n- {_item(0)}" in holder.text, [c.text for c in chunks]
+        assert sum(c.text.count(f"- {_item(i)}") for c in chunks for i in range(count)) == count
+
+
 def _assert_split_within_limit(paragraph: str, embeddings: LocalEmbeddings) -> list[Chunk]:
     chunks = _chunks(f"# Giant\n\n{paragraph}\n", embeddings)
     assert len(chunks) >= 3

@@ -10,7 +10,7 @@ import pytest
 from assistant.apps.cli import main
 from assistant.evaluation.dataset import Item, load_dataset, topic_switches
 from assistant.evaluation.metrics import aggregate, bootstrap_ci, compare
-from eval.check_dataset import check
+from eval.check_dataset import check, near_duplicates
 from tests.conftest import REPO, SHARED, needs_shared
 
 GOLD = REPO / "eval/datasets/gold.jsonl"
@@ -35,6 +35,32 @@ def test_seed_sets_are_valid_against_the_bundled_corpus(name):
 @pytest.mark.parametrize("name", ["dev-tune", "dev-test", "refusal-tune"])
 def test_dev_sets_are_valid(name):
     assert check(REPO / f"eval/datasets/{name}.jsonl", SHARED) == []
+
+
+@pytest.mark.parametrize(
+    ("tune", "test"),
+    [
+        ("dev-tune", "dev-test"),
+        ("refusal-tune", "dev-test"),
+        ("seed-tune", "seed-test"),
+        ("gold", "dev-test"),
+    ],
+)
+def test_no_tune_set_repeats_a_test_question_in_other_words(tune, test):
+    """Tuning on "If I open source my tool, can I never make money?" is tuning on the test
+    split's "If I open source my app, …": ten such questions were dropped from refusal-tune."""
+    datasets = REPO / "eval/datasets"
+    assert near_duplicates(datasets / f"{tune}.jsonl", datasets / f"{test}.jsonl") == []
+
+
+def test_the_near_duplicate_check_finds_a_reworded_question(tmp_path):
+    row = {"id": "t1", "question": "If I open source my app, can I never make money from it?"}
+    (tmp_path / "a.jsonl").write_text(json.dumps(row) + "\n")
+    row = {"id": "t2", "question": "If I open source my tool, can I never make money?"}
+    (tmp_path / "b.jsonl").write_text(json.dumps(row) + "\n")
+    assert near_duplicates(tmp_path / "a.jsonl", tmp_path / "b.jsonl") == [
+        "t1 nearly repeats t2 of b.jsonl (0.71)"
+    ]
 
 
 def test_checker_reports_a_quote_that_is_not_in_its_source(tmp_path):

@@ -388,27 +388,26 @@ def test_a_list_is_read_whole_under_its_heading() -> None:
     assert "Writing: Publishing technical articles" in lists[0]
 
 
+def _passage(source: str, heading: str, text: str) -> Chunk:
+    """A passage of an essay named after ``source``, under ``heading``."""
+    title = source.removesuffix(".md").replace("-", " ").capitalize()
+    return dataclasses.replace(
+        seed_chunks()[0], source=source, title=title, heading=(heading,), text=text, id=""
+    )
+
+
 def test_a_reference_list_is_never_quoted(
     embeddings: LocalEmbeddings, generator: ExtractiveGenerator
 ) -> None:
     """Link titles under "References" match a salary question word for word and say
     nothing about it; the passage that does say something is quoted instead."""
-    base = seed_chunks()[0]
-    refs = dataclasses.replace(
-        base,
-        source="career-growth.md",
-        title="Career growth",
-        heading=("References",),
-        text="- Software Engineering Salaries at Google\n- Engineering Levels at SoundCloud",
-        id="",
+    refs = _passage(
+        "career-growth.md",
+        "References",
+        "- Software Engineering Salaries at Google\n- Engineering Levels at SoundCloud",
     )
-    pay = dataclasses.replace(
-        base,
-        source="salaries.md",
-        title="Salaries",
-        heading=("Pay",),
-        text="Software engineers at Google earn well above the industry median.",
-        id="",
+    pay = _passage(
+        "salaries.md", "Pay", "Software engineers at Google earn well above the industry median."
     )
     q = "What are software engineering salaries at Google?"
     draft = generator.generate(q, _retrieved(embeddings, q, (refs, pay)))
@@ -419,31 +418,26 @@ def test_a_reference_list_is_never_quoted(
 def test_a_list_of_titles_answers_only_a_question_that_asks_for_them(
     embeddings: LocalEmbeddings, generator: ExtractiveGenerator
 ) -> None:
-    """Book titles say nothing about a first job's days; asked for books, they answer."""
-    base = seed_chunks()[0]
-    books = dataclasses.replace(
-        base,
-        source="career-growth.md",
-        title="Career growth",
-        heading=("Books",),
-        text="- The Junior Developer Handbook\n- Your First Engineering Job\n- The Daily Engineer",
-        id="",
+    """Book titles say nothing about a first job's days: the penalty keeps them out of
+    that answer (they would still answer a question nothing else came close to); asked
+    for books, they answer."""
+    books = _passage(
+        "career-growth.md",
+        "Books",
+        "- The Pragmatic Programmer\n- The Junior Engineer's Path\n- Staff Engineer",
     )
-    days = dataclasses.replace(
-        base,
-        source="levels.md",
-        title="Engineering levels",
-        heading=("Junior engineer",),
-        text="A junior engineer's day is writing code, debugging, testing and reviewing.",
-        id="",
+    days = _passage(
+        "levels.md",
+        "Junior engineer",
+        "A junior engineer's day is writing code, debugging, testing and reviewing.",
     )
     q = "What will my days look like in my first engineering job as a junior developer?"
     draft = generator.generate(q, _retrieved(embeddings, q, (books, days)))
-    assert "Handbook" not in draft and "Daily Engineer" not in draft
+    assert "Pragmatic" not in draft and "Path" not in draft
     assert "debugging" in draft
     q = "Any book recommendations for my first engineering job?"
     draft = generator.generate(q, _retrieved(embeddings, q, (books, days)))
-    assert "Your First Engineering Job [1]" in draft
+    assert "The Junior Engineer's Path [1]" in draft
 
 
 def test_a_list_without_a_lead_in_is_introduced_by_its_heading() -> None:

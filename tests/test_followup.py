@@ -192,3 +192,8 @@ def test_a_new_topic_after_another_is_read_alone_and_a_follow_up_is_not(
     assert "final-questions.md" in {c.source.rsplit("/", 1)[-1] for c in answer.citations}
     follow = "What if they say the number is final?"
     assert bot.standalone_query(follow, [NEGOTIATE]) == f"{follow} {NEGOTIATE}"
+    queries.clear()
+    answer = bot.ask(follow, [NEGOTIATE])
+    # Read with the previous turn, the answer is drafted from the joined query's passages.
+    assert queries[-1] == f"{follow} {NEGOTIATE}" and queries.count(follow) == 1
+    assert answer.timings["retrieve_ms"] > 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answer.reading_lists import asks_for_resources, is_title, title_lists
+from assistant.answer.reading_lists import asks_for_resources, is_title, reading_lists
 from assistant.search import Unit
 
 
@@ -18,7 +18,7 @@ from assistant.search import Unit
         ("Up For Grabs", True),
         ("Learn the STAR answer format", False),
         ("Prepare your answers to commonly asked questions", False),
-        ("Influence: The Reach Of Your Work", False),  # a label and its description
+        ("Clean Code: A Handbook of Agile Software Craftsmanship", True),  # with a subtitle
         ("Read The Docs Received A Grant From Mozilla To Pay Two Maintainers", False),  # long
     ],
 )
@@ -30,7 +30,7 @@ def _units(lines: list[str]) -> list[Unit]:
     return [Unit(t.removeprefix("- "), n, t.startswith("- ")) for n, t in enumerate(lines)]
 
 
-def test_a_list_of_titles_and_its_lead_in_are_found() -> None:
+def test_a_reading_list_and_its_lead_in_are_found() -> None:
     units = _units(
         [
             "Projects welcome newcomers.",
@@ -41,10 +41,12 @@ def test_a_list_of_titles_and_its_lead_in_are_found() -> None:
             "Then read the contributing guide.",
         ]
     )
-    assert title_lists(units) == {1, 2, 3, 4}
+    assert reading_lists(units) == {1, 2, 3, 4}
+    books = _units(["- Software Engineer's Guidebook", "- Get Promoted", "- The Coding Career"])
+    assert reading_lists(books, "Books") == {0, 1, 2}  # named by its heading
 
 
-def test_advice_lists_and_short_pairs_are_not_lists_of_titles() -> None:
+def test_other_lists_are_not_reading_lists() -> None:
     advice = _units(
         [
             "How to prepare:",
@@ -53,17 +55,20 @@ def test_advice_lists_and_short_pairs_are_not_lists_of_titles() -> None:
             "- Use structured courses",
         ]
     )
-    pair = _units(["- Fireship", "- NeetCode"])  # two names in passing
-    mixed = _units(
+    roles = _units(  # capitalised, short, and explained by the essay: no titles to look up
         [
-            "- Omar Halabieh 90-day career blueprint",
-            "- Get Promoted",
-            "- Stories of reaching staff-plus engineering roles",
+            "Here are a few types of roles you may recognize:",
+            "- Maintainer",
+            "- Contributor",
+            "- Committer",
         ]
     )
-    assert title_lists(advice) == set()
-    assert title_lists(pair) == set()
-    assert title_lists(mixed) == set()
+    pair = _units(["- Fireship", "- NeetCode"])  # two names in passing
+    rows = _units(["The figures:", "- Stripe | $6000", "- Google | $5400", "- Grab | $2500"])
+    assert reading_lists(advice, "Resources") == set()
+    assert reading_lists(roles, "What are examples of formal roles?") == set()
+    assert reading_lists(pair, "YouTube") == set()
+    assert reading_lists(rows, "Useful sites") == set()
 
 
 @pytest.mark.parametrize(
@@ -74,7 +79,13 @@ def test_advice_lists_and_short_pairs_are_not_lists_of_titles() -> None:
         ("Which newsletters do engineers follow?", True),
         ("What will I actually be doing day to day in my first dev job?", False),
         ("How do I tell if a project is still alive?", False),
+        ("How do I find a good first project to contribute to?", True),
+        ("What should I do to keep growing after I get hired?", True),
     ],
 )
 def test_asks_for_resources(question: str, asks: bool) -> None:
     assert asks_for_resources(question) is asks
+
+
+def test_a_follow_up_asks_through_the_query_it_was_read_with() -> None:
+    assert asks_for_resources("Any others?", "Any others? Any book recommendations?")

@@ -216,13 +216,11 @@ class Assistant:
         self, state: dict[str, Any], config: RunnableConfig | None = None
     ) -> dict[str, Any]:
         question, history = state["question"], state["history"]
-        if not history:
-            return {**state, "query": question}
+        if not history or screen(question):
+            return {**state, "query": question}  # a screened question is refused unread
         t = time.perf_counter()
         alone = self.retriever.retrieve(question, state["k"])
-        state["timings"]["retrieve_ms"] = (time.perf_counter() - t) * 1000
-        query = question
-        if leans_on_history(
+        leans = leans_on_history(
             self.retriever,
             self.settings,
             question,
@@ -230,7 +228,11 @@ class Assistant:
             history[-1],
             k=state["k"],
             off_topic_below=OFF_TOPIC_BELOW,
-        ):
+        )
+        # Deciding retrieves too (the question alone, and the previous turn): it counts.
+        state["timings"]["retrieve_ms"] = (time.perf_counter() - t) * 1000
+        query = question
+        if leans:
             query = with_context(question, history)
             if state["generator"] != "extractive":
                 try:
@@ -242,14 +244,16 @@ class Assistant:
         return {**state, "query": query, "alone": alone if query == question else None}
 
     def _retrieve(self, state: dict[str, Any]) -> dict[str, Any]:
+        timings = state["timings"]
         if reason := screen(state["question"]):
-            state["timings"]["retrieve_ms"] = 0.0
+            timings.setdefault("retrieve_ms", 0.0)
             return {**state, "refused": True, "reason": reason}
         retrieved = state.get("alone")
         if retrieved is None:
             t = time.perf_counter()
             retrieved = self.retriever.retrieve(state["query"], state["k"])
-            state["timings"]["retrieve_ms"] = (time.perf_counter() - t) * 1000
+            spent = (time.perf_counter() - t) * 1000
+            timings["retrieve_ms"] = timings.get("retrieve_ms", 0.0) + spent
         state = {**state, "retrieved": retrieved}
         s = self.settings
         if retrieved.dense_best < s.refuse_below or not retrieved.hits:

@@ -13,7 +13,7 @@ import numpy as np
 from assistant.answer.citations import OUTLINE_PREFIX
 from assistant.answer.claims import in_reference_section, is_claim
 from assistant.answer.composing import Candidate, compose, heading_clause
-from assistant.answer.reading_lists import asks_for_resources, title_lists
+from assistant.answer.reading_lists import asks_for_resources, reading_lists
 from assistant.search import (
     Retrieved,
     Unit,
@@ -45,6 +45,10 @@ SECTION_FLOOR = 0.5
 # section openers that answer ("One of the most significant tensions in AI careers is…").
 RESTATES_TITLE = 0.6
 RESTATES_TITLE_WEIGHT = 2.0
+# A reading list nobody asked for loses this much relevance, so it answers only when
+# nothing else comes close. dev-tune, gold.jsonl and refusal-tune score the same from 0.1
+# to 1.0 (one dev-tune answer, whose retrieval had missed, lost its book list).
+READING_LIST_PENALTY = 0.2
 # MMR trade-off: 1.0 = relevance only, 0.0 = novelty only.
 MMR_LAMBDA = 0.75
 # Two units this similar say the same thing; keep one.
@@ -100,12 +104,14 @@ class ExtractiveGenerator:
         # Sections added only for the outline are named by it; the sentences come from
         # the passages retrieval ranked for the question.
         ranked = retrieved.hits[: len(retrieved.hits) - retrieved.outline_only]
-        titles_only: set[tuple[int, int]] = set()  # units of lists of titles, unasked for
+        unasked: set[tuple[int, int]] = set()  # units of reading lists nobody asked for
+        asked = asks_for_resources(question, retrieved.query)
         for n, hit in enumerate(ranked, 1):
             split = split_units(hit.chunk.text)
             units.extend((n, pos, u) for pos, u in enumerate(split))
-            if not asks_for_resources(question):
-                titles_only.update((n, pos) for pos in title_lists(split))
+            if not asked:
+                heading = hit.chunk.heading[-1] if hit.chunk.heading else ""
+                unasked.update((n, pos) for pos in reading_lists(split, heading))
         if not units or retrieved.query_vector is None:
             return [], np.zeros((0, 1))
         vecs = self.vectors.get([u.text for _, _, u in units])
@@ -128,7 +134,9 @@ class ExtractiveGenerator:
             relevance = (
                 float(c) + 0.15 * overlap + 0.02 / n - RESTATES_TITLE_WEIGHT * max(0.0, float(t))
             )
-            if references[n - 1] or (n, pos) in titles_only or not is_claim(unit):
+            if (n, pos) in unasked:
+                relevance -= READING_LIST_PENALTY
+            if references[n - 1] or not is_claim(unit):
                 relevance = -1.0  # below every floor: composes nothing, still counts as a unit
             out.append(Candidate(n, pos, unit, relevance, sections[n - 1]))
         return out, vecs

@@ -3,7 +3,8 @@
 all-MiniLM-L6-v2 silently truncates its input at 256 word pieces, so a chunk
 longer than that would be indexed by its beginning only. Chunks therefore never
 cross a section boundary, never split a list item or table row unless it alone
-is too long, and are checked against the model's real tokenizer at the end.
+is too long, never cut a list that fits in one chunk, and are checked against the
+model's real tokenizer at the end.
 """
 
 from __future__ import annotations
@@ -178,10 +179,10 @@ def _pack(units: list[_Unit], budget: int) -> list[list[_Unit]]:
     groups: list[list[_Unit]] = []
     current: list[_Unit] = []
     used = 0
-    for unit in units:
+    for n, unit in enumerate(units):
         cost = unit.tokens + 1  # the newline or space that joins it
         if current and used + cost > budget:
-            carried = _carry_lead_in(current)
+            carried = _carry_list(current, units, n, budget) or _carry_lead_in(current)
             groups.append(current)
             current = carried
             used = sum(u.tokens + 1 for u in current)
@@ -190,6 +191,36 @@ def _pack(units: list[_Unit], budget: int) -> list[list[_Unit]]:
     if current:
         groups.append(current)
     return groups
+
+
+def _carry_list(current: list[_Unit], units: list[_Unit], n: int, budget: int) -> list[_Unit]:
+    """Move a list the chunk boundary would cut, with the paragraph that introduces it,
+    to the next chunk when the whole list fits there. "If you don't want to accept a
+    contribution:" and its four steps were cut after the second, and each half was read
+    as a list of its own; "There are many reasons why a person would not want to be
+    paid…" went one way and the reasons the other."""
+    if units[n].kind != "item":
+        return []
+    first_item = len(current)
+    while first_item > 0 and current[first_item - 1].kind == "item":
+        first_item -= 1
+    end = n
+    while end < len(units) and units[end].kind == "item":
+        end += 1
+    # With the paragraph that introduces it, when there is one: a list never leaves its
+    # introduction behind ("Here are some ideas:" ending one chunk, its ideas the next).
+    start = (
+        first_item - 1 if first_item > 0 and current[first_item - 1].kind == "para" else first_item
+    )
+    if start == 0 or start == len(current) or not _fits(current[start:] + units[n:end], budget):
+        return []  # all the chunk holds, nothing to move, or longer than a chunk: cut it
+    carried = current[start:]
+    del current[start:]
+    return carried
+
+
+def _fits(units: list[_Unit], budget: int) -> bool:
+    return sum(u.tokens + 1 for u in units) <= budget
 
 
 def _carry_lead_in(current: list[_Unit]) -> list[_Unit]:

@@ -23,8 +23,9 @@ import yaml
 from assistant.domain import clean_text
 from assistant.ingest.inline import Piece, clean_inline, join_pieces
 
-# Bump when parsing changes what a chunk contains: the index is then rebuilt.
-PARSER_VERSION = "1"
+# Bump when parsing or chunking changes what a chunk contains: the index is then rebuilt.
+# 2: a list the chunk boundary would cut moves whole to the next chunk.
+PARSER_VERSION = "2"
 
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})(?:\s+(.*?))?(?:\s+#+)?\s*$")
