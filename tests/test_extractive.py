@@ -23,7 +23,7 @@ from assistant.config import Settings
 from assistant.domain import Chunk, SearchHit
 from assistant.search.embeddings import LocalEmbeddings
 from assistant.search.retrieval import Retrieved
-from assistant.search.units import UnitVectors
+from assistant.search.units import UnitVectors, split_units
 from tests.conftest import CORPUS
 
 SEED = CORPUS / "building-an-ai-career.md"
@@ -438,6 +438,42 @@ def test_a_list_of_titles_answers_only_a_question_that_asks_for_them(
     q = "Any book recommendations for my first engineering job?"
     draft = generator.generate(q, _retrieved(embeddings, q, (books, days)))
     assert "The Junior Engineer's Path [1]" in draft
+
+
+def test_a_sentence_that_announces_a_list_leads_it_not_the_heading() -> None:
+    """Under "Why some people seek financial support", the essay's reasons *not* to be
+    paid followed "There are many reasons why a person would not want to be paid…": led
+    by the heading, they read as reasons to seek support."""
+    from assistant.answer.composing import Candidate, compose
+
+    passage = (
+        "Much of the work is voluntary. There are many reasons why a person would not want "
+        "to be paid for their open source work.\n"
+        "- They may already have a full-time job that they love.\n"
+        "- They enjoy thinking of open source as a hobby."
+    )
+    units = split_units(passage)
+    assert [u.lead_in for u in units] == [False, True, False, False]
+    group = [Candidate(1, i, u, 0.9) for i, u in enumerate(units) if i]
+    vocab = frozenset({"they"})
+    assert compose(group, vocab, None, None, {1: "Why some people seek financial support"}) == (
+        "There are many reasons why a person would not want to be paid for their open source "
+        "work: they may already have a full-time job that they love [1]; and they enjoy "
+        "thinking of open source as a hobby [1]."
+    )
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "We have lots of happy but quiet users. — @thisisnic, maintainer of Apache Arrow",
+        "You can also look for ways to engage with the user community.",
+        "Finally, sometimes open source projects put bounties on issues.",
+    ],
+)
+def test_other_sentences_before_a_list_announce_nothing(sentence: str) -> None:
+    units = split_units(f"{sentence}\n- Explore funding: ask your employer.\n- Use tools.")
+    assert not units[-3].lead_in
 
 
 def test_a_list_without_a_lead_in_is_introduced_by_its_heading() -> None:

@@ -177,8 +177,15 @@ def _list_sentences(group: list[Candidate], vocab: frozenset[str], heading: str 
         return [_cite(c.unit.text, c.n) for c in group if not c.unit.lead_in]
     if len(items) == 1:
         clause = _as_clause(items[0].unit.text, vocab)
-        return [f"{lead.unit.text} {clause} [{items[0].n}]."]
-    return [f"{lead.unit.text} {_clauses(items, vocab)}."]
+        return [f"{_lead(lead.unit)} {clause} [{items[0].n}]."]
+    return [f"{_lead(lead.unit)} {_clauses(items, vocab)}."]
+
+
+def _lead(unit: Unit) -> str:
+    """A lead-in as it leads its items: "There are three common governance structures
+    associated with open source projects." announces a list, and leads it with a colon."""
+    text = unit.text.rstrip()
+    return text if text.endswith(":") else f"{text.rstrip('.!')}:"
 
 
 def _led_by_heading(group: list[Candidate]) -> bool:

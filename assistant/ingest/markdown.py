@@ -24,8 +24,9 @@ from assistant.domain import clean_text
 from assistant.ingest.inline import Piece, clean_inline, join_pieces
 
 # Bump when parsing or chunking changes what a chunk contains: the index is then rebuilt.
-# 2: a list the chunk boundary would cut moves whole to the next chunk.
-PARSER_VERSION = "2"
+# 2: a list the chunk boundary would cut moves whole to the next chunk; 3: a sentence
+# announcing a list leads it (its list text is embedded at ingest).
+PARSER_VERSION = "3"
 
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})(?:\s+(.*?))?(?:\s+#+)?\s*$")

@@ -17,7 +17,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -51,10 +51,30 @@ class Unit:
     text: str  # as in the passage, list marker removed
     line: int  # which line (block) of the passage it is on
     is_item: bool  # a list item or table row, not a prose sentence
+    # The last sentence before a list, announcing it without a colon: "There are many
+    # reasons why a person would not want to be paid for their open source work."
+    announces: bool = False
 
     @property
     def lead_in(self) -> bool:
-        return not self.is_item and self.text.rstrip().endswith(":")
+        return not self.is_item and (self.text.rstrip().endswith(":") or self.announces)
+
+
+_COUNT = r"(?:\d+|two|three|four|five|six|seven|eight|nine|ten|twelve|a few|few|several|some|many)"
+_KINDS = (
+    r"(?:reasons|ways|points|factors|steps|tips|types|kinds|structures|questions|ideas"
+    r"|options|things|rules|principles|areas|categories|files|roles|benefits|examples|stages"
+    r"|levels|signs)"
+)
+# A sentence that says a list follows, though it ends in a full stop: "There are three
+# common governance structures…", "Gergely Orosz came up with 12 points…", "These
+# questions are suitable for…". Without it, the section's heading led the list, and under
+# "Why some people seek financial support" the reasons *not* to be paid read as reasons to.
+_ANNOUNCES = re.compile(
+    rf"\b(?:the following|following (?:{_KINDS}|are)|here (?:are|is)|there are {_COUNT}\b"
+    rf"|{_COUNT} (?:\w+ )?{_KINDS}\b|^these (?:{_KINDS}|are|include)\b)",
+    re.IGNORECASE,
+)
 
 
 def split_units(passage: str) -> list[Unit]:
@@ -71,7 +91,12 @@ def split_units(passage: str) -> list[Unit]:
                 units.append(Unit(text, line_no, True))
             continue
         units.extend(Unit(s, line_no, False) for s in split_sentences(line))
-    return units
+    return [
+        replace(u, announces=True)
+        if not u.is_item and nxt.is_item and nxt.line != u.line and _ANNOUNCES.search(u.text)
+        else u
+        for u, nxt in zip(units, [*units[1:], Unit("", -1, False)], strict=True)
+    ]
 
 
 def split_sentences(text: str) -> list[str]:
