@@ -230,16 +230,17 @@ def near_duplicates(path: Path, against: Path) -> list[str]:
     """Questions of ``path`` that ask what a question of ``against`` asks, in nearly its
     words: a tune set must not hold the test set's questions reworded."""
 
-    def load(p: Path) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in p.read_text(encoding="utf-8").splitlines() if line]
+    def questions(p: Path) -> list[tuple[str, set[str]]]:
+        rows = [json.loads(line) for line in p.read_text(encoding="utf-8").splitlines() if line]
+        return [(row["id"], _content_words(row["question"])) for row in rows]
 
+    theirs = questions(against)  # read once, not once per question of ``path``
     found = []
-    for a in load(path):
-        for b in load(against):
-            wa, wb = _content_words(a["question"]), _content_words(b["question"])
+    for a, wa in questions(path):
+        for b, wb in theirs:
             share = len(wa & wb) / max(1, len(wa | wb))
             if share >= NEAR_DUPLICATE:
-                found.append(f"{a['id']} nearly repeats {b['id']} of {against.name} ({share:.2f})")
+                found.append(f"{a} nearly repeats {b} of {against.name} ({share:.2f})")
     return found
 
 

@@ -33,19 +33,17 @@ MIN_TITLES = 3
 # What a reading list's heading or lead-in calls its items. Without one, short capitalised
 # items are as often roles ("Maintainer", "Contributor"), levels or companies: things the
 # essay goes on to explain, not titles to look up.
-_RESOURCE_KIND = re.compile(
-    r"\b(?:books?|newsletters?|blogs?|podcasts?|channels?|youtube|videos?|courses?"
-    r"|resources|communit(?:y|ies)|tools|platforms|sites|websites|links|reading|linkedin"
-    r"|people to follow)\b",
-    re.IGNORECASE,
+_RESOURCES = (
+    r"books?|newsletters?|blogs?|podcasts?|channels?|youtube|videos?|courses?|resources?"
+    r"|communit(?:y|ies)|tools?|platforms?|sites?|websites?|links?|reading"
 )
+_RESOURCE_KIND = re.compile(rf"\b(?:{_RESOURCES}|linkedin|people to follow)\b", re.IGNORECASE)
 
 # The question asks where to learn or what to read: books, newsletters, channels, sites,
 # courses, tools, communities, "where should I go / how do I find…", how to keep growing.
 _ASKS_FOR_RESOURCES = re.compile(
-    r"\b(?:books?|read(?:ing)?|newsletters?|blogs?|podcasts?|channels?|youtube|videos?|watch"
-    r"|courses?|resources?|recommend(?:ations?|ed)?|tools?|platforms?|sites?|websites?"
-    r"|communit(?:y|ies)|forums?|services?|links?|list of|follow|discover|find)\b"
+    rf"\b(?:{_RESOURCES}|read|watch|recommend(?:ations?|ed)?|forums?|services?|list of"
+    r"|follow|discover|find)\b"
     r"|\bwhere (?:\w+ ){0,3}(?:go|look|learn|start|get)\b|\blearn from\b"
     # Growing as an engineer: the career-growth essay's answer is its reading lists.
     r"|\b(?:keep|start|stop) (?:growing|learning|improving)\b|\blevel up\b|\bupskill"
