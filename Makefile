@@ -68,7 +68,8 @@ test: lint typecheck unit eval-gate
 # serves), in their own index.
 eval: $(VENV)/.stamp-eval
 	$(CA) eval --dataset eval/datasets/dev-tune.jsonl --dataset eval/datasets/dev-test.jsonl \
-		--dataset eval/datasets/refusal-tune.jsonl --root ../shared
+		--dataset eval/datasets/refusal-tune.jsonl --dataset eval/datasets/followup-tune.jsonl \
+		--root ../shared
 	$(CA) eval --dataset eval/datasets/seed-tune.jsonl --dataset eval/datasets/seed-test.jsonl \
 		--root corpus --data-dir .data/seed-eval --no-baseline
 

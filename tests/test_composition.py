@@ -30,6 +30,10 @@ from assistant.search import Unit
         "Originally published on the author's blog in 2019.",
         "Adapted from a talk at a meetup.",
         "Singapore salary data taken from NUS GES 2021.",
+        "If you've received an offer (or even better, offers), congratulations!",
+        "Whether you just made your first contribution, we hope you're inspired to take action.",
+        "Hooray!",
+        "Good luck with your interviews!",
     ],
 )
 def test_navigation_captions_and_questions_are_not_claims(text: str) -> None:

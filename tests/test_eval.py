@@ -32,7 +32,7 @@ def test_seed_sets_are_valid_against_the_bundled_corpus(name):
 
 
 @needs_shared
-@pytest.mark.parametrize("name", ["dev-tune", "dev-test", "refusal-tune"])
+@pytest.mark.parametrize("name", ["dev-tune", "dev-test", "refusal-tune", "followup-tune"])
 def test_dev_sets_are_valid(name):
     assert check(REPO / f"eval/datasets/{name}.jsonl", SHARED) == []
 
@@ -42,6 +42,7 @@ def test_dev_sets_are_valid(name):
     [
         ("dev-tune", "dev-test"),
         ("refusal-tune", "dev-test"),
+        ("followup-tune", "dev-test"),
         ("seed-tune", "seed-test"),
         ("gold", "dev-test"),
     ],

@@ -575,3 +575,44 @@ def test_a_heading_without_words_leads_no_list() -> None:
         "Phone screens",
         "",
     ]
+
+
+def test_a_list_that_opens_its_section_is_as_relevant_as_its_heading_and_items(
+    embeddings: LocalEmbeddings, generator: ExtractiveGenerator
+) -> None:
+    """ "What does senior actually mean?": under "Senior Software Engineer" the essay's
+    items ("Description: …", "Experience: …") say little one by one, and no sentence leads
+    them. Read whole under their heading they answer, rather than a salary passage's
+    sentences that merely say "senior"."""
+    levels = _passage(
+        "levels.md",
+        "Senior Software Engineer",
+        "- **Description**: Experienced individual contributor with a deeper technical "
+        "understanding.\n- **Influence**: Team\n- **Scope of work**: Large features / "
+        "multiple small projects.\n- **Experience**: Typically 5+ years of experience.",
+    )
+    pay = _passage(
+        "compensation.md",
+        "Base salary",
+        "Base salary doesn't increase linearly as you become more senior; it will taper off "
+        "eventually. A senior employee's performance will be based on how well the company "
+        "does as a whole.",
+    )
+    q = "My manager says I'm not ready for senior yet. What does senior actually mean?"
+    plain = _plain(generator.generate(q, _retrieved(embeddings, q, (pay, levels))))
+    assert "Experienced individual contributor" in plain
+    assert "5+ years of experience" in plain
+
+
+def test_a_list_after_a_paragraph_is_not_led_by_the_heading() -> None:
+    """Only items that open the passage sit directly under its heading; items after a
+    paragraph that does not introduce them are not read as the heading's list."""
+    from assistant.search.units import list_spans
+
+    opening = split_units("- Description: a contributor.\n- Influence: Team")
+    assert list_spans(opening, headed=True) == [(0, 2)]
+    assert list_spans(opening) == []
+    later = split_units(
+        "Levels vary by company.\n\n- Description: a contributor.\n- Influence: Team"
+    )
+    assert list_spans(later, headed=True) == []

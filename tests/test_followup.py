@@ -8,6 +8,7 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from assistant.answer.chain import Assistant
 from assistant.answer.followup import (
     looks_like_followup,
+    own_pointers,
     points_back,
     points_back_strongly,
     user_turns,
@@ -161,6 +162,32 @@ def test_points_back_strongly(question: str, strong: bool) -> None:
     assert points_back_strongly(question) is strong
 
 
+@pytest.mark.parametrize(
+    ("question", "own"),
+    [
+        # A scene set first: the pointers after it point inside the question.
+        (
+            "The recruiter keeps asking what I earn at my current job. Should I just tell them?",
+            "The recruiter keeps asking what I earn at my current job.",
+        ),
+        (
+            "People keep opening pull requests for features I don't want. How do I turn them down?",
+            "People keep opening pull requests for features I don't want.",
+        ),
+        # No scene of its own, or a first sentence that itself points back: all of it.
+        ("Thanks. What if they refuse?", "Thanks. What if they refuse?"),
+        (
+            "And those companies pay more. Should I ask them?",
+            "And those companies pay more. Should I ask them?",
+        ),
+        ("What if they say the number is final?", "What if they say the number is final?"),
+    ],
+)
+def test_a_question_that_sets_its_own_scene_points_inside_itself(question: str, own: str) -> None:
+    assert own_pointers(question) == own
+    assert not points_back_strongly(own_pointers(question)) or own == question
+
+
 @needs_shared
 def test_a_new_topic_after_another_is_read_alone_and_a_follow_up_is_not(
     handbook_settings, embeddings, monkeypatch
@@ -176,6 +203,9 @@ def test_a_new_topic_after_another_is_read_alone_and_a_follow_up_is_not(
     switch = "Is it rude to ask about work-life balance at the end of an interview?"
     before = "What makes an AI practitioner valuable?"
     assert bot.standalone_query(switch, [before]) == switch
+    # "them" is the recruiter of its own first sentence, not anything asked before.
+    scene = "The recruiter keeps asking what I earn at my current job. Should I just tell them?"
+    assert bot.standalone_query(scene, [before]) == scene
     queries: list[str] = []
     real_retrieve = PassageRetriever.retrieve
 

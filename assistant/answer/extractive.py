@@ -158,7 +158,7 @@ class ExtractiveGenerator:
         start = 0
         for end in range(1, len(units) + 1):  # each passage's own lists
             if end == len(units) or passage[end] != passage[start]:
-                for a, b in list_spans(units[start:end]):
+                for a, b in list_spans(units[start:end], bool(headings[passage[start]])):
                     spans.append((start + a, start + b))
                     texts.append(list_text(units[start + a : start + b], headings[passage[start]]))
                 start = end

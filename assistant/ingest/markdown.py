@@ -25,8 +25,9 @@ from assistant.ingest.inline import Piece, clean_inline, join_pieces
 
 # Bump when parsing or chunking changes what a chunk contains: the index is then rebuilt.
 # 2: a list the chunk boundary would cut moves whole to the next chunk; 3: a sentence
-# announcing a list leads it (its list text is embedded at ingest).
-PARSER_VERSION = "3"
+# announcing a list leads it (its list text is embedded at ingest); 4: items that open a
+# section are read as one list under its heading (embedded at ingest too).
+PARSER_VERSION = "4"
 
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})(?:\s+(.*?))?(?:\s+#+)?\s*$")

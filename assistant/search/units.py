@@ -137,10 +137,18 @@ def unit_cache_file(data_dir: Path, embeddings: LocalEmbeddings) -> Path:
     return data_dir / "cache" / f"units-{weights}-{embeddings.dtype}.npz"
 
 
-def list_spans(units: Sequence[Unit]) -> list[tuple[int, int]]:
+def list_spans(units: Sequence[Unit], headed: bool = False) -> list[tuple[int, int]]:
     """(start, end) of each list in ``units``: a lead-in ("Methods I've found
-    effective:") and the items right after it."""
+    effective:") and the items right after it. With ``headed``, items that open the
+    passage are a list too, led by the section heading they sit under ("Senior Software
+    Engineer": its Description, Scope, Experience…)."""
     spans = []
+    if headed:
+        end = 0
+        while end < len(units) and units[end].is_item:
+            end += 1
+        if end >= 2:
+            spans.append((0, end))
     for i, unit in enumerate(units):
         if not unit.lead_in:
             continue
@@ -165,7 +173,7 @@ def chunk_unit_texts(chunk: Chunk) -> list[str]:
     heading (an essay's outline is matched by them), and each of its lists read whole."""
     units = split_units(chunk.text)
     heading = chunk.heading[-1] if chunk.heading else ""
-    lists = [list_text(units[a:b], heading) for a, b in list_spans(units)]
+    lists = [list_text(units[a:b], heading) for a, b in list_spans(units, bool(heading))]
     texts = [u.text for u in units] + lists
     return [chunk.title, *chunk.heading[:1], *texts] if chunk.title else texts
 
