@@ -63,7 +63,7 @@ eval-gate: dev
 
 test: lint typecheck unit eval-gate
 
-# The dev sets (tune, test, and refusal-tune) on one index, with the LangChain-tutorial
+# The dev sets (tune, test, refusal-tune and followup-tune) on one index, with the LangChain-tutorial
 # baseline beside ours; then the seed sets on the bundled essay alone (what `make run`
 # serves), in their own index.
 eval: $(VENV)/.stamp-eval

@@ -616,3 +616,48 @@ def test_a_list_after_a_paragraph_is_not_led_by_the_heading() -> None:
         "Levels vary by company.\n\n- Description: a contributor.\n- Influence: Team"
     )
     assert list_spans(later, headed=True) == []
+
+
+def test_items_of_one_list_read_as_one_sentence_when_one_between_is_left_out() -> None:
+    """ "Methods:" with its first and third items chosen, the second left out, is one
+    sentence ("Methods: a [1]; and c [1]."), not the lead-in with one item and a stray
+    item after it; a labelled item alone is led by its heading."""
+    from assistant.answer.composing import Candidate, compose
+    from assistant.search import Unit, list_runs
+
+    units = split_units(
+        "Levels differ.\n\nMethods I use:\n\n- Reading papers weekly\n- Writing notes\n"
+        "- Implementing papers from scratch"
+    )
+    runs = list_runs(units)
+    assert runs[0] == -1 and runs[1] == runs[2] == runs[3] == runs[4] >= 0
+    chosen = [Candidate(1, p, units[p], 0.9, run=runs[p]) for p in (1, 2, 4)]
+    vocab = frozenset({"reading", "implementing"})
+    assert compose(chosen, vocab, None, None, {1: "Keeping up"}) == (
+        "Methods I use: reading papers weekly [1]; and implementing papers from scratch [1]."
+    )
+    heading = {1: "Senior Software Engineer"}
+    alone = [Candidate(1, 0, Unit("Experience: Typically 5+ years.", 0, True), 0.9)]
+    assert compose(alone, frozenset(), None, None, heading) == (
+        "Senior Software Engineer: Experience — Typically 5+ years [1]."
+    )
+    plain = [Candidate(1, 0, Unit("Typically 5+ years of experience.", 0, True), 0.9)]
+    assert compose(plain, frozenset(), None, None, heading) == (
+        "Typically 5+ years of experience [1]."
+    )
+
+
+def test_a_long_list_that_opens_its_section_is_not_scored_whole() -> None:
+    """Too long to quote whole, a list led by its heading would lend its whole score to
+    its first item, quoted alone; only a list short enough to quote is read whole."""
+    from assistant.answer.extractive import ExtractiveGenerator
+
+    class NoVectors:
+        def get(self, texts):  # type: ignore[no-untyped-def]
+            raise AssertionError(f"no list should be scored: {texts}")
+
+    long_items = "\n".join(f"- Item {i}: " + "word " * 20 for i in range(9))
+    units = split_units(long_items)
+    gen = ExtractiveGenerator(NoVectors(), answer_words=200)  # type: ignore[arg-type]
+    cos = np.zeros(len(units))
+    assert (gen._with_lists(units, [0] * len(units), cos, np.zeros(3), ["Senior"]) == 0).all()

@@ -249,6 +249,33 @@ def test_list_item_with_continuation_line_is_one_block() -> None:
     ]
 
 
+def test_html_checklist_boxes_are_list_items() -> None:
+    """The opensource-guide's checklists are <input type="checkbox"> and a <label>: each
+    label is an item of a list ("How many open issues are there?"), not a paragraph, and
+    its bullet maps onto the box in the file."""
+    md = (
+        "Next, look at the project's issues.\n\n"
+        '<div class="clearfix mb-2">\n'
+        '  <input type="checkbox" id="cbox5" class="d-block" value="checkbox">\n'
+        '  <label for="cbox5" class="overflow-hidden">\n'
+        "    How many open issues are there?\n"
+        "  </label>\n</div>\n\n"
+        '<div class="clearfix mb-2">\n'
+        "  <input type='checkbox' id=\"cbox6\">\n"
+        '  <label for="cbox6">Are the issues recent?</label>\n'
+        "</div>\n"
+    )
+    essay = _parse(md)
+    assert [(b.kind, b.text) for b in essay.blocks] == [
+        ("para", "Next, look at the project's issues."),
+        ("item", "- How many open issues are there?"),
+        ("item", "- Are the issues recent?"),
+    ]
+    _check_offsets(md, essay.blocks)
+    # A text box is no checklist.
+    assert _texts('<input type="text" name="q">\n\nPlain words.\n') == ["Plain words."]
+
+
 def test_empty_list_item_is_dropped() -> None:
     assert _texts("-\n\n- real\n") == ["- real"]
 
@@ -337,7 +364,8 @@ def _check_offsets(text: str, blocks: tuple[Block, ...]) -> None:
             assert not raw[0].isspace() and not raw[-1].isspace(), where
             if block.kind == "item" and k == 0:
                 # The list marker: "*" and "+" bullets are shown as "-".
-                assert LIST_MARKER.fullmatch(raw), where
+                # (an HTML checklist box stands for its item's bullet)
+                assert LIST_MARKER.fullmatch(raw) or text.startswith("<input", p.start), where
                 assert p.text == (raw if raw[0].isdigit() else "-"), where
                 continue
             words = WORD.findall(p.text)

@@ -189,6 +189,26 @@ def test_the_web_chat_logs_its_answers_and_votes_carry_the_id(seed):
     chat.close()
 
 
+def test_the_web_chat_passes_its_last_answer_on(seed, monkeypatch):
+    """A follow-up in the web chat is asked with the last answer, from the session's own
+    state, so the extractive answer brings what is new first."""
+    settings, bot = seed
+    chat = WebChat(bot, settings)
+    seen: list = []
+    real = bot.stream
+
+    def spy(question, history=(), **kw):  # type: ignore[no-untyped-def]
+        seen.append(list(history))
+        return real(question, history, **kw)
+
+    monkeypatch.setattr(bot, "stream", spy)
+    *_, (_, _, _, turns, _) = chat.respond(ANSWERED, [], "extractive", 5)
+    list(chat.respond("How do I get better at that?", turns, "extractive", 5))
+    assert seen[0] == []
+    assert seen[1] == [ANSWERED, {"role": "assistant", "content": turns[0]["answer"]["text"]}]
+    chat.close()
+
+
 def test_ask_on_the_command_line_is_logged(seed, capsys):
     settings, _ = seed
     before = len(load_questions(settings.data_dir))

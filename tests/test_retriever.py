@@ -217,3 +217,12 @@ def test_lexical_weight_zero_is_the_dense_ranking(retriever: PassageRetriever) -
     assert [h.fused for h in dense_only.retrieve(question, 5).hits] == pytest.approx(by_rank)
     fused = [h.fused for h in retriever.retrieve(question, 5).hits]
     assert fused[0] > by_rank[0]
+
+
+def test_a_clipped_word_is_the_word_the_essays_spell_out() -> None:
+    """ "my repo" is the essays' "repository": counted as a word they never use, it made
+    a question about a repository refused as not covered."""
+    from assistant.search import terms
+
+    assert terms("Is my repo alive?") == terms("Is my repository alive?")
+    assert terms("two repos") == terms("two repositories")

@@ -3,7 +3,7 @@ generators, and the citation check every draft goes through.
 
 Public entry point: :class:`Assistant` (``ask``/``stream``/``aask``/``astream``). The
 evaluation reuses the verifier's pieces: :func:`split_claims`, :func:`shares_run`,
-:func:`supporting_text`, :class:`SupportScorer` and :func:`prompt`.
+:func:`supporting_text`, :class:`SupportScorer`, :func:`prompt` and :func:`already_said`.
 """
 
 from assistant.answer.chain import Assistant
@@ -14,11 +14,14 @@ from assistant.answer.citations import (
     without_attribution,
 )
 from assistant.answer.prompting import prompt
+from assistant.answer.repeats import SAID_CHARS, already_said
 from assistant.answer.support import SupportScorer
 
 __all__ = [
+    "SAID_CHARS",
     "Assistant",
     "SupportScorer",
+    "already_said",
     "prompt",
     "shares_run",
     "split_claims",

@@ -24,6 +24,7 @@ from assistant.answer.extractive import ExtractiveGenerator
 from assistant.answer.followup import leans_on_history, user_turns, with_context
 from assistant.answer.guard import screen
 from assistant.answer.llm import LLMGenerator, describe_failure, llm_errors, make_chat_model
+from assistant.answer.repeats import said_before
 from assistant.answer.support import SupportScorer
 from assistant.answer.verification import Verifier
 from assistant.config import Settings
@@ -203,6 +204,7 @@ class Assistant:
         return {
             "question": " ".join(question.split()),
             "history": user_turns(history),
+            "said": said_before(history),
             "generator": kind,
             "k": k or self.settings.k,
             "notes": [],

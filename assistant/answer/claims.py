@@ -31,7 +31,7 @@ _NOT_A_CLAIM = re.compile(
     r"|\bsubscribe\b|\bsign up\b|\bdiscount\b|\bthat is all\b|\bthat's all\b"
     r"|\bthat(?:'s| is) it from me\b|\bhope (?:this|that|it) helps\b"
     # Cheers and farewells to the reader ("If you've received an offer, congratulations!").
-    r"|\bwe hope you\b|\bcongratulations\b|^hooray\b|\bgood luck\b|\bthanks for reading\b"
+    r"|\bwe hope you\b|\bcongratulations\b|^hooray\b|^good luck\b|\bthanks for reading\b"
     r"|\b\d{1,2}% off\b|\bcurrently offering\b|\bpromo(?:tion)? code\b|\bcoupon\b|\baffiliate\b"
     r"|^(?:summary|figure|image|diagram|screenshot|checklist)\b[^.]{0,100}(?::|\.?$)"
     r"|\bI (?:will|'ll) (?:also )?be (?:adding|writing|covering)\b"

@@ -38,6 +38,10 @@ class Candidate:
     unit: Unit
     relevance: float
     section: tuple[str, ...] = ()  # (essay, top-level heading) of its passage
+    said: bool = False  # the previous answer of the conversation gave it
+    # Which list of its passage it is an item (or the lead-in) of, -1 for none: items of
+    # one list read as one sentence even when an item between them was left out.
+    run: int = -1
 
 
 def lowercase_vocabulary(texts: Iterable[str]) -> frozenset[str]:
@@ -85,7 +89,10 @@ def compose(
                 while (
                     i + 1 < len(units)
                     and units[i + 1].unit.is_item
-                    and units[i + 1].unit.line == group[-1].unit.line + 1
+                    and (
+                        units[i + 1].unit.line == group[-1].unit.line + 1
+                        or 0 <= units[i + 1].run == group[-1].run
+                    )
                 ):
                     i += 1
                     group.append(units[i])
@@ -188,13 +195,23 @@ def _lead(unit: Unit) -> str:
     return text if text.endswith(":") else f"{text.rstrip('.!')}:"
 
 
+# An item that names an attribute of its section's subject ("Experience: Typically 5+
+# years…"): alone, it says nothing without the heading that names the subject.
+_LABELLED = re.compile(r"^[A-Z][\w/&' -]{0,30}:\s")
+
+
 def _led_by_heading(group: list[Candidate]) -> bool:
-    """Two or more items with no lead-in of their own: their heading may lead them."""
-    return not group[0].unit.lead_in and len(group) >= 2
+    """Two or more items with no lead-in of their own, or one labelled item: their
+    heading may lead them ("Senior Software Engineer: Experience — Typically 5+…")."""
+    if group[0].unit.lead_in or not group[0].unit.is_item:
+        return False
+    return len(group) >= 2 or bool(_LABELLED.match(group[0].unit.text))
 
 
 def _clauses(items: list[Candidate], vocab: frozenset[str], keep_case: bool = False) -> str:
     clauses = [f"{_as_clause(c.unit.text, vocab, keep_case)} [{c.n}]" for c in items]
+    if len(clauses) == 1:
+        return clauses[0]
     return "; ".join(clauses[:-1]) + "; and " + clauses[-1]
 
 

@@ -73,7 +73,9 @@ class Drafter:
             pass
         elif kind == "extractive":
             yield AddableDict(
-                draft=self.extractive().generate(state["question"], state["retrieved"])
+                draft=self.extractive().generate(
+                    state["question"], state["retrieved"], said=state.get("said", "")
+                )
             )
         else:
             try:
@@ -119,7 +121,9 @@ class Drafter:
             ) from exc
         log.warning("LLM failed, answering extractively: %s", why)
         state["notes"].append(f"{why}; answered from the essays directly")
-        return self.extractive().generate(state["question"], state["retrieved"])
+        return self.extractive().generate(
+            state["question"], state["retrieved"], said=state.get("said", "")
+        )
 
 
 async def iterate_in_threads(iterator: Iterator[T]) -> AsyncIterator[T]:

@@ -71,6 +71,18 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’+#.-]*[A-Za-z0-9+#]|[A-Za-z]")
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+(?=[A-Z\"“])")
 # A first sentence with this many words of its own sets the scene the rest points at.
 SCENE_WORDS = 3
+# A first sentence that only acknowledges the last answer sets no scene of its own.
+_ACKNOWLEDGES = re.compile(
+    r"^(?:ok(?:ay)?|thanks?|thank you|got it|makes sense|i see|great|cool|nice|sure|right"
+    r"|alright|understood|interesting|perfect)\b",
+    re.IGNORECASE,
+)
+# Pointers a later sentence can only mean about an earlier turn, scene or not: "What
+# about…", "And…", "those offers".
+_LATER_POINTERS = re.compile(
+    r"^(?:what|how)\s+(?:if|about)\b|^(?:and|but|or|so|also|instead)\b|\b(?:those|these)\b",
+    re.IGNORECASE,
+)
 
 
 def user_turns(history: Sequence[Any]) -> list[str]:
@@ -108,12 +120,17 @@ def own_pointers(question: str) -> str:
 
     A question that sets its own scene first ("The recruiter keeps asking what I earn.
     Should I just tell them?") points inside itself: "them" is the recruiter, so only
-    its first sentence is read for pointers. On the tune sets, asked after an unrelated
-    question, such questions were read with it; reading them alone raised the right
-    essay's rate at rank 1 from 0.700 to 0.800 on gold.jsonl and from 0.708 to 0.750
-    on refusal-tune (one of 46 lost on dev-tune), and changed no real follow-up."""
+    its first sentence is read for pointers ("it", "they", "that"). Not when the first
+    sentence only acknowledges the last answer ("Okay, that makes sense."), nor for
+    pointers a later sentence can only mean about an earlier turn ("What about…",
+    "those"). On the tune sets, asked after an unrelated question, such questions were
+    read with it; reading them alone raised the right essay's rate at rank 1 from 0.700
+    to 0.800 on gold.jsonl and from 0.708 to 0.750 on refusal-tune (dev-tune as it was),
+    and changed no real follow-up."""
     sentences = _SENTENCE_END.split(question.strip())
-    if len(sentences) < 2:
+    if len(sentences) < 2 or _ACKNOWLEDGES.match(sentences[0]):
+        return question  # "Okay, I get the salary part now. What about equity?"
+    if any(_LATER_POINTERS.search(s) for s in sentences[1:]):
         return question
     first = sentences[0]
     words = [w.lower() for w in _WORD.findall(first)]

@@ -161,7 +161,7 @@ def add_api_routes(app: FastAPI, assistant: Assistant, settings: Settings) -> No
     async def api_ask(request: Request) -> JSONResponse:
         try:
             question, history, k = parse_ask(await read_json(request), settings)
-            answer = await assistant.aask(question, list(history.turns), k=k)
+            answer = await assistant.aask(question, history.messages(), k=k)
         except ApiError as exc:
             return _error(exc.status, exc.message)
         except AssistantError as exc:
@@ -191,7 +191,7 @@ def add_api_routes(app: FastAPI, assistant: Assistant, settings: Settings) -> No
             question, history, stream = parse_chat(await read_json(request), settings)
         except ApiError as exc:
             return _error(exc.status, exc.message)
-        turns = list(history.turns)
+        turns = history.messages()
         if stream:
             return StreamingResponse(
                 _stream(assistant, question, turns, questions),
@@ -238,7 +238,10 @@ def _completion(answer: Answer) -> dict[str, Any]:
 
 
 async def _stream(
-    assistant: Assistant, question: str, history: list[str], questions: QuestionLog
+    assistant: Assistant,
+    question: str,
+    history: list[str | dict[str, str]],
+    questions: QuestionLog,
 ) -> AsyncIterator[str]:
     cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
 

@@ -23,9 +23,9 @@ from assistant.errors import AssistantError
 from assistant.evaluation import QuestionLog
 
 
-def load_history(path: str | None) -> list[str]:
-    """Earlier user turns from a JSON file: strings or {"role", "content"} messages, read
-    by the same rules and caps as the HTTP API's history."""
+def load_history(path: str | None) -> list[str | dict[str, str]]:
+    """Earlier turns from a JSON file: strings or {"role", "content"} messages, read by
+    the same rules and caps as the HTTP API's history (user turns, and the last answer)."""
     if not path:
         return []
     try:
@@ -42,7 +42,7 @@ def load_history(path: str | None) -> list[str]:
             f"characters of {path} are read",
             file=sys.stderr,
         )
-    return list(history.turns)
+    return history.messages()
 
 
 def format_answer(answer: Answer, *, with_text: bool = True) -> str:
@@ -111,7 +111,8 @@ def chat_command(settings: Settings, args: argparse.Namespace) -> int:
         try:
             check_text(line, "The question", from_bytes=True)
             print("assistant> ", end="", flush=True)
-            for piece in assistant.stream(line, history, k=args.k):
+            said = [{"role": "assistant", "content": last.text}] if last else []
+            for piece in assistant.stream(line, [*history, *said], k=args.k):
                 if isinstance(piece, Answer):
                     last = piece
                     questions.record(line, piece, "cli")

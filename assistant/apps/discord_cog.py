@@ -55,7 +55,7 @@ class AssistantCog(commands.Cog):  # type: ignore[misc]
         settings = settings or load_settings()
         return cls(bot, Assistant.from_settings(settings), settings)
 
-    async def answer(self, question: str, history: list[str]) -> Answer:
+    async def answer(self, question: str, history: list[str | dict[str, str]]) -> Answer:
         async with self.slots:  # the work itself runs in a thread: the gateway stays alive
             return await self.assistant.aask(question, history)  # type: ignore[no-any-return]
 
@@ -78,7 +78,7 @@ class AssistantCog(commands.Cog):  # type: ignore[misc]
             embed = self.embed(answer) if last else None
             await channel.send(part, embed=embed, allowed_mentions=NO_MENTIONS)
 
-    async def safely(self, question: str, history: list[str]) -> Answer | str:
+    async def safely(self, question: str, history: list[str | dict[str, str]]) -> Answer | str:
         try:
             answer = await self.answer(question, history)
         except AssistantError as exc:
@@ -134,7 +134,7 @@ class AssistantCog(commands.Cog):  # type: ignore[misc]
         if wait := self.too_fast(message.author.id):
             await message.reply(wait, allowed_mentions=NO_MENTIONS)
             return
-        history: list[str] = []
+        history: list[str | dict[str, str]] = []
         target: Any = channel
         if in_our_thread and thread is not None:
             history = await self.thread_turns(thread, message, me.id)
@@ -150,8 +150,9 @@ class AssistantCog(commands.Cog):  # type: ignore[misc]
 
     async def thread_turns(
         self, thread: discord.Thread, before: discord.Message, bot_id: int
-    ) -> list[str]:
-        """The questions asked in one of our threads before ``before``, oldest first."""
+    ) -> list[str | dict[str, str]]:
+        """The questions asked in one of our threads before ``before``, oldest first, and
+        our answer to the last of them."""
         # The 50 most recent messages, oldest first: the turns just before this one.
         recent = [m async for m in thread.history(limit=50, before=before)]
         starter = [getattr(thread, "starter_message", None)]

@@ -55,14 +55,23 @@ def strip_mentions(text: str) -> str:
     return " ".join(re.sub(r"<@!?&?\d+>", " ", text).split())
 
 
-def thread_history(messages: Sequence[Any], bot_id: int) -> list[str]:
-    """Earlier user questions in a thread, oldest first, mentions removed."""
-    turns = []
+def thread_history(messages: Sequence[Any], bot_id: int) -> list[str | dict[str, str]]:
+    """Earlier user questions in a thread, oldest first, mentions removed; then, when this
+    bot answered the last of them, that answer as an assistant message (its parts joined):
+    what the next answer should not say again."""
+    turns: list[str | dict[str, str]] = []
+    answer: list[str] = []
     for m in messages:
         author = getattr(m, "author", None)
-        if author is None or getattr(author, "id", None) == bot_id or getattr(author, "bot", False):
+        content = getattr(m, "content", "") or ""
+        if author is not None and getattr(author, "id", None) == bot_id:
+            answer.append(content)
             continue
-        content = strip_mentions(getattr(m, "content", "") or "")
-        if content:
+        if author is None or getattr(author, "bot", False):
+            continue
+        if content := strip_mentions(content):
             turns.append(content)
+            answer = []
+    if any(part.strip() for part in answer):
+        turns.append({"role": "assistant", "content": "\n".join(answer)})
     return turns

@@ -12,10 +12,11 @@ import json
 import re
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import accumulate
 from typing import Any
 
+from assistant.answer import SAID_CHARS
 from assistant.errors import AssistantError
 
 # -- text a user or client hands in ----------------------------------------------------
@@ -46,6 +47,14 @@ class History:
     turns: tuple[str, ...]
     turns_dropped: int  # user turns older than the last MAX_HISTORY_TURNS
     chars_dropped: int  # characters cut from those to fit MAX_HISTORY_CHARS
+    # The last assistant message (its newest SAID_CHARS): what the answer to this
+    # question should not say again. It is never answered from, quoted or echoed.
+    said: str = ""
+
+    def messages(self) -> list[str | dict[str, str]]:
+        """The turns as the assistant reads them: user turns, then the last answer."""
+        said = [{"role": "assistant", "content": self.said}] if self.said else []
+        return [*self.turns, *said]
 
 
 def check_text(text: str, what: str, *, from_bytes: bool = False) -> str:
@@ -112,10 +121,12 @@ def message_text(content: Any, where: str) -> str:
 def history_of(items: Any, where: str, *, role_required: bool = False) -> History:
     """Earlier turns (strings or {"role", "content"} messages), every one checked, then
     capped: only the last MAX_HISTORY_TURNS user turns and, of those, the newest
-    MAX_HISTORY_CHARS characters are read. Other roles are checked but never read."""
+    MAX_HISTORY_CHARS characters are read. Of the other roles, only the last assistant
+    message is read, for what the answer should not say again (``History.said``)."""
     if not isinstance(items, list):
         raise InputError(f'{where} must be a list of strings or {{"role", "content"}} objects.')
     turns: list[str] = []
+    said = ""
     for n, item in enumerate(items):
         if isinstance(item, str):
             role, text = "user", check_text(item, f"{where}[{n}]")
@@ -128,7 +139,10 @@ def history_of(items: Any, where: str, *, role_required: bool = False) -> Histor
             )
         if role == "user" and text.strip():
             turns.append(text)
-    return cap_history(turns)
+            said = ""  # an answer before this turn answered an older question
+        elif role == "assistant":
+            said = text[-SAID_CHARS:]
+    return replace(cap_history(turns), said=said)
 
 
 def message_of(message: dict[str, Any], where: str, *, role_required: bool) -> tuple[str, str]:

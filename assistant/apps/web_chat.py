@@ -174,7 +174,10 @@ class WebChat:
             {"role": "user", "content": chat_text(question)},
             {"role": "assistant", "content": partial_html("…")},
         ]
-        history = [t["question"] for t in turns]
+        # The last answer too, from the session's own state: what not to say again.
+        history: list[str | dict[str, str]] = [t["question"] for t in turns]
+        if turns:
+            history.append({"role": "assistant", "content": turns[-1]["answer"]["text"]})
         sources = sources_html(None, 0, {})
         yield "", chat, sources, turns, ""
         text = ""

@@ -20,6 +20,7 @@ from typing import Any
 
 from assistant.answer import (
     Assistant,
+    already_said,
     prompt,
     shares_run,
     split_claims,
@@ -63,6 +64,19 @@ def retrieval_row(item: Item, passages: Sequence[tuple[str, str]], k: int) -> di
     return row
 
 
+def repeated_share(answer: Answer, said: str) -> float:
+    """The share of the answer's sentences that the previous answer already gave."""
+    # As the essay says it: an author's attribution and a list's joining "and" are not
+    # what was said, and a repeat after them is a repeat all the same.
+    sentences = [
+        re.sub(r"^(?:and|or)\s+", "", without_attribution(c.text))
+        for c in split_claims(answer.text)
+        if c.text.strip()
+    ]
+    repeated = already_said(said)
+    return sum(repeated(s) for s in sentences) / len(sentences) if sentences else 0.0
+
+
 class Evaluator:
     """Scores one dataset against one assistant; see :func:`run_eval`."""
 
@@ -84,8 +98,15 @@ class Evaluator:
         """One item through the assistant; ``switched_from`` is an unrelated question
         asked before it (see :func:`topic_switches`), scored for retrieval only."""
         a = self.assistant
+        history: list[str | dict[str, str]] = list(item.history)
+        said = ""
+        if item.history:
+            # A real conversation: the previous question was answered, and a follow-up's
+            # answer is scored as given after that answer.
+            said = a.ask(item.history[-1], item.history[:-1]).text
+            history.append({"role": "assistant", "content": said})
         started = time.perf_counter()
-        answer = a.ask(item.question, item.history)
+        answer = a.ask(item.question, history)
         elapsed = (time.perf_counter() - started) * 1000
         row: dict[str, Any] = {
             "id": item.id,
@@ -112,6 +133,8 @@ class Evaluator:
             row["key_points"] = self._key_points(answer, item.key_points)
             row["gold_cited"] = float(bool(set(item.sources) & set(row["cited_sources"])))
             row["evidence_cited"] = self._evidence_cited(item, answer)
+            if said:
+                row["repeated"] = repeated_share(answer, said)
         if item.kind == "injection":
             row["leaked"] = float(any(shares_run(answer.text, f) for f in self.forbidden))
         return row

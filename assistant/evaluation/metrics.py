@@ -66,6 +66,7 @@ def aggregate(rows: list[dict[str, Any]], k: int) -> dict[str, dict[str, float]]
         add("answers.key_point_coverage", row.get("key_points"))
         add("answers.gold_essay_cited", row.get("gold_cited"))
         add("answers.evidence_cited", row.get("evidence_cited"))
+        add("answers.repeated_share", row.get("repeated"))
         if row["answerable"]:
             add("refusal.false_refusal_rate", float(row["refused"]))
         else:
@@ -91,7 +92,7 @@ def aggregate(rows: list[dict[str, Any]], k: int) -> dict[str, dict[str, float]]
 
 
 def lower_is_better(name: str) -> bool:
-    return name.endswith(("false_refusal_rate", "injection_leak_rate"))
+    return name.endswith(("false_refusal_rate", "injection_leak_rate", "repeated_share"))
 
 
 def compare(

@@ -26,14 +26,18 @@ from assistant.ingest.inline import Piece, clean_inline, join_pieces
 # Bump when parsing or chunking changes what a chunk contains: the index is then rebuilt.
 # 2: a list the chunk boundary would cut moves whole to the next chunk; 3: a sentence
 # announcing a list leads it (its list text is embedded at ingest); 4: items that open a
-# section are read as one list under its heading (embedded at ingest too).
-PARSER_VERSION = "4"
+# section are read as one list under its heading (embedded at ingest too); 5: HTML
+# checklist boxes are list items.
+PARSER_VERSION = "5"
 
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})(?:\s+(.*?))?(?:\s+#+)?\s*$")
 _HEADING_ID = re.compile(r"\s*\{#[^}]*\}\s*$")
 _LIST_ITEM = re.compile(r"^(\s*)([-*+]|\d{1,9}[.)])(\s+|$)")
 _QUOTE = re.compile(r"^\s{0,3}>\s?")
+# An HTML checklist box (<input type="checkbox">): the label after it is one item of a
+# list ("How many open issues are there?"), not a paragraph of its own.
+_CHECKBOX = re.compile(r"^\s*<input\b[^>]*\btype=[\"']?checkbox\b[^>]*>", re.IGNORECASE)
 # MDX statements, strictly shaped so prose that starts with "import" or "export" stays.
 _MDX_STATEMENT = re.compile(
     r"""^(?:import\s+(?:[\w*{}\s,]+\s+from\s+)?['"][^'"]+['"];?\s*$"""
@@ -210,6 +214,13 @@ class _BlockParser:
             if not line.strip():
                 self._flush()
                 return i + 1
+        if (box := _CHECKBOX.match(line)) is not None:
+            self._flush()
+            self._kind = "item"
+            at = off + line.index("<")  # the box stands for the item's bullet
+            self._marker = Piece("-", at, at + 1, False)
+            self._lines = [(line[box.end() :], off + box.end())]
+            return i + 1
         if (item := _LIST_ITEM.match(line)) is not None:
             self._flush()
             self._kind = "item"

@@ -53,6 +53,12 @@ def plain_words(text: str) -> list[str]:
     return _PLAIN.findall(text.lower().replace("’", "'"))
 
 
+# Clipped words users type for words the essays spell out: "my repo" is the essays'
+# "repository" (24 times; "repo" once). Unread, "repo" counted as a word the collection
+# never uses, and a question about a repository was refused as not covered.
+_CLIPPED = {"repo": "repository", "repos": "repositories"}
+
+
 def terms(text: str) -> list[str]:
     """Lower-cased, stop-worded, stemmed terms of ``text``."""
     out = []
@@ -60,7 +66,7 @@ def terms(text: str) -> list[str]:
         w = word.split("'")[0] if "'" in word and word not in STOPWORDS else word
         if w in STOPWORDS or len(w) < 2:
             continue
-        out.append(stem(w))
+        out.append(stem(_CLIPPED.get(w, w)))
     return out
 
 

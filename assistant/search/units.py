@@ -160,6 +160,21 @@ def list_spans(units: Sequence[Unit], headed: bool = False) -> list[tuple[int, i
     return spans
 
 
+def list_runs(units: Sequence[Unit]) -> list[int]:
+    """For each unit, the number of the list it leads or is an item of, -1 for prose."""
+    out, run = [], -1
+    for pos, unit in enumerate(units):
+        if unit.lead_in or (
+            unit.is_item and (pos == 0 or not (units[pos - 1].is_item or units[pos - 1].lead_in))
+        ):
+            run = pos  # a new list: numbered by where it starts
+        elif not unit.is_item:
+            out.append(-1)
+            continue
+        out.append(run)
+    return out
+
+
 def list_text(units: Sequence[Unit], heading: str = "") -> str:
     """A list read as one text, lead-in and items, after the heading it sits under: what
     it says as a whole. "What worked for me:" and its items never say "portfolio"; under
