@@ -190,6 +190,15 @@ def test_points_back_strongly(question: str, strong: bool) -> None:
             "My offer has a signing bonus and stock. What about those stock grants?",
             "My offer has a signing bonus and stock. What about those stock grants?",
         ),
+        # "Right now…" and "So…" are no acknowledgement, and "So" no pointer back.
+        (
+            "Right now I earn 80k at a bank. Should I tell them?",
+            "Right now I earn 80k at a bank.",
+        ),
+        (
+            "The recruiter keeps asking what I earn. So should I just tell them?",
+            "The recruiter keeps asking what I earn.",
+        ),
     ],
 )
 def test_a_question_that_sets_its_own_scene_points_inside_itself(question: str, own: str) -> None:

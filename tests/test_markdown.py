@@ -272,8 +272,9 @@ def test_html_checklist_boxes_are_list_items() -> None:
         ("item", "- Are the issues recent?"),
     ]
     _check_offsets(md, essay.blocks)
-    # A text box is no checklist.
+    # A text box is no checklist, whatever its data attributes say.
     assert _texts('<input type="text" name="q">\n\nPlain words.\n') == ["Plain words."]
+    assert _texts('<input data-type="checkbox" type="text">\n\nWords.\n') == ["Words."]
 
 
 def test_empty_list_item_is_dropped() -> None:
@@ -365,7 +366,8 @@ def _check_offsets(text: str, blocks: tuple[Block, ...]) -> None:
             if block.kind == "item" and k == 0:
                 # The list marker: "*" and "+" bullets are shown as "-".
                 # (an HTML checklist box stands for its item's bullet)
-                assert LIST_MARKER.fullmatch(raw) or text.startswith("<input", p.start), where
+                box = text[p.start : p.start + 6].lower() == "<input"
+                assert LIST_MARKER.fullmatch(raw) or box, where
                 assert p.text == (raw if raw[0].isdigit() else "-"), where
                 continue
             words = WORD.findall(p.text)

@@ -111,7 +111,7 @@ def test_a_discord_thread_passes_our_last_answer() -> None:
 
 
 def _item(pos: int, text: str, *, said: bool = False, lead: bool = False) -> Candidate:
-    unit = Unit(text, pos, not lead, announces=lead and "three" in text)
+    unit = Unit(text, pos, not lead)
     return Candidate(1, pos, unit, 0.5, said=said, run=0)
 
 
@@ -129,6 +129,10 @@ def test_a_list_the_last_answer_gave_is_not_quoted_whole_again_unless_that_misqu
     # Every item said, and the lead-in chosen to fill: the list again, not a bare lead-in.
     all_said = [lead, *(replace(x, said=True) for x in (a, b, c))]
     assert _members(lead, all_said) == all_said
-    # A list announced by its count is quoted whole, or it would misquote the count.
-    counted = [_item(0, "There are three common structures:", lead=True), a, b, c]
-    assert _members(b, counted) == counted
+    # A list whose lead-in counts its items is quoted whole, or it would miscount them;
+    # one that announces it without a count ("Here are the methods I use:") is not.
+    for lead_in in ("There are three common structures:", "My 3 favourite habits:"):
+        counted = [_item(0, lead_in, lead=True), a, b, c]
+        assert _members(b, counted) == counted
+    here = _item(0, "Here are the methods I use:", lead=True)
+    assert _members(b, [here, a, b, c]) == [here, b, c]

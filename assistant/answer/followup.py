@@ -73,15 +73,14 @@ _SENTENCE_END = re.compile(r"(?<=[.?!])\s+(?=[A-Z\"“])")
 SCENE_WORDS = 3
 # A first sentence that only acknowledges the last answer sets no scene of its own.
 _ACKNOWLEDGES = re.compile(
-    r"^(?:ok(?:ay)?|thanks?|thank you|got it|makes sense|i see|great|cool|nice|sure|right"
-    r"|alright|understood|interesting|perfect)\b",
+    r"^(?:(?:thanks|thank you)\b|(?:ok(?:ay)?|got it|makes sense|i see|great|cool|nice|sure"
+    r"|right|alright|understood|interesting|perfect)\s*(?:[,.!]|$))",
     re.IGNORECASE,
 )
 # Pointers a later sentence can only mean about an earlier turn, scene or not: "What
 # about…", "And…", "those offers".
 _LATER_POINTERS = re.compile(
-    r"^(?:what|how)\s+(?:if|about)\b|^(?:and|but|or|so|also|instead)\b|\b(?:those|these)\b",
-    re.IGNORECASE,
+    r"^(?:what|how)\s+(?:if|about)\b|^and\b|\b(?:those|these)\b", re.IGNORECASE
 )
 
 

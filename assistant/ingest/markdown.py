@@ -37,7 +37,9 @@ _LIST_ITEM = re.compile(r"^(\s*)([-*+]|\d{1,9}[.)])(\s+|$)")
 _QUOTE = re.compile(r"^\s{0,3}>\s?")
 # An HTML checklist box (<input type="checkbox">): the label after it is one item of a
 # list ("How many open issues are there?"), not a paragraph of its own.
-_CHECKBOX = re.compile(r"^\s*<input\b[^>]*\btype=[\"']?checkbox\b[^>]*>", re.IGNORECASE)
+_CHECKBOX = re.compile(
+    r"^\s*<input\b[^>]*(?<![\w-])type\s*=\s*[\"']?checkbox\b[^>]*>", re.IGNORECASE
+)
 # MDX statements, strictly shaped so prose that starts with "import" or "export" stays.
 _MDX_STATEMENT = re.compile(
     r"""^(?:import\s+(?:[\w*{}\s,]+\s+from\s+)?['"][^'"]+['"];?\s*$"""
