@@ -84,21 +84,21 @@ _LATER_POINTERS = re.compile(
 )
 
 
+def turn(item: Any) -> tuple[str, Any]:
+    """(role, content) of one history item: a string (a user turn), a {"role", "content"}
+    message (role "user" when missing), or a LangChain message ("human" read as "user")."""
+    if isinstance(item, str):
+        return "user", item
+    if isinstance(item, dict):
+        return str(item.get("role", "user")), item.get("content")
+    role = getattr(item, "type", getattr(item, "role", ""))
+    return ("user" if role == "human" else str(role)), getattr(item, "content", None)
+
+
 def user_turns(history: Sequence[Any]) -> list[str]:
     """Earlier user questions from a history of strings or {"role", "content"} messages."""
-    turns: list[str] = []
-    for item in history:
-        if isinstance(item, str):
-            turns.append(item)
-        elif isinstance(item, dict):
-            if item.get("role", "user") == "user" and isinstance(item.get("content"), str):
-                turns.append(item["content"])
-        else:
-            role = getattr(item, "type", getattr(item, "role", ""))
-            content = getattr(item, "content", None)
-            if role in {"human", "user"} and isinstance(content, str):
-                turns.append(content)
-    return [t for t in turns if t.strip()]
+    turns = [content for role, content in map(turn, history) if role == "user"]
+    return [t for t in turns if isinstance(t, str) and t.strip()]
 
 
 def points_back(question: str) -> bool:

@@ -13,6 +13,8 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from assistant.answer.followup import turn
+
 # The previous answer is read up to this many characters (its newest end): more than any
 # answer the assistant gives, and a bound on what a client may send as one.
 SAID_CHARS = 20_000
@@ -25,15 +27,10 @@ _TOKEN = re.compile(r"[a-z0-9]+")
 def said_before(history: Sequence[Any]) -> str:
     """The answer to the last question in ``history`` ({"role": "assistant", …} or an AI
     message), or "" when the history ends with a question or holds no answer."""
-    for item in reversed(history):
-        if isinstance(item, dict):
-            role, content = item.get("role", "user"), item.get("content")
-        else:
-            role = getattr(item, "type", getattr(item, "role", ""))
-            content = getattr(item, "content", None)
+    for role, content in map(turn, reversed(history)):
         if role in {"assistant", "ai"}:
             return content[-SAID_CHARS:] if isinstance(content, str) else ""
-        if role in {"user", "human"} or isinstance(item, str):
+        if role in {"user", "human"}:
             return ""  # the last turn is a question: no answer came after it
     return ""
 
