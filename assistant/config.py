@@ -107,6 +107,8 @@ class Settings:
     # Street", "level 62") that no retrieved passage and at most 2 passages of the
     # collection use; 0 = off. Set on eval/datasets/dev-tune.jsonl and gold.jsonl: 2 refused
     # 2 more unanswerable questions there and no answerable one (1 would refuse "RSUs").
+    # Words a question quotes count as names when no one sentence of the essays uses
+    # them all ("'What's your biggest weakness?'": 2 more on refusal-tune, none answerable).
     refuse_unseen_names: int = 2
     # A claim is supported when its support score reaches this (calibrated on
     # assistant/data/support_pairs.jsonl; see `career-assistant calibrate`).

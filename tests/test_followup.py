@@ -155,6 +155,11 @@ def test_points_back(question: str, back: bool) -> None:
         ("Is the company that pays more always the better choice?", False),
         ("Which companies that work on AI safety hire new grads?", False),
         ("A startup offers me a 'Principal Engineer' title. Is that worth much?", False),
+        ("Does it change if I'm going for an internship rather than a full-time job?", True),
+        ("Is that different at a startup?", True),
+        ("Do I have to keep studying new things forever though?", True),
+        ("Does it matter whether I actually use a company's product?", False),
+        ("Though I like my team, should I leave for more money?", False),
     ],
 )
 def test_points_back_strongly(question: str, strong: bool) -> None:

@@ -226,3 +226,17 @@ def test_a_clipped_word_is_the_word_the_essays_spell_out() -> None:
 
     assert terms("Is my repo alive?") == terms("Is my repository alive?")
     assert terms("two repos") == terms("two repositories")
+
+
+def test_the_passages_that_use_all_given_words(retriever: PassageRetriever) -> None:
+    """Which passages say a quoted phrase's words at all: an intersection of the BM25
+    index's postings, title and headings included, with counts that agree with
+    doc_freq."""
+    from assistant.search import terms
+
+    words = terms("reading papers")
+    found = retriever.passages_using(words)
+    assert found and all(set(words) <= set(terms(f"{c.heading_path} {c.text}")) for c in found)
+    assert len(found) <= min(retriever.doc_freq(w) for w in words)
+    assert retriever.passages_using(terms("papers quokka")) == []
+    assert retriever.passages_using([]) == []

@@ -18,7 +18,7 @@ from typing import Any
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda, RunnableSequence
 
 from assistant.answer.composing import lowercase_vocabulary
-from assistant.answer.coverage import name_words, unseen_names
+from assistant.answer.coverage import name_words, unseen_names, unseen_quotes
 from assistant.answer.drafting import Drafter
 from assistant.answer.extractive import ExtractiveGenerator
 from assistant.answer.followup import leans_on_history, user_turns, with_context
@@ -285,7 +285,9 @@ class Assistant:
     def _unseen(self, question: str, retrieved: Retrieved) -> tuple[str, ...]:
         if self.settings.refuse_unseen_names <= 0:
             return ()
-        return unseen_names(question, retrieved.hits, self.retriever.doc_freq)
+        names = unseen_names(question, retrieved.hits, self.retriever.doc_freq)
+        quotes = unseen_quotes(question, self.retriever.passages_using)
+        return names + tuple(q for q in quotes if q not in names)
 
     def outlined(self, question: str, retrieved: Retrieved) -> Retrieved:
         """The passages an answer is drafted from: ``retrieved``, plus the best essay's

@@ -64,7 +64,13 @@ _STRONG_POINTERS = re.compile(
     # "that" as a pronoun ("does that mean", "help with that?"), not a relative
     # ("companies that work on AI safety") nor one pointing inside the question ("…a
     # 'Principal Engineer' title. Is that worth much?").
-    r"|\b(?:does|did|would|will|can|could|should) that\b|\bthat\s*(?:[?.!,;]|$)",
+    r"|\b(?:does|did|would|will|can|could|should) that\b|\bthat\s*(?:[?.!,;]|$)"
+    # "Does it change if I'm an intern?", "Is that different for…": a comparison with
+    # something said before. Not "Does it matter whether…", whose "it" is a dummy.
+    r"|\b(?:does|did|would|will|is|was) (?:it|that|this)"
+    r" (?:change|differ|apply|the same|different)\b"
+    # "…forever though?": a reply to what was said, not a question of its own.
+    r"|\bthough\s*[?.!]*$",
     re.IGNORECASE,
 )
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’+#.-]*[A-Za-z0-9+#]|[A-Za-z]")
@@ -105,7 +111,11 @@ def points_back(question: str) -> bool:
     """The question points at an earlier turn: it opens like a follow-up ("What about…",
     "And…") or uses a word that stands for something said before ("it", "those")."""
     words = [w.lower() for w in _WORD.findall(question)]
-    return bool(_FOLLOWUP_OPENERS.search(question.strip())) or any(w in _ANAPHORA for w in words)
+    return (
+        bool(_FOLLOWUP_OPENERS.search(question.strip()))
+        or any(w in _ANAPHORA for w in words)
+        or points_back_strongly(question)
+    )
 
 
 def points_back_strongly(question: str) -> bool:

@@ -78,17 +78,31 @@ class LexicalIndex:
 
         self.ids = list(ids)
         self._lock = threading.Lock()
-        self._df: dict[str, int] = {}
-        for text in texts:
+        # Which documents use each term, so "which passages use all these words" is an
+        # intersection (arrays: a few bytes a posting, where sets of ints take ~60).
+        postings: dict[str, list[int]] = {}
+        for i, text in enumerate(texts):
             for term in set(terms(text)):
-                self._df[term] = self._df.get(term, 0) + 1
+                postings.setdefault(term, []).append(i)
+        self._postings = {t: np.asarray(v, dtype=np.int32) for t, v in postings.items()}
         self._bm25 = bm25s.BM25(k1=1.2, b=0.75)
         if self.ids:
             self._bm25.index([terms(t) or ["\x00"] for t in texts], show_progress=False)
 
     def doc_freq(self, term: str) -> int:
         """In how many documents a (stemmed) term occurs."""
-        return self._df.get(term, 0)
+        found = self._postings.get(term)
+        return 0 if found is None else len(found)
+
+    def using_all(self, terms_: Sequence[str]) -> list[str]:
+        """Ids of the documents in which all of ``terms_`` (stemmed) occur."""
+        common: np.ndarray | None = None
+        for term in set(terms_):
+            found = self._postings.get(term)
+            if found is None:
+                return []
+            common = found if common is None else np.intersect1d(common, found)
+        return [] if common is None else [self.ids[i] for i in common]
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -9,7 +9,7 @@ Exposed as plain :class:`SearchHit` lists and as a LangChain ``BaseRetriever``.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -252,6 +252,13 @@ class PassageRetriever(BaseRetriever):
         self._refresh()
         assert self._lexical is not None
         return len(self._lexical), {t: self._lexical.doc_freq(t) for t in terms_}
+
+    def passages_using(self, terms_: Sequence[str]) -> list[Chunk]:
+        """The passages (title and headings included) that use every one of ``terms_``
+        (stemmed): where the essays may say what a question quotes."""
+        self._refresh()
+        assert self._lexical is not None
+        return [self._chunks[i] for i in self._lexical.using_all(terms_) if i in self._chunks]
 
     def _unknown_terms(self, query: str, hits: list[SearchHit]) -> tuple[str, ...]:
         assert self._lexical is not None
