@@ -99,6 +99,13 @@ class Settings:
     # Tuned on eval/datasets/dev-tune.jsonl: from 0.36 (set on gold.jsonl) to 0.31 kept
     # 2 more of 58 answerable questions and refused every unanswerable one it did before.
     refuse_below: float = 0.31
+    # ...unless one sentence or list item of a candidate passage (hybrid retrieval with
+    # unit_weight > 0) matches above this cosine; 1 = never. A long passage's vector
+    # dilutes the sentence that answers ("How should I read research papers?" against
+    # the AI-career essay alone: passage 0.26, its sentence on paper reading 0.54). On
+    # the tune sets, below refuse_below: the one answerable question 0.62, every
+    # unanswerable one 0.42 or less (off-topic "read tarot cards?" 0.46: a thin margin).
+    answer_unit_above: float = 0.5
     # Also refuse below this similarity when the question has this many terms the
     # collection (almost) never uses ("H-1B visa", "payroll tax in Germany").
     refuse_unknown_below: float = 0.47
@@ -107,8 +114,7 @@ class Settings:
     # Street", "level 62") that no retrieved passage and at most 2 passages of the
     # collection use; 0 = off. Set on eval/datasets/dev-tune.jsonl and gold.jsonl: 2 refused
     # 2 more unanswerable questions there and no answerable one (1 would refuse "RSUs").
-    # Words a question quotes count as names when no one sentence of the essays uses
-    # them all ("'What's your biggest weakness?'": 2 more on refusal-tune, none answerable).
+    # Names given as examples ("papers like ResNet and a mini GPT") are not counted.
     refuse_unseen_names: int = 2
     # A claim is supported when its support score reaches this (calibrated on
     # assistant/data/support_pairs.jsonl; see `career-assistant calibrate`).

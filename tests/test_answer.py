@@ -105,6 +105,27 @@ def test_a_small_collection_does_not_refuse_for_common_words_it_lacks(seed_assis
     assert "Invest in both theory and practice" in answer.text
 
 
+def test_a_sentence_that_answers_is_not_lost_in_its_long_passage(seed_assistant):
+    """ "How should I read research papers?" matches the bundled essay's passage on
+    continuous learning weakly as a whole (cosine below refuse_below) but its sentence
+    on paper reading well: answered from that sentence, not refused as weak evidence.
+    Without the rescue (answer_unit_above 1) it is refused."""
+    question = "How should I read research papers?"
+    retrieved = seed_assistant.retriever.retrieve(question)
+    s = seed_assistant.settings
+    assert retrieved.dense_best < s.refuse_below <= s.answer_unit_above <= retrieved.unit_best
+    answer = seed_assistant.ask(question)
+    assert not answer.refused, answer.text
+    assert "reading papers" in answer.text and answer.citations
+    strict = Assistant(
+        s.replace(answer_unit_above=1.0), seed_assistant.embeddings, seed_assistant.retriever
+    )
+    assert strict.ask(question).reason == "weak-evidence"
+    # After an unrelated turn it is still a question of its own, not read with that turn.
+    after = seed_assistant.ask(question, ["How do I negotiate my salary offer?"])
+    assert not after.refused and after.query == question
+
+
 @pytest.mark.parametrize(
     "question",
     [

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.answer import Assistant
-from assistant.answer.coverage import name_words, unseen_names, unseen_quotes
+from assistant.answer.coverage import name_words, unseen_names
 from assistant.config import Settings
 from assistant.domain import Chunk, SearchHit
 from assistant.ingest import Ingester
@@ -29,10 +29,20 @@ def _df(term: str) -> int:
     ("question", "names"),
     [
         ("What is the interview process like at Jane Street?", ("Jane Street",)),
+        ("I like Jane Street. Should I apply there?", ("Jane Street",)),  # "like": a verb
         ("What are Microsoft's salary bands for a level 62 engineer?", ("Microsoft", "62")),
         ("How do interviews at Google differ from Meta?", ()),  # the essays know them
         ("Should I wait until my messy repo is polished?", ()),  # common words are no names
         ("What do interviewers look for in a system design round?", ()),
+        # Names given as examples are not the subject; "like at" is no example.
+        ("Will reimplementing papers like ResNet and a mini GPT impress anyone?", ()),
+        ("Are famous models, for example ResNet or BERT, worth reimplementing?", ()),
+        ("What is the interview process like at Jane Street?", ("Jane Street",)),
+        ("I like Jane Street. Should I apply there?", ("Jane Street",)),  # "like": a verb
+        (
+            "I reimplemented ResNet and Copilot, like Karpathy did. Does that help?",
+            ("ResNet", "Copilot"),
+        ),
     ],
 )
 def test_names_the_essays_never_use(question: str, names: tuple[str, ...]) -> None:
@@ -47,41 +57,6 @@ def test_a_name_the_passages_use_is_seen() -> None:
 def test_words_are_counted_once() -> None:
     assert name_words(("Jane Street",)) == 2
     assert name_words(("ML", "ML")) == 1
-
-
-QUESTIONS = (
-    "Good questions to ask at the end:\n"
-    "- What is your team's biggest challenge right now?\n"
-    "- What are the strengths and weaknesses of the current team?\n"
-    'Everyone asks "Tell me about yourself" first.'
-)
-
-
-def _using(words) -> list[Chunk]:
-    """The one passage, when it uses every word (as the lexical index answers)."""
-    from assistant.search import terms
-
-    chunk = _hits(QUESTIONS)[0].chunk
-    return [chunk] if set(words) <= set(terms(f"{chunk.title} {chunk.text}")) else []
-
-
-@pytest.mark.parametrize(
-    ("question", "quotes"),
-    [
-        # Both words are in the passage, but in different list items: not said together.
-        (
-            "How should I answer 'What's your biggest weakness?' honestly?",
-            ("What's your biggest weakness?",),
-        ),
-        ("Should I memorize my 'tell me about yourself' answer?", ()),
-        ("What is a “bar raiser” round?", ("bar raiser",)),
-        # Apostrophes are no quotes; nor is a quote of a whole message.
-        ("Is it the candidates' resumes or the recruiters' notes that matter?", ()),
-        (f"My manager wrote '{'we need to talk about your future here ' * 2}'. Help?", ()),
-    ],
-)
-def test_quotes_the_essays_never_say(question: str, quotes: tuple[str, ...]) -> None:
-    assert unseen_quotes(question, _using) == quotes
 
 
 @pytest.fixture(scope="module")
@@ -108,16 +83,3 @@ def test_the_rule_can_be_turned_off(seed_bot) -> None:
     assert bot.ask("What do AI research interviews at Jane Street focus on?").reason != (
         "unseen-names"
     )
-
-
-def test_a_quoted_phrase_no_essay_says_is_refused_naming_it(seed_bot) -> None:
-    answer = seed_bot.ask(
-        "My advisor keeps saying 'publish or perish'. Is that true for AI careers?"
-    )
-    assert answer.refused and answer.reason == "unseen-names"
-    assert "No essay mentions “publish or perish”" in answer.text and not answer.citations
-
-
-def test_a_quoted_phrase_the_essay_says_is_answered(seed_bot) -> None:
-    answer = seed_bot.ask("Is 'reading papers critically' a skill I need for an AI career?")
-    assert not answer.refused and answer.citations

@@ -421,6 +421,7 @@ class FakeDiscord:
             ("POST", "/channels/{channel_id}/typing"): lambda c: None,
             ("POST", "/channels/{channel_id}/messages/{message_id}/threads"): self._thread,
             ("GET", "/channels/{channel_id}/messages"): self._history,
+            ("GET", "/channels/{channel_id}/messages/{message_id}"): self._message,
             ("POST", "/interactions/{webhook_id}/{webhook_token}/callback"): self._callback,
             ("POST", "/webhooks/{webhook_id}/{webhook_token}"): self._followup,
         }.get((route.method, route.path))
@@ -465,6 +466,15 @@ class FakeDiscord:
             before = int(call.params["before"])
             messages = [m for m in messages if int(m["id"]) < before]
         return list(reversed(messages))[:limit]
+
+    def _message(self, call: Call) -> dict[str, Any]:
+        wanted = call.ids["message_id"]
+        for m in self.history[int(call.ids["channel_id"])]:
+            if m["id"] == wanted:
+                return m
+        raise discord.NotFound(
+            FakeResponse(404, "Not Found"), {"code": 10008, "message": "Unknown Message"}
+        )
 
     def _callback(self, call: Call) -> dict[str, Any]:
         body = call.json or {}
@@ -747,7 +757,7 @@ def run(
     return asyncio.run(main())
 
 
-def expected_text(assistant: Assistant, question: str, history: list[str] | None = None) -> str:
+def expected_text(assistant: Assistant, question: str, history: list[Any] | None = None) -> str:
     """What the bot should post: the same assistant's answer, computed directly."""
     return answer_text(assistant.ask(question, history or []))
 
@@ -933,7 +943,8 @@ def test_follow_up_in_a_long_thread_uses_the_latest_turns(seed):
     run(seed, scenario)
 
 
-def test_follow_up_in_a_slash_command_thread_knows_the_question(seed):
+@pytest.mark.parametrize("cached", [False, True])
+def test_follow_up_in_a_slash_command_thread_knows_the_question(seed, cached):
     _, assistant = seed
 
     async def scenario(h: Harness) -> None:
@@ -957,6 +968,8 @@ def test_follow_up_in_a_slash_command_thread_knows_the_question(seed):
                 },
             )
         )
+        if cached:  # the bot saw its answer go out: discord.py keeps it as the starter
+            h.state._messages.append(discord.Message(state=h.state, channel=h.channel, data=answer))
         thread = h.bot_thread(int(answer["id"]), QUESTION)
         server.store(
             message_payload(
@@ -972,8 +985,16 @@ def test_follow_up_in_a_slash_command_thread_knows_the_question(seed):
 
         await h.cog.on_message(message)
 
+        # The thread's starter is our answer: fetched when the cache lost it (a restart).
+        # Either way the follow-up is asked after the question and its answer, not after
+        # the question alone.
+        fetched = server.find("GET", "/channels/{channel_id}/messages/{message_id}")
+        assert [c.ids for c in fetched] == (
+            [] if cached else [{"channel_id": str(CHANNEL_ID), "message_id": answer["id"]}]
+        )
         (post,) = server.posts()
-        assert post.content == expected_text(assistant, FOLLOW_UP, [QUESTION])
+        said = {"role": "assistant", "content": answer["content"]}
+        assert post.content == expected_text(assistant, FOLLOW_UP, [QUESTION, said])
 
     run(seed, scenario)
 

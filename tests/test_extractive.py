@@ -528,8 +528,8 @@ def test_two_passages_of_one_section_read_as_one_list_under_its_heading() -> Non
     essays = {1: "final-questions.md", 2: "final-questions.md"}
     same = {1: "Questions on the work", 2: "Questions on the work"}
     assert compose(chosen, frozenset(), None, essays, same) == (
-        "Questions on the work: How do you plan the work [1]; What do you measure [1]; "
-        "How often do people move teams [2]; and How are new hires ramped up [2]."
+        "Questions on the work: how do you plan the work [1]; what do you measure [1]; "
+        "how often do people move teams [2]; and how are new hires ramped up [2]."
     )
     other = {1: "Questions on the work", 2: "Questions on the team"}
     assert compose(chosen, frozenset(), None, essays, other).count("Questions on the") == 2
@@ -661,3 +661,71 @@ def test_a_long_list_that_opens_its_section_is_not_scored_whole() -> None:
     gen = ExtractiveGenerator(NoVectors(), answer_words=200)  # type: ignore[arg-type]
     cos = np.zeros(len(units))
     assert (gen._with_lists(units, [0] * len(units), cos, np.zeros(3), ["Senior"]) == 0).all()
+
+
+def test_an_item_of_several_sentences_is_cited_in_each_and_its_clause_reads_on() -> None:
+    """ "Be responsive. If you don't respond…" as a clause: every sentence carries the
+    marker (the citation check drops an uncited one, and once dropped the heading that
+    led the list with it), and a function word after "; " is lower-cased even where the
+    items keep the capitals they were written with; a name keeps its capital."""
+    from assistant.answer.composing import Candidate, compose
+
+    units = split_units(
+        "- When someone new lands on your project, thank them for their interest! It only "
+        "takes one negative experience to make someone not want to come back.\n"
+        "- Be responsive. If you don't respond for a month, they've forgotten you.\n"
+        "- Read the Docs hosts documentation for free."
+    )
+    chosen = [Candidate(1, p, units[p], 0.9) for p in range(3)]
+    assert compose(chosen, frozenset(), None, None, {1: "Make people feel welcome"}) == (
+        "Make people feel welcome: when someone new lands on your project, thank them for "
+        "their interest [1]! It only takes one negative experience to make someone not want "
+        "to come back [1]; be responsive [1]. If you don't respond for a month, they've "
+        "forgotten you [1]; and Read the Docs hosts documentation for free [1]."
+    )
+
+
+def test_a_heading_leading_an_item_word_for_word_is_supported(embeddings) -> None:
+    """The heading and the item's first sentence, each as the passage says it: the
+    item's other sentence ("…not want to come back") is no flipped negation of it."""
+    from assistant.answer.support import SupportScorer
+    from assistant.search import UnitVectors
+
+    # A paragraph between the heading and its list, as in the essay: the claim is not
+    # one run of the passage's words.
+    passage = (
+        "Make people feel welcome.\nGood documentation invites people to interact.\n"
+        "- When someone new lands on your project, thank them for their interest! It only "
+        "takes one negative experience to make someone not want to come back."
+    )
+    scorer = SupportScorer(UnitVectors(embeddings))
+    claim = "Make people feel welcome: when someone new lands on your project, thank them"
+    score, quote = scorer.score(claim, passage)
+    assert score == 1.0 and quote.startswith("When someone new lands")
+    # A label that is no whole line of the passage does not lead its item.
+    unwelcome = "Documentation invites people: when someone new lands on your project, thank them"
+    assert scorer.score(unwelcome, passage)[0] < 1.0
+
+
+def test_one_item_of_several_sentences_after_its_lead_in_is_cited_in_each() -> None:
+    """The lead-in with a single item: its inner sentence is cited too; a contraction
+    that opens a heading-led item ("It's", "Don't") is lower-cased like any function
+    word."""
+    from assistant.answer.composing import Candidate, compose
+    from assistant.search import list_runs
+
+    units = split_units(
+        "Keep contributors around with a few habits:\n\n- Be responsive. If you don't "
+        "respond for a month, they've forgotten you.\n- Be kind."
+    )
+    runs = list_runs(units)
+    chosen = [Candidate(1, p, units[p], 0.9, run=runs[p]) for p in (0, 1)]
+    assert compose(chosen, frozenset({"be"}), None, None, {1: "Habits"}) == (
+        "Keep contributors around with a few habits: be responsive [1]. If you don't "
+        "respond for a month, they've forgotten you [1]."
+    )
+    saying = split_units("- It's fine to say no.\n- Don't wait for permission.")
+    led = [Candidate(1, p, saying[p], 0.9) for p in range(2)]
+    assert compose(led, frozenset(), None, None, {1: "Saying no"}) == (
+        "Saying no: it's fine to say no [1]; and don't wait for permission [1]."
+    )

@@ -133,6 +133,9 @@ def test_without_user_turns_the_question_is_unchanged() -> None:
         ("Which one of those is Node.js?", True),
         ("How do I negotiate my salary?", False),
         ("Do I need a PhD to work in AI research?", False),
+        # A strong pointer without a pronoun still points back.
+        ("Do I have to keep studying new things forever though?", True),
+        ("Is the latter taxed differently?", True),
     ],
 )
 def test_points_back(question: str, back: bool) -> None:
@@ -160,6 +163,12 @@ def test_points_back(question: str, back: bool) -> None:
         ("Do I have to keep studying new things forever though?", True),
         ("Does it matter whether I actually use a company's product?", False),
         ("Though I like my team, should I leave for more money?", False),
+        ("Which one is better at an early startup?", True),
+        ("Is the latter taxed differently?", True),
+        ("Which one of the big tech companies pays new grads the most?", False),
+        ("Which one should I learn first, Python or Java?", False),
+        ("Should I list the former employer on my resume?", False),
+        ("Is it different to negotiate by email than by phone?", False),
     ],
 )
 def test_points_back_strongly(question: str, strong: bool) -> None:

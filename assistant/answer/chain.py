@@ -18,10 +18,10 @@ from typing import Any
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda, RunnableSequence
 
 from assistant.answer.composing import lowercase_vocabulary
-from assistant.answer.coverage import name_words, unseen_names, unseen_quotes
+from assistant.answer.coverage import name_words, unseen_names
 from assistant.answer.drafting import Drafter
 from assistant.answer.extractive import ExtractiveGenerator
-from assistant.answer.followup import leans_on_history, user_turns, with_context
+from assistant.answer.followup import leans_on_history, user_turns, weak_evidence, with_context
 from assistant.answer.guard import screen
 from assistant.answer.llm import LLMGenerator, describe_failure, llm_errors, make_chat_model
 from assistant.answer.repeats import said_before
@@ -258,7 +258,7 @@ class Assistant:
             timings["retrieve_ms"] = timings.get("retrieve_ms", 0.0) + spent
         state = {**state, "retrieved": retrieved}
         s = self.settings
-        if retrieved.dense_best < s.refuse_below or not retrieved.hits:
+        if weak_evidence(retrieved, s) or not retrieved.hits:
             reason = "off-topic" if retrieved.dense_best < OFF_TOPIC_BELOW else "weak-evidence"
             state.update(refused=True, reason=reason)
         elif (
@@ -285,9 +285,7 @@ class Assistant:
     def _unseen(self, question: str, retrieved: Retrieved) -> tuple[str, ...]:
         if self.settings.refuse_unseen_names <= 0:
             return ()
-        names = unseen_names(question, retrieved.hits, self.retriever.doc_freq)
-        quotes = unseen_quotes(question, self.retriever.passages_using)
-        return names + tuple(q for q in quotes if q not in names)
+        return unseen_names(question, retrieved.hits, self.retriever.doc_freq)
 
     def outlined(self, question: str, retrieved: Retrieved) -> Retrieved:
         """The passages an answer is drafted from: ``retrieved``, plus the best essay's

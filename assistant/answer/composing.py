@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from assistant.answer.claims import attribute, speaks_as_author
-from assistant.search import Unit
+from assistant.search import STOPWORDS, Unit, split_sentences
 
 
 @dataclass
@@ -183,8 +183,8 @@ def _list_sentences(group: list[Candidate], vocab: frozenset[str], heading: str 
     if lead is None or not items:
         return [_cite(c.unit.text, c.n) for c in group if not c.unit.lead_in]
     if len(items) == 1:
-        clause = _as_clause(items[0].unit.text, vocab)
-        return [f"{_lead(lead.unit)} {clause} [{items[0].n}]."]
+        clause = _cited_clause(_as_clause(items[0].unit.text, vocab), items[0].n)
+        return [f"{_lead(lead.unit)} {clause}."]
     return [f"{_lead(lead.unit)} {_clauses(items, vocab)}."]
 
 
@@ -209,10 +209,19 @@ def _led_by_heading(group: list[Candidate]) -> bool:
 
 
 def _clauses(items: list[Candidate], vocab: frozenset[str], keep_case: bool = False) -> str:
-    clauses = [f"{_as_clause(c.unit.text, vocab, keep_case)} [{c.n}]" for c in items]
+    clauses = [_cited_clause(_as_clause(c.unit.text, vocab, keep_case), c.n) for c in items]
     if len(clauses) == 1:
         return clauses[0]
     return "; ".join(clauses[:-1]) + "; and " + clauses[-1]
+
+
+def _cited_clause(text: str, n: int) -> str:
+    """A clause with its marker, and a marker in each of its inner sentences: an item of
+    several ("Be responsive. If you don't respond…") would leave all but its last
+    sentence uncited, and the citation check drops an uncited sentence (with it, once,
+    the heading that led the list)."""
+    *inner, last = split_sentences(text) or [text]
+    return " ".join([*(_cite(s, n) for s in inner), f"{last} [{n}]"])
 
 
 def _heading_lead(heading: str) -> str:
@@ -229,7 +238,10 @@ def _as_clause(item: str, vocab: frozenset[str], keep_case: bool = False) -> str
     """'Implementation skills: The ability to' -> 'implementation skills — the ability to'
     (capitals kept as written with ``keep_case``)."""
     text = item.strip().rstrip(".;?!")  # a question item is a clause of the lead-in too
-    lower = (lambda t: t) if keep_case else (lambda t: _lower_first(t, vocab))
+
+    def lower(t: str) -> str:
+        return _lower_function_word(t) if keep_case else _lower_first(t, vocab)
+
     label, sep, rest = text.partition(": ")
     if sep and 0 < len(label.split()) <= 6:
         return f"{lower(label)} — {lower(rest)}"
@@ -246,6 +258,20 @@ def _lower_first(text: str, vocab: frozenset[str]) -> str:
     return text
 
 
+def _lower_function_word(text: str) -> str:
+    """Lower-case a leading word no name starts with ("If", "When", "Be"): after a
+    list's "; " even where an item keeps the capitals it was written with."""
+    first = text.split(" ", 1)[0].replace("’", "'")
+    if first[:1].isupper() and first.lower() in _FUNCTION_WORDS and not _is_name(text):
+        return text[0].lower() + text[1:]
+    return text
+
+
+# "I" is always a capital ("I'm" too); "Will" and "May" may be a person or a month.
+_FUNCTION_WORDS = frozenset(w for w in STOPWORDS if w != "i" and not w.startswith("i'")) - {
+    "will",
+    "may",
+}
 # Capitalised only because it starts an item: common nouns and verb forms. Anything
 # else (Google, Rora, Python) keeps its capital.
 _COMMON_SUFFIX = re.compile(

@@ -15,8 +15,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from assistant.domain import Chunk, SearchHit
-from assistant.search import split_units, terms
+from assistant.domain import SearchHit
+from assistant.search import terms
 
 # Capitalised after a lower-case word or punctuation (so not the sentence's first word),
 # an acronym, or a number.
@@ -27,23 +27,38 @@ _NAME = re.compile(
 )
 # A name the essays use in more passages than this is known to them.
 KNOWN_IN = 2
-# What a question quotes: "How do I answer 'What's your biggest weakness?'" An opening
-# quote after a space (not "candidates' resumes"), a closing one before a space or a
-# stop (not the apostrophe of "what's").
-_QUOTE = re.compile(r"(?:(?<=\s)|^)['\"“‘](.{2,200}?)['\"”’](?=[\s?.,!;:)]|$)")
-# A longer quote is a pasted message, not a phrase the essays would say as it is.
-QUOTE_WORDS = 12
+# Names given as examples are not what a question is about: "reimplementations of famous
+# papers like ResNet and a mini GPT" asks about reimplementations. An example marker
+# right before the name (not "what is it like at Jane Street"), or, before a further
+# example, only "and"/"or"/a comma and a few small words after the previous one.
+_EXAMPLE = re.compile(
+    # "like" as a verb ("I like Jane Street", "would you like…") gives no example.
+    r"(?<!\bi )(?<!\bwe )(?<!\byou )(?<!\bthey )(?<!\bwould )(?<!\bfeel )(?<!\blook )"
+    r"(?<!\blooks )(?<!\bseem )(?<!\bseems )(?<!\bdon't )(?<!\bdo )"
+    r"\b(?:like|such as|e\.g\.,?|for example,?|for instance,?|including)\s+"
+    r"(?:(?:a|an|the|my|some|mini|small)\s+)*$",
+    re.IGNORECASE,
+)
+_ANOTHER = re.compile(r"^(?:\s*,\s*|\s+)(?:(?:and|or)\s+)?(?:(?:a|an|the|my|some|mini|small)\s+)*$")
 
 
 def unseen_names(
     question: str, hits: Sequence[SearchHit], doc_freq: Callable[[str], int]
 ) -> tuple[str, ...]:
     """Names in ``question``, as written, that neither the retrieved passages nor (more
-    than ``KNOWN_IN`` passages of) the collection use."""
+    than ``KNOWN_IN`` passages of) the collection use; names it gives as examples
+    ("papers like ResNet and a mini GPT") are left out."""
     shown = set(terms(" ".join(f"{h.chunk.title} {h.chunk.text}" for h in hits)))
     unseen: list[str] = []
+    example_end = -1  # where the last name given as an example ends
     for m in _NAME.finditer(question):
         name = m.group(0).rstrip(".,")
+        before = question[max(0, m.start() - 60) : m.start()]  # not the whole prefix again
+        if _EXAMPLE.search(before) or (
+            example_end >= 0 and _ANOTHER.match(question[example_end : m.start()])
+        ):
+            example_end = m.start() + len(name)
+            continue
         words = terms(name)
         known = any(w in shown or doc_freq(w) > KNOWN_IN for w in words)
         if words and not known and name not in unseen:
@@ -54,33 +69,3 @@ def unseen_names(
 def name_words(names: Sequence[str]) -> int:
     """How many distinct words the names hold: "Jane Street" is two, "ML" twice is one."""
     return len({w for name in names for w in terms(name)})
-
-
-def unseen_quotes(
-    question: str, passages_using: Callable[[Sequence[str]], Sequence[Chunk]]
-) -> tuple[str, ...]:
-    """Phrases ``question`` quotes, as written, whose words no sentence of the essays
-    (nor a title or heading) uses together.
-
-    A user who quotes asks about those words: the essays list questions to ask at the
-    end of an interview but never "What's your biggest weakness?", so an answer from
-    them would be about other questions. One sentence or list item, not one passage: a
-    list of questions holds "biggest challenge" and "weaknesses of the team". Quoted words
-    the essays do say together ("tell me about yourself", "what's a typical day") are
-    known, whatever else the question says. On the tune sets this refused two
-    unanswerable questions and no answerable one.
-    """
-    unseen: list[str] = []
-    for m in _QUOTE.finditer(question):
-        phrase = m.group(1).strip()
-        words = set(terms(phrase))
-        if not words or len(phrase.split()) > QUOTE_WORDS or phrase in unseen:
-            continue
-        if not any(_says_together(c, words) for c in passages_using(sorted(words))):
-            unseen.append(phrase)
-    return tuple(unseen)
-
-
-def _says_together(chunk: Chunk, words: set[str]) -> bool:
-    lines = [chunk.title, *chunk.heading, *(u.text for u in split_units(chunk.text))]
-    return any(words <= set(terms(line)) for line in lines)

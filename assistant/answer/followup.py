@@ -68,9 +68,16 @@ _STRONG_POINTERS = re.compile(
     # "Does it change if I'm an intern?", "Is that different for…": a comparison with
     # something said before. Not "Does it matter whether…", whose "it" is a dummy.
     r"|\b(?:does|did|would|will|is|was) (?:it|that|this)"
-    r" (?:change|differ|apply|the same|different)\b"
+    r" (?:change|differ|apply|the same|different)\b(?!\s+(?:to|whether)\b)"
     # "…forever though?": a reply to what was said, not a question of its own.
-    r"|\bthough\s*[?.!]*$",
+    r"|\bthough\s*[?.!]*$"
+    # A choice between things said before: "Which one is better at a startup?" (not
+    # "Which one of the big companies…", which names its own), "the latter".
+    # Not "Which one should I learn, Python or Java?" (its own options) nor "the former
+    # employer" (an adjective before its noun).
+    r"|\bwhich one\b(?!\s+of\b)(?![^?]*\b(?:or|between|vs\.?|versus)\b)"
+    r"|\bthe (?:former|latter)\b(?!\s+(?:[a-z]+(?:er|or|ee|ist|ant)|half|part|stage)\b)"
+    r"|\bthe (?:first|second|other) one\b",
     re.IGNORECASE,
 )
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’+#.-]*[A-Za-z0-9+#]|[A-Za-z]")
@@ -200,12 +207,28 @@ def leans_on_history(
             return False
         if not looks_like_followup(question) and alone.dense_best >= settings.followup_below:
             return False
-    if alone.dense_best < settings.refuse_below or points_back_strongly(pointers):
+    if weak_evidence(alone, settings) or points_back_strongly(pointers):
         return True
-    return same_topic(retriever, alone, previous, k=k)
+    return same_topic(retriever, alone, previous, k=k, settings=settings)
 
 
-def same_topic(retriever: PassageRetriever, alone: Retrieved, previous: str, *, k: int) -> bool:
+def weak_evidence(retrieved: Retrieved, settings: Settings) -> bool:
+    """The essays barely match the query: no passage reaches ``refuse_below`` and no one
+    sentence of a candidate passage exceeds ``answer_unit_above``."""
+    return (
+        retrieved.dense_best < settings.refuse_below
+        and retrieved.unit_best <= settings.answer_unit_above
+    )
+
+
+def same_topic(
+    retriever: PassageRetriever,
+    alone: Retrieved,
+    previous: str,
+    *,
+    k: int,
+    settings: Settings,
+) -> bool:
     """The question's best passages and the previous turn's share an essay.
 
     `career-assistant eval` asks each standalone question of a set after an unrelated
@@ -214,5 +237,9 @@ def same_topic(retriever: PassageRetriever, alone: Retrieved, previous: str, *, 
     rank 1 from 0.674 to 0.717 and evidence recall@5 from 0.547 to 0.630 (asked alone:
     0.761, 0.681), with every real follow-up as before (gold.jsonl: 0.650 to 0.700)."""
     before = retriever.retrieve(previous, k)
+    if weak_evidence(before, settings):
+        # A previous turn the essays don't cover lends no topic: on the bundled essay
+        # alone every question shares its one essay with "How do I negotiate my salary?".
+        return False
     mine = {h.chunk.source for h in alone.hits[:TOPIC_PASSAGES]}
     return any(h.chunk.source in mine for h in before.hits[:TOPIC_PASSAGES])

@@ -131,6 +131,16 @@ class SupportScorer:
             return 1.0, verbatim
         if _is_verbatim(claim, passage):  # spans units, e.g. a list's lead-in and first item
             return 1.0, next((u for u in units if _is_verbatim(u, claim)), units[0])
+        # A heading leading an item of its list ("Make people feel welcome: when someone
+        # new lands on your project, thank them…"), both word for word: not a paraphrase
+        # to score, whose item's other sentence ("…not want to come back") would read
+        # as a flipped negation.
+        label, sep, rest = claim.partition(": ")
+        item = next((u for u in units if _is_verbatim(rest, u)), None) if sep else None
+        if item is not None and any(
+            _is_verbatim(label, u) and _is_verbatim(u, label) for u in units
+        ):
+            return 1.0, item  # the label is a whole line of the passage: its heading
         vecs = self.vectors.get([claim, *units])
         sims = vecs[1:] @ vecs[0]
         best = int(np.argmax(sims))

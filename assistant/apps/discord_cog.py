@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 NO_MENTIONS = discord.AllowedMentions.none()
 # Discord writes a mention as the id it names (user, role, channel, emoji): the question
 # log keeps no Discord id, so these go before a question is logged.
+# Thread starters fetched from Discord and kept (see ``AssistantCog.fetch_starter``).
+STARTERS_KEPT = 512
 DISCORD_IDS = re.compile(r"<(?:@[!&]?|#|a?:\w+:)\d+>")
 
 
@@ -47,6 +49,7 @@ class AssistantCog(commands.Cog):  # type: ignore[misc]
         self.limiter = RateLimiter(settings.discord_user_rate, settings.discord_rate_window)
         self.slots = asyncio.Semaphore(settings.discord_concurrency)
         self.questions = QuestionLog.from_settings(settings)
+        self._starters: dict[int, discord.Message | None] = {}  # thread id -> its starter
 
     @classmethod
     def from_settings(cls, bot: commands.Bot, settings: Settings | None = None) -> Any:
@@ -155,11 +158,31 @@ class AssistantCog(commands.Cog):  # type: ignore[misc]
         our answer to the last of them."""
         # The 50 most recent messages, oldest first: the turns just before this one.
         recent = [m async for m in thread.history(limit=50, before=before)]
-        starter = [getattr(thread, "starter_message", None)]
-        history = thread_history([s for s in starter if s] + recent[::-1], bot_id)
-        if not any(s for s in starter) and thread.name:
-            history.insert(0, thread.name)  # a /ask thread is named by its question
+        starter = getattr(thread, "starter_message", None) or await self.fetch_starter(thread)
+        history = thread_history([starter, *recent[::-1]] if starter else recent[::-1], bot_id)
+        ours = starter is not None and getattr(starter.author, "id", None) == bot_id
+        if thread.name and (starter is None or ours):
+            # A /ask thread opens on our answer and is named by its question.
+            history.insert(0, thread.name)
         return history
+
+    async def fetch_starter(self, thread: discord.Thread) -> discord.Message | None:
+        """The message a thread was started from, when the cache lost it (a restart, or
+        an /ask answer the bot never saw as a message): it shares the thread's id. Our
+        /ask answer is the last answer a follow-up should not repeat."""
+        if thread.id in self._starters:  # one fetch per thread: every later turn asks again
+            return self._starters[thread.id]
+        parent = thread.parent
+        if not isinstance(parent, discord.TextChannel):
+            return None
+        try:
+            starter: discord.Message | None = await parent.fetch_message(thread.id)
+        except (discord.HTTPException, TimeoutError, OSError):  # deleted, forbidden, offline
+            return None  # not remembered: the next turn may reach Discord again
+        if len(self._starters) >= STARTERS_KEPT:
+            self._starters.clear()  # a bound, not an LRU: refetched on demand
+        self._starters[thread.id] = starter
+        return starter
 
 
 def without_ids(text: str) -> str:

@@ -286,6 +286,7 @@ def score(
             "fusion": s.fusion,
             "support_min": s.support_min,
             "refuse_below": s.refuse_below,
+            "answer_unit_above": s.answer_unit_above,
             "model": assistant.embeddings.name,
             "dtype": assistant.embeddings.dtype,
             "chunks": len(assistant.retriever.chunks),

@@ -59,6 +59,31 @@ def plain_words(text: str) -> list[str]:
 _CLIPPED = {"repo": "repository", "repos": "repositories"}
 
 
+# Abbreviations users type for what the essays spell out, as a query reads them. "Is it
+# ok to open a PR when my code is only half done?" found no passage saying "A pull
+# request doesn't have to represent finished work" in its top 30; spelled out, it ranks
+# first. Capitals only: "pr" or "ml" as typed are not read as these.
+_ABBREVIATIONS = {
+    "PR": "pull request",
+    "PRs": "pull requests",
+    "ML": "machine learning",
+    "CoC": "code of conduct",
+    "OSS": "open source",
+    "SWE": "software engineer",
+    "SWEs": "software engineers",
+    "TC": "total compensation",
+    "YOE": "years of experience",
+}
+_ABBREVIATION = re.compile(
+    r"\b(" + "|".join(sorted(_ABBREVIATIONS, key=len, reverse=True)) + r")\b"
+)
+
+
+def spelled_out(query: str) -> str:
+    """``query`` with the abbreviations the essays spell out written in full."""
+    return _ABBREVIATION.sub(lambda m: _ABBREVIATIONS[m.group(1)], query)
+
+
 def terms(text: str) -> list[str]:
     """Lower-cased, stop-worded, stemmed terms of ``text``."""
     out = []
@@ -78,31 +103,17 @@ class LexicalIndex:
 
         self.ids = list(ids)
         self._lock = threading.Lock()
-        # Which documents use each term, so "which passages use all these words" is an
-        # intersection (arrays: a few bytes a posting, where sets of ints take ~60).
-        postings: dict[str, list[int]] = {}
-        for i, text in enumerate(texts):
+        self._df: dict[str, int] = {}
+        for text in texts:
             for term in set(terms(text)):
-                postings.setdefault(term, []).append(i)
-        self._postings = {t: np.asarray(v, dtype=np.int32) for t, v in postings.items()}
+                self._df[term] = self._df.get(term, 0) + 1
         self._bm25 = bm25s.BM25(k1=1.2, b=0.75)
         if self.ids:
             self._bm25.index([terms(t) or ["\x00"] for t in texts], show_progress=False)
 
     def doc_freq(self, term: str) -> int:
         """In how many documents a (stemmed) term occurs."""
-        found = self._postings.get(term)
-        return 0 if found is None else len(found)
-
-    def using_all(self, terms_: Sequence[str]) -> list[str]:
-        """Ids of the documents in which all of ``terms_`` (stemmed) occur."""
-        common: np.ndarray | None = None
-        for term in set(terms_):
-            found = self._postings.get(term)
-            if found is None:
-                return []
-            common = found if common is None else np.intersect1d(common, found)
-        return [] if common is None else [self.ids[i] for i in common]
+        return self._df.get(term, 0)
 
     def __len__(self) -> int:
         return len(self.ids)

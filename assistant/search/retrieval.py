@@ -9,7 +9,7 @@ Exposed as plain :class:`SearchHit` lists and as a LangChain ``BaseRetriever``.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -23,7 +23,7 @@ from assistant.config import Settings
 from assistant.domain import Chunk, SearchHit
 from assistant.search.embeddings import LocalEmbeddings
 from assistant.search.index import ChunkIndex
-from assistant.search.lexical import LexicalIndex, terms
+from assistant.search.lexical import LexicalIndex, spelled_out, terms
 from assistant.search.outline import is_rule_list, outline_items, section_heads
 from assistant.search.units import UnitVectors, split_units, unit_cache_file
 
@@ -51,6 +51,9 @@ class Retrieved:
     # Terms of the query that the collection (almost) never uses and the top passages
     # lack: "visa", "payroll". A question that hinges on them is not covered.
     unknown_terms: tuple[str, ...] = ()
+    # Best cosine of one sentence or list item of a candidate passage: a long passage's
+    # vector dilutes the sentence that answers (0 when units are not scored).
+    unit_best: float = 0.0
     # Positions (1-based, in ``hits``) of the sections that are an essay's own list of
     # rules or steps, in the essay's order: see :meth:`PassageRetriever.with_outline`.
     outline: tuple[int, ...] = ()
@@ -124,16 +127,18 @@ class PassageRetriever(BaseRetriever):
         k = k or self.settings.k
         self._refresh()
         n = max(self.settings.candidates, k)
-        qvec = np.asarray(self.index.embeddings.embed_query(query), dtype=np.float32)
+        text = spelled_out(query)  # "a PR" is the essays' "a pull request"
+        qvec = np.asarray(self.index.embeddings.embed_query(text), dtype=np.float32)
         dense = [] if mode == "lexical" else self.index.search_by_vector(qvec, n)
         assert self._lexical is not None
-        lexical = [] if mode == "dense" else self._lexical.search(query, n)
+        lexical = [] if mode == "dense" else self._lexical.search(text, n)
         cosines = {h.chunk.id: h.score for h in dense}
         bm25 = dict(lexical)
         ranking = [h.chunk.id for h in dense]
+        unit_best: dict[str, float] = {}
         if mode == "hybrid" and self.settings.unit_weight > 0:
             candidates = list(dict.fromkeys([*ranking, *bm25]))
-            ranking = self._small_to_big(candidates, qvec, cosines)
+            ranking = self._small_to_big(candidates, qvec, cosines, unit_best)
         fused = self._fuse(ranking, [i for i, _ in lexical], cosines, bm25)
         chosen = _cap_per_essay(fused, self._chunks, k, self.settings.max_per_essay)
         self._add_cosines([i for i in chosen if i not in cosines], qvec, cosines)
@@ -147,7 +152,8 @@ class PassageRetriever(BaseRetriever):
             query=query,
             hits=hits,
             dense_best=max(cosines.values(), default=0.0),
-            unknown_terms=self._unknown_terms(query, hits),
+            unit_best=max(unit_best.values(), default=0.0),
+            unknown_terms=self._unknown_terms(text, hits),
             query_vector=qvec,
         )
 
@@ -211,14 +217,15 @@ class PassageRetriever(BaseRetriever):
             cosines[cid] = float(vec @ qvec)
 
     def _small_to_big(
-        self, ids: list[str], qvec: np.ndarray, cosines: dict[str, float]
+        self, ids: list[str], qvec: np.ndarray, cosines: dict[str, float], units: dict[str, float]
     ) -> list[str]:
         """The candidates ranked by their passage cosine blended with their best unit's.
 
         A passage vector averages every sentence of a section, so the one sentence
         that answers ("A pull request doesn't have to represent finished work.") is
         diluted; matching units and returning their whole passage finds it. This
-        ranking takes the dense one's place in fusion.
+        ranking takes the dense one's place in fusion. ``units`` gets each candidate's
+        best unit cosine.
         """
         chunks = self._chunks  # once: a private attribute of a pydantic model is slow to read
         ids = [cid for cid in ids if cid in chunks]
@@ -229,6 +236,7 @@ class PassageRetriever(BaseRetriever):
             if vecs is None:
                 vecs = self._unit_vectors(cid)
             best = float((vecs @ qvec).max()) if len(vecs) else cosines[cid]
+            units[cid] = best
             scored[cid] = (1 - w) * cosines[cid] + w * best
         return sorted(scored, key=lambda cid: (-scored[cid], cid))
 
@@ -252,13 +260,6 @@ class PassageRetriever(BaseRetriever):
         self._refresh()
         assert self._lexical is not None
         return len(self._lexical), {t: self._lexical.doc_freq(t) for t in terms_}
-
-    def passages_using(self, terms_: Sequence[str]) -> list[Chunk]:
-        """The passages (title and headings included) that use every one of ``terms_``
-        (stemmed): where the essays may say what a question quotes."""
-        self._refresh()
-        assert self._lexical is not None
-        return [self._chunks[i] for i in self._lexical.using_all(terms_) if i in self._chunks]
 
     def _unknown_terms(self, query: str, hits: list[SearchHit]) -> tuple[str, ...]:
         assert self._lexical is not None
