@@ -28,8 +28,6 @@ def _df(term: str) -> int:
 @pytest.mark.parametrize(
     ("question", "names"),
     [
-        ("What is the interview process like at Jane Street?", ("Jane Street",)),
-        ("I like Jane Street. Should I apply there?", ("Jane Street",)),  # "like": a verb
         ("What are Microsoft's salary bands for a level 62 engineer?", ("Microsoft", "62")),
         ("How do interviews at Google differ from Meta?", ()),  # the essays know them
         ("Should I wait until my messy repo is polished?", ()),  # common words are no names
@@ -39,9 +37,12 @@ def _df(term: str) -> int:
         ("Are famous models, for example ResNet or BERT, worth reimplementing?", ()),
         ("What is the interview process like at Jane Street?", ("Jane Street",)),
         ("I like Jane Street. Should I apply there?", ("Jane Street",)),  # "like": a verb
+        ("I’d really like Jane Street. Should I apply?", ("Jane Street",)),
+        ("Sounds like Jane Street is hard. Should I apply?", ("Jane Street",)),
+        ("For example, Jane Street asked me about puzzles. How do I prepare?", ("Jane Street",)),
         (
             "I reimplemented ResNet and Copilot, like Karpathy did. Does that help?",
-            ("ResNet", "Copilot"),
+            ("ResNet", "Copilot", "Karpathy"),  # "like" after a comma: no example
         ),
     ],
 )

@@ -169,6 +169,12 @@ def test_points_back(question: str, back: bool) -> None:
         ("Which one should I learn first, Python or Java?", False),
         ("Should I list the former employer on my resume?", False),
         ("Is it different to negotiate by email than by phone?", False),
+        ("Does it apply to contract roles?", True),
+        ("Is the latter better for my career?", True),
+        ("I got offers from a startup and from Google; which one should I take?", False),
+        ("Between a startup and big tech, which one is better for a new grad?", False),
+        ("What should I say in the first one-on-one with my manager?", False),
+        ("How do I explain the former company on my resume?", False),
     ],
 )
 def test_points_back_strongly(question: str, strong: bool) -> None:
@@ -282,3 +288,35 @@ def test_a_follow_up_brings_what_the_last_answer_did_not_say(handbook_settings, 
     assert not told.refused and told.citations
     assert repeated_share(plain, said) > 0.5
     assert repeated_share(told, said) < repeated_share(plain, said) / 2
+
+
+def test_the_topic_is_the_latest_turn_the_essays_cover() -> None:
+    """A short follow-up in between ("Is that normal?") is weak evidence alone: it hands
+    the topic on to the turn before it, instead of making the next question a new topic.
+    A conversation of turns the essays don't cover lends none. (Stand-in retriever:
+    which essay each turn matches and how well is all this logic reads.)"""
+    from assistant.answer.followup import same_topic
+    from assistant.config import Settings
+    from assistant.domain import Chunk, SearchHit
+    from assistant.search import Retrieved
+
+    def found(source: str, cosine: float) -> Retrieved:
+        chunk = Chunk(source, source, "T", (), "text", 0, 4, 0)
+        return Retrieved("q", [SearchHit(chunk, cosine)], cosine, unit_best=cosine)
+
+    turns = {
+        "How should I negotiate my offer?": found("negotiation.md", 0.6),
+        "Is that normal?": found("resume.md", 0.2),
+        "How do I get a US work visa?": found("resume.md", 0.2),
+    }
+
+    class Stand:
+        def retrieve(self, query: str, k: int) -> Retrieved:
+            return turns[query]
+
+    question = found("negotiation.md", 0.5)
+    chain = ["How should I negotiate my offer?", "Is that normal?"]
+    settings = Settings()
+    assert same_topic(Stand(), question, chain, k=5, settings=settings)  # type: ignore[arg-type]
+    uncovered = ["How do I get a US work visa?", "Is that normal?"]
+    assert not same_topic(Stand(), question, uncovered, k=5, settings=settings)  # type: ignore[arg-type]

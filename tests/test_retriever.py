@@ -238,6 +238,9 @@ def test_abbreviations_are_read_as_the_essays_spell_them(retriever: PassageRetri
         "Can I open a pull request early? Two pull requests?"
     )
     assert spelled_out("an ML job, a pr, PRIDE") == "an machine learning job, a pr, PRIDE"
+    # A lone "PR" only where it is a pull request: not residency, not public relations.
+    assert spelled_out("Should I get Canadian PR first?") == "Should I get Canadian PR first?"
+    assert spelled_out("I work in PR.") == "I work in PR."
     typed = retriever.retrieve("Should I build ML projects?")
     spelled = retriever.retrieve("Should I build machine learning projects?")
     assert [h.chunk.id for h in typed.hits] == [h.chunk.id for h in spelled.hits]

@@ -227,7 +227,7 @@ class Assistant:
             self.settings,
             question,
             alone,
-            history[-1],
+            history,
             k=state["k"],
             off_topic_below=OFF_TOPIC_BELOW,
         )

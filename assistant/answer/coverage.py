@@ -32,10 +32,11 @@ KNOWN_IN = 2
 # right before the name (not "what is it like at Jane Street"), or, before a further
 # example, only "and"/"or"/a comma and a few small words after the previous one.
 _EXAMPLE = re.compile(
-    # "like" as a verb ("I like Jane Street", "would you like…") gives no example.
-    r"(?<!\bi )(?<!\bwe )(?<!\byou )(?<!\bthey )(?<!\bwould )(?<!\bfeel )(?<!\blook )"
-    r"(?<!\blooks )(?<!\bseem )(?<!\bseems )(?<!\bdon't )(?<!\bdo )"
-    r"\b(?:like|such as|e\.g\.,?|for example,?|for instance,?|including)\s+"
+    # "like" after a plural noun ("papers like", "firms like"), not as a verb ("I like
+    # Jane Street", "sounds like") nor "what is it like at…"; the other markers anywhere
+    # but at a sentence's start ("For example, Jane Street asked me…" is its subject).
+    r"(?:(?<=\ws )(?<!\bsounds )(?<!\blooks )(?<!\bseems )(?<!\bis )(?<!\bwas )like"
+    r"|(?<=[\w,] )(?:such as|e\.g\.,?|for example,?|for instance,?|including))\s+"
     r"(?:(?:a|an|the|my|some|mini|small)\s+)*$",
     re.IGNORECASE,
 )

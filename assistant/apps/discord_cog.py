@@ -177,7 +177,9 @@ class AssistantCog(commands.Cog):  # type: ignore[misc]
             return None
         try:
             starter: discord.Message | None = await parent.fetch_message(thread.id)
-        except (discord.HTTPException, TimeoutError, OSError):  # deleted, forbidden, offline
+        except discord.NotFound:
+            starter = None  # deleted for good: remembered, not asked for again
+        except (discord.HTTPException, TimeoutError, OSError):  # forbidden, offline
             return None  # not remembered: the next turn may reach Discord again
         if len(self._starters) >= STARTERS_KEPT:
             self._starters.clear()  # a bound, not an LRU: refetched on demand

@@ -79,9 +79,25 @@ _ABBREVIATION = re.compile(
 )
 
 
+# A lone "PR" is a pull request after these words ("open a PR", "my PR"), not in "Canadian
+# PR" (residency) or "I work in PR" (public relations).
+_PR_BEFORE = frozenset(
+    "a my your the their his her our this that first open opened opening submit submitted "
+    "send sent merge merged review reviewed draft".split()
+)
+
+
 def spelled_out(query: str) -> str:
     """``query`` with the abbreviations the essays spell out written in full."""
-    return _ABBREVIATION.sub(lambda m: _ABBREVIATIONS[m.group(1)], query)
+
+    def full(m: re.Match[str]) -> str:
+        word = m.group(1)
+        before = query[: m.start()].split()
+        if word == "PR" and (not before or before[-1].lower() not in _PR_BEFORE):
+            return word
+        return _ABBREVIATIONS[word]
+
+    return _ABBREVIATION.sub(full, query)
 
 
 def terms(text: str) -> list[str]:

@@ -51,8 +51,8 @@ class Retrieved:
     # Terms of the query that the collection (almost) never uses and the top passages
     # lack: "visa", "payroll". A question that hinges on them is not covered.
     unknown_terms: tuple[str, ...] = ()
-    # Best cosine of one sentence or list item of a candidate passage: a long passage's
-    # vector dilutes the sentence that answers (0 when units are not scored).
+    # Best cosine of one sentence or list item (3+ words, no table row) of ``hits``: a
+    # long passage's vector dilutes the sentence that answers (0 when units are off).
     unit_best: float = 0.0
     # Positions (1-based, in ``hits``) of the sections that are an essay's own list of
     # rules or steps, in the essay's order: see :meth:`PassageRetriever.with_outline`.
@@ -135,10 +135,10 @@ class PassageRetriever(BaseRetriever):
         cosines = {h.chunk.id: h.score for h in dense}
         bm25 = dict(lexical)
         ranking = [h.chunk.id for h in dense]
-        unit_best: dict[str, float] = {}
-        if mode == "hybrid" and self.settings.unit_weight > 0:
+        units = mode == "hybrid" and self.settings.unit_weight > 0
+        if units:
             candidates = list(dict.fromkeys([*ranking, *bm25]))
-            ranking = self._small_to_big(candidates, qvec, cosines, unit_best)
+            ranking = self._small_to_big(candidates, qvec, cosines)
         fused = self._fuse(ranking, [i for i, _ in lexical], cosines, bm25)
         chosen = _cap_per_essay(fused, self._chunks, k, self.settings.max_per_essay)
         self._add_cosines([i for i in chosen if i not in cosines], qvec, cosines)
@@ -152,7 +152,7 @@ class PassageRetriever(BaseRetriever):
             query=query,
             hits=hits,
             dense_best=max(cosines.values(), default=0.0),
-            unit_best=max(unit_best.values(), default=0.0),
+            unit_best=self._best_sentence(hits, qvec) if units else 0.0,
             unknown_terms=self._unknown_terms(text, hits),
             query_vector=qvec,
         )
@@ -217,15 +217,14 @@ class PassageRetriever(BaseRetriever):
             cosines[cid] = float(vec @ qvec)
 
     def _small_to_big(
-        self, ids: list[str], qvec: np.ndarray, cosines: dict[str, float], units: dict[str, float]
+        self, ids: list[str], qvec: np.ndarray, cosines: dict[str, float]
     ) -> list[str]:
         """The candidates ranked by their passage cosine blended with their best unit's.
 
         A passage vector averages every sentence of a section, so the one sentence
         that answers ("A pull request doesn't have to represent finished work.") is
         diluted; matching units and returning their whole passage finds it. This
-        ranking takes the dense one's place in fusion. ``units`` gets each candidate's
-        best unit cosine.
+        ranking takes the dense one's place in fusion.
         """
         chunks = self._chunks  # once: a private attribute of a pydantic model is slow to read
         ids = [cid for cid in ids if cid in chunks]
@@ -236,9 +235,20 @@ class PassageRetriever(BaseRetriever):
             if vecs is None:
                 vecs = self._unit_vectors(cid)
             best = float((vecs @ qvec).max()) if len(vecs) else cosines[cid]
-            units[cid] = best
             scored[cid] = (1 - w) * cosines[cid] + w * best
         return sorted(scored, key=lambda cid: (-scored[cid], cid))
+
+    def _best_sentence(self, hits: list[SearchHit], qvec: np.ndarray) -> float:
+        """The best cosine of a sentence or list item of ``hits`` that says something:
+        three words of its own, no table row ("Visa | $2200 | $110,000" had matched "How
+        do I get a US work visa?" at 0.52)."""
+        best = 0.0
+        for h in hits:
+            units = split_units(h.chunk.text)
+            for unit, vec in zip(units, self._unit_vectors(h.chunk.id), strict=False):
+                if " | " not in unit.text and len(set(terms(unit.text))) >= 3:
+                    best = max(best, float(vec @ qvec))
+        return best
 
     def _unit_vectors(self, cid: str) -> np.ndarray:
         vecs = self._unit_vecs.get(cid)
