@@ -237,7 +237,7 @@ class ExtractiveGenerator:
         own = len(c.unit.text.split())
         if not c.unit.lead_in:
             return own
-        whole = sum(len(m.unit.text.split()) for m in _members(c, all_))
+        whole = _words_of([m.unit for m in _members(c, all_)])
         return whole if whole <= self._list_budget else own
 
     @property
@@ -258,7 +258,7 @@ class ExtractiveGenerator:
             members = _members(c, all_)
             if len(members) < 2:
                 continue
-            words = sum(len(m.unit.text.split()) for m in members)
+            words = _words_of([m.unit for m in members])
             if words > budget and not c.unit.lead_in:
                 lead = members[0] if members[0].unit.lead_in else None
                 # A lead-in that counts its items ("There are three…") would miscount

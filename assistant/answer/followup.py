@@ -229,8 +229,8 @@ def leans_on_history(
 
 
 def weak_evidence(retrieved: Retrieved, settings: Settings) -> bool:
-    """The essays barely match the query: no passage reaches ``refuse_below`` and no one
-    sentence of a candidate passage exceeds ``answer_unit_above``."""
+    """The essays barely match the query: no passage reaches ``refuse_below`` and no
+    sentence of the passages found (``Retrieved.unit_best``) exceeds ``answer_unit_above``."""
     return (
         retrieved.dense_best < settings.refuse_below
         and retrieved.unit_best <= settings.answer_unit_above
