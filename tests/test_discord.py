@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from types import SimpleNamespace
 from typing import Any
 
+import aiohttp
 import discord
 import pytest
 from discord.ext import commands
@@ -400,6 +401,7 @@ class FakeDiscord:
         self.history: dict[int, list[dict[str, Any]]] = defaultdict(list)
         self.threads: set[int] = set()  # channel ids that are threads
         self.interaction_channels: dict[str, int] = {}  # interaction token -> channel id
+        self.dropping: set[tuple[str, str]] = set()  # (method, path): the connection drops
         self._ids = itertools.count(1_300_000_000_000_000_000, 1 << 22)
 
     def next_id(self) -> int:
@@ -416,6 +418,8 @@ class FakeDiscord:
         ids = {k: urllib.parse.unquote(v) for k, v in match.groupdict().items()}
         call = Call(route.method, route.path, ids, json, dict(params or {}))
         self.calls.append(call)
+        if (route.method, route.path) in self.dropping:  # not an OSError: aiohttp's own
+            raise aiohttp.ServerDisconnectedError()
         handler = {
             ("POST", "/channels/{channel_id}/messages"): self._send,
             ("POST", "/channels/{channel_id}/typing"): lambda c: None,
@@ -995,6 +999,33 @@ def test_follow_up_in_a_slash_command_thread_knows_the_question(seed, cached):
         (post,) = server.posts()
         said = {"role": "assistant", "content": answer["content"]}
         assert post.content == expected_text(assistant, FOLLOW_UP, [QUESTION, said])
+
+    run(seed, scenario)
+
+
+def test_follow_up_is_answered_when_the_thread_cannot_be_read_back(seed):
+    _, assistant = seed
+
+    async def scenario(h: Harness) -> None:
+        server = h.server
+        answer = server.store(
+            message_payload(server.next_id(), CHANNEL_ID, BOT_USER, "An earlier answer.")
+        )
+        thread = h.bot_thread(int(answer["id"]), QUESTION)
+        message = h.user_message(thread, ALICE, FOLLOW_UP)
+        server.dropping = {
+            ("GET", "/channels/{channel_id}/messages"),
+            ("GET", "/channels/{channel_id}/messages/{message_id}"),
+        }
+
+        await h.cog.on_message(message)
+
+        # Neither the history nor the starter came back: the thread's name (the
+        # question) is all the history there is, and the follow-up is still answered.
+        assert server.find("GET", "/channels/{channel_id}/messages")
+        assert server.find("GET", "/channels/{channel_id}/messages/{message_id}")
+        (post,) = server.posts()
+        assert post.content == expected_text(assistant, FOLLOW_UP, [QUESTION])
 
     run(seed, scenario)
 

@@ -290,6 +290,62 @@ def test_a_follow_up_brings_what_the_last_answer_did_not_say(handbook_settings, 
     assert repeated_share(told, said) < repeated_share(plain, said) / 2
 
 
+OFFER = "I got an offer from a small startup but I'm still interviewing at other places."
+
+
+@pytest.mark.parametrize(
+    ("question", "previous", "again"),
+    [
+        ("Should I name the startup when I email the other companies?", OFFER, True),
+        ("Do I tell the other places about it?", OFFER, True),  # "places", singular or not
+        ("Can I ask the startup for more time?", OFFER, True),
+        ("Should I name a startup when I email companies?", OFFER, False),  # no "the"
+        ("What's the best way to prepare for a phone screen?", OFFER, False),
+        ("What's the best way to prepare?", "What's the best resume format?", False),
+        ("Is the offer letter binding?", "How do I prepare for an interview?", False),
+    ],
+)
+def test_names_again(question: str, previous: str, again: bool) -> None:
+    from assistant.answer.followup import names_again
+
+    assert names_again(question, previous) is again
+
+
+def test_a_thing_named_again_leans_on_the_turn_that_brought_it_up() -> None:
+    """Its own words match an essay of their own well (naming a project), so the
+    question alone would start a new topic; "the startup" is the one just brought up.
+    (Stand-in retriever, as below.)"""
+    from assistant.answer.followup import leans_on_history
+    from assistant.config import Settings
+    from assistant.domain import Chunk, SearchHit
+    from assistant.search import Retrieved
+
+    def found(source: str, cosine: float) -> Retrieved:
+        chunk = Chunk(source, source, "T", (), "text", 0, 4, 0)
+        return Retrieved("q", [SearchHit(chunk, cosine)], cosine, unit_best=cosine)
+
+    class Stand:
+        def retrieve(self, query: str, k: int) -> Retrieved:
+            return found("negotiation.md", 0.6)
+
+    alone = found("naming-a-project.md", 0.6)
+    settings = Settings()
+
+    def leans(question: str) -> bool:
+        return leans_on_history(
+            Stand(),  # type: ignore[arg-type]
+            settings,
+            question,
+            alone,
+            [OFFER],
+            k=5,
+            off_topic_below=0.18,
+        )
+
+    assert leans("Should I name the startup when I email the other companies?")
+    assert not leans("Should I name a startup after its founder?")
+
+
 def test_the_topic_is_the_latest_turn_the_essays_cover() -> None:
     """A short follow-up in between ("Is that normal?") is weak evidence alone: it hands
     the topic on to the turn before it, instead of making the next question a new topic.

@@ -172,6 +172,37 @@ def own_pointers(question: str) -> str:
     return question
 
 
+# "the startup", "the other companies": a definite noun phrase (see :func:`names_again`).
+_DEFINITE = re.compile(r"\bthe\s+(?:other\s+)?([A-Za-z][A-Za-z'’-]+)", re.IGNORECASE)
+# Words after "the" that name no particular thing: "the best way", "the first time".
+_NAMES_NOTHING = frozenset(
+    """best worst first second third last next right wrong way end main only whole real
+    biggest hardest easiest least top key ideal typical usual difference time idea
+    question answer thing things point""".split()
+)
+
+
+def names_again(question: str, previous: str) -> bool:
+    """The question names with "the" something the previous turn introduced: "Should I
+    name the startup when I email the other companies?" after "I got an offer from a
+    small startup but I'm still interviewing at other places." Its own words match the
+    essays well (read alone it was answered with advice on naming an open source
+    project), yet "the startup" is the one said before. (A content word only: "the
+    best", "the same" name nothing.)"""
+    said = {_singular(w) for w in _WORD.findall(previous)}
+    return any(
+        (w := m.group(1).lower()) not in STOPWORDS
+        and w not in _NAMES_NOTHING
+        and _singular(w) in said
+        for m in _DEFINITE.finditer(question)
+    )
+
+
+def _singular(word: str) -> str:
+    word = word.lower()
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
+
+
 def looks_like_followup(question: str) -> bool:
     words = [w.lower() for w in _WORD.findall(question)]
     if _FOLLOWUP_OPENERS.search(question.strip()):
@@ -208,14 +239,16 @@ def leans_on_history(
     barely match on its own: with the conversation it may be about something.
 
     Unless the essays answer it on its own, from other essays than the previous turn,
-    and nothing in it points back for sure: "Is it rude to ask about work-life balance
+    and nothing in it points back for sure ("those", "What about…", or "the startup"
+    when the previous turn brought up a startup): "Is it rude to ask about work-life balance
     at the end of an interview?", asked after a question on funding open source, points
     back by its "it" alone, and read with the funding question it was refused.
 
     ``alone`` is the question's own retrieval: the caller keeps it, and answers from
     it when the question is read alone, rather than retrieving the same query twice."""
     pointers = own_pointers(question)
-    if not points_back(pointers):
+    definite = bool(turns) and names_again(pointers, turns[-1])
+    if not points_back(pointers) and not definite:
         if alone.dense_best < off_topic_below:
             # Its own subject, and one no essay is about ("How do I negotiate my salary?"
             # after questions on AI careers): a new question, refused as such, not the
@@ -223,7 +256,7 @@ def leans_on_history(
             return False
         if not looks_like_followup(question) and alone.dense_best >= settings.followup_below:
             return False
-    if weak_evidence(alone, settings) or points_back_strongly(pointers):
+    if weak_evidence(alone, settings) or points_back_strongly(pointers) or definite:
         return True
     return same_topic(retriever, alone, turns, k=k, settings=settings)
 

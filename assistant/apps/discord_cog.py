@@ -14,6 +14,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
+import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -36,6 +37,9 @@ NO_MENTIONS = discord.AllowedMentions.none()
 # log keeps no Discord id, so these go before a question is logged.
 # Thread starters fetched from Discord and kept (see ``AssistantCog.fetch_starter``).
 STARTERS_KEPT = 512
+# What reading a thread back from Discord raises when Discord refuses or can't be
+# reached (aiohttp's own errors are not all OSErrors: a dropped connection, say).
+UNREACHABLE = (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError)
 DISCORD_IDS = re.compile(r"<(?:@[!&]?|#|a?:\w+:)\d+>")
 
 
@@ -157,7 +161,12 @@ class AssistantCog(commands.Cog):  # type: ignore[misc]
         """The questions asked in one of our threads before ``before``, oldest first, and
         our answer to the last of them."""
         # The 50 most recent messages, oldest first: the turns just before this one.
-        recent = [m async for m in thread.history(limit=50, before=before)]
+        try:
+            recent = [m async for m in thread.history(limit=50, before=before)]
+        except UNREACHABLE as exc:
+            # The question is still answered, read with what the thread itself tells.
+            log.warning("thread history unavailable: %s", exc)
+            recent = []
         starter = getattr(thread, "starter_message", None) or await self.fetch_starter(thread)
         history = thread_history([starter, *recent[::-1]] if starter else recent[::-1], bot_id)
         ours = starter is not None and getattr(starter.author, "id", None) == bot_id
@@ -179,7 +188,7 @@ class AssistantCog(commands.Cog):  # type: ignore[misc]
             starter: discord.Message | None = await parent.fetch_message(thread.id)
         except discord.NotFound:
             starter = None  # deleted for good: remembered, not asked for again
-        except (discord.HTTPException, TimeoutError, OSError):  # forbidden, offline
+        except UNREACHABLE:  # forbidden, offline
             return None  # not remembered: the next turn may reach Discord again
         if len(self._starters) >= STARTERS_KEPT:
             self._starters.clear()  # a bound, not an LRU: refetched on demand
