@@ -6,13 +6,12 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from assistant.answer.chain import Assistant
-from assistant.answer.followup import (
+from assistant.answer.followup import user_turns, with_context
+from assistant.answer.pointers import (
     looks_like_followup,
     own_pointers,
     points_back,
     points_back_strongly,
-    user_turns,
-    with_context,
 )
 from assistant.search import PassageRetriever
 from tests.conftest import needs_shared
@@ -115,6 +114,29 @@ def test_only_the_latest_user_turn_is_used() -> None:
     assert with_context("And equity?", history) == f"And equity? {NEGOTIATE}"
 
 
+PAID = "How can I get paid for working on open source?"
+
+
+def test_a_chain_of_follow_ups_brings_the_turn_it_started_from() -> None:
+    """The previous turn leans back too ("What if…"): it holds no topic of its own, so
+    the turn it pointed at comes along; the chain stops at a turn that is a question of
+    its own, even one saying "it"."""
+    company = "What if my company doesn't even use the project I work on?"
+    boss = "And if my boss still isn't into it?"
+    assert with_context(boss, [PAID, company]) == f"{boss} {company} {PAID}"
+    history = ["What's a good site to practice LeetCode?", PAID, company]
+    assert with_context(boss, history) == f"{boss} {company} {PAID}"
+    rude = "Is it rude to ask about work-life balance at the end of an interview?"
+    assert with_context("What if they get annoyed?", [PAID, rude]) == (
+        f"What if they get annoyed? {rude}"
+    )
+    # Up to TOPIC_TURNS turns before the previous one: the topic of four is still there.
+    chain = [NEGOTIATE, "And equity?", "What about the bonus?", "And the start date?"]
+    assert with_context("What if they say no?", chain) == "What if they say no? " + " ".join(
+        reversed(chain)
+    )
+
+
 def test_context_reads_langchain_messages_and_skips_assistant_turns() -> None:
     history = [HumanMessage(NEGOTIATE), AIMessage("Because portfolio burnout.")]
     assert with_context("Why?", history) == f"Why? {NEGOTIATE}"
@@ -175,6 +197,14 @@ def test_points_back(question: str, back: bool) -> None:
         ("Between a startup and big tech, which one is better for a new grad?", False),
         ("What should I say in the first one-on-one with my manager?", False),
         ("How do I explain the former company on my resume?", False),
+        ("ok so what do i actually write when i close one?", True),  # "So what…"
+        ("Okay, and for interns?", True),
+        ("Got it. What about interns?", True),
+        ("Sure, and for interns?", True),
+        ("Thanks so much! How do I write a cover letter?", False),
+        ("Right now I'm a student. How do I get an internship?", False),
+        ("Okay, what is a vesting cliff?", False),
+        ("Great resources for learning system design?", False),
     ],
 )
 def test_points_back_strongly(question: str, strong: bool) -> None:
@@ -288,62 +318,6 @@ def test_a_follow_up_brings_what_the_last_answer_did_not_say(handbook_settings, 
     assert not told.refused and told.citations
     assert repeated_share(plain, said) > 0.5
     assert repeated_share(told, said) < repeated_share(plain, said) / 2
-
-
-OFFER = "I got an offer from a small startup but I'm still interviewing at other places."
-
-
-@pytest.mark.parametrize(
-    ("question", "previous", "again"),
-    [
-        ("Should I name the startup when I email the other companies?", OFFER, True),
-        ("Do I tell the other places about it?", OFFER, True),  # "places", singular or not
-        ("Can I ask the startup for more time?", OFFER, True),
-        ("Should I name a startup when I email companies?", OFFER, False),  # no "the"
-        ("What's the best way to prepare for a phone screen?", OFFER, False),
-        ("What's the best way to prepare?", "What's the best resume format?", False),
-        ("Is the offer letter binding?", "How do I prepare for an interview?", False),
-    ],
-)
-def test_names_again(question: str, previous: str, again: bool) -> None:
-    from assistant.answer.followup import names_again
-
-    assert names_again(question, previous) is again
-
-
-def test_a_thing_named_again_leans_on_the_turn_that_brought_it_up() -> None:
-    """Its own words match an essay of their own well (naming a project), so the
-    question alone would start a new topic; "the startup" is the one just brought up.
-    (Stand-in retriever, as below.)"""
-    from assistant.answer.followup import leans_on_history
-    from assistant.config import Settings
-    from assistant.domain import Chunk, SearchHit
-    from assistant.search import Retrieved
-
-    def found(source: str, cosine: float) -> Retrieved:
-        chunk = Chunk(source, source, "T", (), "text", 0, 4, 0)
-        return Retrieved("q", [SearchHit(chunk, cosine)], cosine, unit_best=cosine)
-
-    class Stand:
-        def retrieve(self, query: str, k: int) -> Retrieved:
-            return found("negotiation.md", 0.6)
-
-    alone = found("naming-a-project.md", 0.6)
-    settings = Settings()
-
-    def leans(question: str) -> bool:
-        return leans_on_history(
-            Stand(),  # type: ignore[arg-type]
-            settings,
-            question,
-            alone,
-            [OFFER],
-            k=5,
-            off_topic_below=0.18,
-        )
-
-    assert leans("Should I name the startup when I email the other companies?")
-    assert not leans("Should I name a startup after its founder?")
 
 
 def test_the_topic_is_the_latest_turn_the_essays_cover() -> None:
