@@ -130,9 +130,22 @@ def test_a_chain_of_follow_ups_brings_the_turn_it_started_from() -> None:
     assert with_context("What if they get annoyed?", [PAID, rude]) == (
         f"What if they get annoyed? {rude}"
     )
-    # Up to TOPIC_TURNS turns before the previous one: the topic of four is still there.
+    # A short turn with any pointer hands the topic on; a question of its own does not.
+    assert with_context("And in Europe?", [NEGOTIATE, "Is that normal?"]) == (
+        f"And in Europe? Is that normal? {NEGOTIATE}"
+    )
+    phd = "Is it worth doing a PhD?"
+    assert with_context("What about a master's?", [NEGOTIATE, phd]) == (
+        f"What about a master's? {phd}"
+    )
+    # Up to TOPIC_TURNS turns before the previous one: the topic of four is still there,
+    # of five the oldest is out of reach.
     chain = [NEGOTIATE, "And equity?", "What about the bonus?", "And the start date?"]
     assert with_context("What if they say no?", chain) == "What if they say no? " + " ".join(
+        reversed(chain)
+    )
+    longer = [PAID, *chain]
+    assert with_context("What if they say no?", longer) == "What if they say no? " + " ".join(
         reversed(chain)
     )
 
@@ -197,10 +210,13 @@ def test_points_back(question: str, back: bool) -> None:
         ("Between a startup and big tech, which one is better for a new grad?", False),
         ("What should I say in the first one-on-one with my manager?", False),
         ("How do I explain the former company on my resume?", False),
-        ("ok so what do i actually write when i close one?", True),  # "So what…"
+        ("ok so what do i actually write when i close one?", False),  # "so": weakly
         ("Okay, and for interns?", True),
         ("Got it. What about interns?", True),
         ("Sure, and for interns?", True),
+        ("Makes sense. And for interns?", True),
+        ("Alright then, how do I prepare for a system design interview?", False),
+        ("Cool, but how do I get a referral at Google?", False),
         ("Thanks so much! How do I write a cover letter?", False),
         ("Right now I'm a student. How do I get an internship?", False),
         ("Okay, what is a vesting cliff?", False),

@@ -136,3 +136,24 @@ def test_a_list_the_last_answer_gave_is_not_quoted_whole_again_unless_that_misqu
         assert _members(b, counted) == counted
     here = _item(0, "Here are the methods I use:", lead=True)
     assert _members(b, [here, a, b, c]) == [here, b, c]
+
+
+def test_a_lead_in_picked_to_fill_beside_its_chosen_item_does_not_bring_the_list_again() -> None:
+    """ "And should I write about them too?" after the essay's list of portfolio
+    strategies: its item on writing is chosen, and the lead-in too, to fill. The item
+    brings the lead-in; the lead-in does not bring the four items the last answer gave."""
+    from assistant.answer.extractive import ExtractiveGenerator
+
+    lead = _item(0, "What worked for me:", lead=True, said=True)
+    items = [
+        _item(1, "Quality over quantity: a few novel projects", said=True),
+        _item(2, "End-to-end solutions: complete applications", said=True),
+        _item(3, "Writing: publishing technical articles", said=True),
+    ]
+    every = [lead, *items]
+    expand = ExtractiveGenerator(None, answer_words=200)._expand_lists  # type: ignore[arg-type]
+    assert sorted(c.pos for c in expand([items[2], lead], every)) == [0, 3]
+    # Picked alone, the lead-in still brings its list rather than stand bare.
+    assert sorted(c.pos for c in expand([lead], every)) == [0, 1, 2, 3]
+    # Two of its items chosen: the whole list, not the two with a gap between them.
+    assert sorted(c.pos for c in expand([items[0], items[2], lead], every)) == [0, 1, 2, 3]

@@ -249,7 +249,8 @@ class ExtractiveGenerator:
         """A chosen list item or lead-in brings its whole list, when the list is short.
 
         One item under "the most valuable practitioners possess:" would misquote the
-        essay (it names four); a long list stays as the items that were chosen.
+        essay (it names four); a long list stays as the items that were chosen. A lead-in
+        chosen beside the one item of its list the last answer gave brings nothing more.
         """
         have = {(c.n, c.pos) for c in chosen}
         out = list(chosen)
@@ -257,6 +258,14 @@ class ExtractiveGenerator:
         for c in chosen:
             members = _members(c, all_)
             if len(members) < 2:
+                continue
+            picked = [m for m in members if m.unit.is_item and (m.n, m.pos) in have]
+            if c.unit.lead_in and len(picked) == 1 and picked[0].said:
+                # One item of its list was chosen, one the last answer gave, and the
+                # lead-in only to fill: the item brings the lead-in, and the list is not
+                # given whole again ("And should I write about them too?" after the
+                # essay's four portfolio strategies: its item on writing). With two items
+                # chosen the list stays whole, not quoted with a gap between them.
                 continue
             words = _words_of([m.unit for m in members])
             if words > budget and not c.unit.lead_in:

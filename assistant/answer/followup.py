@@ -16,11 +16,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from assistant.answer.pointers import (
-    is_short,
     looks_like_followup,
     own_pointers,
     points_back,
     points_back_strongly,
+    says_little,
 )
 from assistant.config import Settings
 from assistant.search import PassageRetriever, Retrieved
@@ -64,9 +64,9 @@ def with_context(question: str, history: Sequence[Any]) -> str:
     holds no topic of its own: while a turn leans back (:func:`leans_back`), the one
     before it comes too, up to ``TOPIC_TURNS`` turns before the previous one. On
     followup-tune's eleven such chains the right essay came first 9 times, against 8
-    with the previous turn alone (10 naively joined); evidence recall@5 0.68 → 0.77
-    (naive 0.86). Following any pointer word ("it", "this year") did better there (10,
-    0.86) but brought unrelated turns along.
+    with the previous turn alone (10 naively joined), key points 0.33 → 0.45. Following
+    any pointer word ("it", "this year") did better there (10, evidence recall@5 0.68 →
+    0.86) but brought unrelated turns along ("Is it worth doing a PhD?").
     """
     turns = user_turns(history)
     if not turns:
@@ -79,13 +79,14 @@ def with_context(question: str, history: Sequence[Any]) -> str:
     return " ".join([question, *context])
 
 
-def leans_back(turn: str) -> bool:
+def leans_back(text: str) -> bool:
     """A turn that meant something only after the one before it: it points back for
-    sure ("What if…", "And…", "those"), or by a weaker pointer ("it", "that") and is
-    short ("Is it worth it?"). "Is it rude to ask about work-life balance at the end of
-    an interview?" points back by its "it" alone, and is a question of its own."""
-    pointers = own_pointers(turn)
-    return points_back_strongly(pointers) or (points_back(pointers) and is_short(turn))
+    sure ("What if…", "And…", "those"), or by a weaker pointer ("it", "that") with
+    next to nothing of its own ("Is that normal?", "Is it worth it?"). "Is it worth
+    doing a PhD?" and "Is it rude to ask about work-life balance…?" point back by their
+    "it" alone, and are questions of their own."""
+    pointers = own_pointers(text)
+    return points_back_strongly(pointers) or (points_back(pointers) and says_little(text))
 
 
 def leans_on_history(

@@ -80,6 +80,9 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’+#.-]*[A-Za-z0-9+#]|[A-Za-z]")
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+(?=[A-Z\"“])")
 # A question this short means little alone: "What about equity?", "Is it worth it?".
 SHORT_WORDS = 8
+# A turn this short with a pointer hands a conversation's topic on (see
+# :func:`says_little`).
+FEW_WORDS = 5
 # A first sentence with this many words of its own sets the scene the rest points at.
 SCENE_WORDS = 3
 # A first sentence that only acknowledges the last answer sets no scene of its own.
@@ -91,10 +94,15 @@ _ACKNOWLEDGES = re.compile(
 # Acknowledgements opening a question: "Ok so…", "Okay thanks, and…", "Got it. What
 # if…"; not when "so" goes on as "so much/many/far" ("Thanks so much! How do I…").
 _ACKNOWLEDGED = re.compile(
-    r"^(?:(?:ok(?:ay)?|alright|got it|thanks|thank you|cool|great|perfect|sure|right|nice)"
-    r"\s*[-,.!…]*\s*)+(?=\S)(?!so\s+(?:much|many|far|long)\b)",
+    r"^(?:(?:ok(?:ay)?|alright|got it|thanks(?: so much)?|thank you|cool|great|perfect|sure"
+    r"|right|nice|makes sense|understood|i see)\b\s*[-,.!…]*\s*)+(?=\S)"
+    r"(?!so\s+(?:much|many|far|long)\b)",
     re.IGNORECASE,
 )
+# After an acknowledgement only these open a follow-up for sure: "Okay, and for interns?",
+# "Thanks, what about equity?"; "Alright then, how do I…", "Cool, but how do I…", "Ok so,
+# different question…" as often open a new one (they still point back, weakly).
+_SURE_AFTER_ACKNOWLEDGING = re.compile(r"^(?:and\b|(?:what|how)\s+(?:if|about)\b)", re.I)
 # Pointers a later sentence can only mean about an earlier turn, scene or not: "What
 # about…", "And…", "those offers".
 _LATER_POINTERS = re.compile(
@@ -123,8 +131,8 @@ def points_back_strongly(question: str) -> bool:
     """The question opens as a follow-up ("What about…", "And…") or uses a pointer that
     stands for something said before ("those", "does that mean", "Which one is better at
     a startup?" when it names no options of its own)."""
-    q = _unacknowledged(question)
-    if _STRONG_POINTERS.search(q):
+    q = question.strip()
+    if _STRONG_POINTERS.search(q) or _SURE_AFTER_ACKNOWLEDGING.search(_unacknowledged(q)):
         return True
     which = _WHICH_ONE.search(q)
     # Options named before it ("offers from a startup and from Google; which one…").
@@ -168,6 +176,7 @@ def looks_like_followup(question: str) -> bool:
     return len(words) <= SHORT_WORDS or (any(w in _ANAPHORA for w in words) and len(content) <= 4)
 
 
-def is_short(question: str) -> bool:
-    """At most ``SHORT_WORDS`` words: "Is that normal?", "Why not?"."""
-    return len(_WORD.findall(question)) <= SHORT_WORDS
+def says_little(question: str) -> bool:
+    """At most ``FEW_WORDS`` words: "Is that normal?", "Is it worth it?", "Why not?"; not
+    "Is it worth doing a PhD?"."""
+    return len(_WORD.findall(question)) <= FEW_WORDS
