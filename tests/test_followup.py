@@ -144,9 +144,9 @@ def test_a_chain_of_follow_ups_brings_the_turn_it_started_from() -> None:
     assert with_context("What if they say no?", chain) == "What if they say no? " + " ".join(
         reversed(chain)
     )
-    longer = [PAID, *chain]
-    assert with_context("What if they say no?", longer) == "What if they say no? " + " ".join(
-        reversed(chain)
+    leaning = ["And equity?", "What about the bonus?", "And the start date?", "And the title?"]
+    assert with_context("What if they say no?", [PAID, *leaning]) == (
+        "What if they say no? " + " ".join(reversed(leaning))
     )
 
 
@@ -215,6 +215,9 @@ def test_points_back(question: str, back: bool) -> None:
         ("Got it. What about interns?", True),
         ("Sure, and for interns?", True),
         ("Makes sense. And for interns?", True),
+        ("Thanks — and for interns?", True),
+        ("Right and wrong ways to ask for a raise?", False),
+        ("Great and affordable bootcamps for data science?", False),
         ("Alright then, how do I prepare for a system design interview?", False),
         ("Cool, but how do I get a referral at Google?", False),
         ("Thanks so much! How do I write a cover letter?", False),

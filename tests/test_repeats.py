@@ -155,5 +155,10 @@ def test_a_lead_in_picked_to_fill_beside_its_chosen_item_does_not_bring_the_list
     assert sorted(c.pos for c in expand([items[2], lead], every)) == [0, 3]
     # Picked alone, the lead-in still brings its list rather than stand bare.
     assert sorted(c.pos for c in expand([lead], every)) == [0, 1, 2, 3]
+    # Whatever the order they were picked in, and with a new item the list brings.
+    fourth = _item(4, "Teaching: explaining concepts to others")
+    grown = [*every, fourth]
+    assert sorted(c.pos for c in expand([items[2], lead], grown)) == [0, 3, 4]
+    assert sorted(c.pos for c in expand([lead, items[2]], grown)) == [0, 3, 4]
     # Two of its items chosen: the whole list, not the two with a gap between them.
     assert sorted(c.pos for c in expand([items[0], items[2], lead], every)) == [0, 1, 2, 3]

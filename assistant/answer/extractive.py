@@ -253,13 +253,14 @@ class ExtractiveGenerator:
         chosen beside the one item of its list the last answer gave brings nothing more.
         """
         have = {(c.n, c.pos) for c in chosen}
+        selected = frozenset(have)  # as chosen, before any list is expanded
         out = list(chosen)
         budget = self._list_budget
         for c in chosen:
             members = _members(c, all_)
             if len(members) < 2:
                 continue
-            picked = [m for m in members if m.unit.is_item and (m.n, m.pos) in have]
+            picked = [m for m in members if m.unit.is_item and (m.n, m.pos) in selected]
             if c.unit.lead_in and len(picked) == 1 and picked[0].said:
                 # One item of its list was chosen, one the last answer gave, and the
                 # lead-in only to fill: the item brings the lead-in, and the list is not

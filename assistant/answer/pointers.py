@@ -93,9 +93,12 @@ _ACKNOWLEDGES = re.compile(
 )
 # Acknowledgements opening a question: "Ok so…", "Okay thanks, and…", "Got it. What
 # if…"; not when "so" goes on as "so much/many/far" ("Thanks so much! How do I…").
+# ("Great", "Right" and the like only before punctuation: "Right and wrong ways to ask for
+# a raise?" acknowledges nothing.)
 _ACKNOWLEDGED = re.compile(
-    r"^(?:(?:ok(?:ay)?|alright|got it|thanks(?: so much)?|thank you|cool|great|perfect|sure"
-    r"|right|nice|makes sense|understood|i see)\b\s*[-,.!…]*\s*)+(?=\S)"
+    r"^(?:(?:ok(?:ay)?|alright|got it|thanks(?: so much)?|thank you|makes sense|understood"
+    r"|i see)\b\s*[-–—,.!…]*\s*"
+    r"|(?:cool|great|perfect|sure|right|nice|interesting)\s*[-–—,.!…]+\s*)+(?=\S)"
     r"(?!so\s+(?:much|many|far|long)\b)",
     re.IGNORECASE,
 )

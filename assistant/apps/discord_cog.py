@@ -33,13 +33,20 @@ log = logging.getLogger(__name__)
 # whatever the text says, nothing the bot sends notifies anyone. Set on each send (not
 # only as the client's default) so it holds in a host bot with other defaults.
 NO_MENTIONS = discord.AllowedMentions.none()
-# Discord writes a mention as the id it names (user, role, channel, emoji): the question
-# log keeps no Discord id, so these go before a question is logged.
 # Thread starters fetched from Discord and kept (see ``AssistantCog.fetch_starter``).
 STARTERS_KEPT = 512
-# What reading a thread back from Discord raises when Discord refuses or can't be
-# reached (aiohttp's own errors are not all OSErrors: a dropped connection, say).
-UNREACHABLE = (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError)
+# What reading a thread back from Discord raises when Discord refuses (a rate limit a host
+# bot's max_ratelimit_timeout turns into RateLimited, too) or can't be reached (aiohttp's
+# own errors are not all OSErrors: a dropped connection, say).
+UNREACHABLE = (
+    discord.HTTPException,
+    discord.RateLimited,
+    aiohttp.ClientError,
+    TimeoutError,
+    OSError,
+)
+# Discord writes a mention as the id it names (user, role, channel, emoji): the question
+# log keeps no Discord id, so these go before a question is logged.
 DISCORD_IDS = re.compile(r"<(?:@[!&]?|#|a?:\w+:)\d+>")
 
 
