@@ -151,9 +151,9 @@ def same_topic(
     with the previous turn unless this test failed raised the right essay's rate at
     rank 1 from 0.674 to 0.717 and evidence recall@5 from 0.547 to 0.630 (asked alone:
     0.761, 0.681), with every real follow-up as before (gold.jsonl: 0.650 to 0.700)."""
+    mine = {h.chunk.source for h in alone.hits[:TOPIC_PASSAGES]}
     for previous in reversed(turns[-TOPIC_TURNS:]):
         before = retriever.retrieve(previous, k)
         if not weak_evidence(before, settings):
-            mine = {h.chunk.source for h in alone.hits[:TOPIC_PASSAGES]}
             return any(h.chunk.source in mine for h in before.hits[:TOPIC_PASSAGES])
     return False

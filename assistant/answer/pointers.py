@@ -85,20 +85,22 @@ SHORT_WORDS = 8
 FEW_WORDS = 5
 # A first sentence with this many words of its own sets the scene the rest points at.
 SCENE_WORDS = 3
+# Words that acknowledge the last answer. Opening a question, the first acknowledge
+# whatever follows ("Ok so what do I…"), the rest only before punctuation ("Great, …";
+# "Right and wrong ways to ask for a raise?" acknowledges nothing). As a whole first
+# sentence, all but "thanks" need punctuation or its end after them ("Okay.").
+_ACK_WORDS = r"ok(?:ay)?|alright|got it|thanks(?: so much)?|thank you|makes sense|understood|i see"
+_ACK_WORDS_PUNCTUATED = r"cool|great|perfect|sure|right|nice|interesting"
 # A first sentence that only acknowledges the last answer sets no scene of its own.
 _ACKNOWLEDGES = re.compile(
-    r"^(?:(?:thanks|thank you)\b|(?:ok(?:ay)?|got it|makes sense|i see|great|cool|nice|sure"
-    r"|right|alright|understood|interesting|perfect)\s*(?:[,.!]|$))",
+    rf"^(?:(?:thanks|thank you)\b|(?:{_ACK_WORDS}|{_ACK_WORDS_PUNCTUATED})\s*(?:[,.!]|$))",
     re.IGNORECASE,
 )
 # Acknowledgements opening a question: "Ok so…", "Okay thanks, and…", "Got it. What
 # if…"; not when "so" goes on as "so much/many/far" ("Thanks so much! How do I…").
-# ("Great", "Right" and the like only before punctuation: "Right and wrong ways to ask for
-# a raise?" acknowledges nothing.)
 _ACKNOWLEDGED = re.compile(
-    r"^(?:(?:ok(?:ay)?|alright|got it|thanks(?: so much)?|thank you|makes sense|understood"
-    r"|i see)\b\s*[-–—,.!…]*\s*"
-    r"|(?:cool|great|perfect|sure|right|nice|interesting)\s*[-–—,.!…]+\s*)+(?=\S)"
+    rf"^(?:(?:{_ACK_WORDS})\b\s*[-–—,.!…]*\s*"
+    rf"|(?:{_ACK_WORDS_PUNCTUATED})\s*[-–—,.!…]+\s*)+(?=\S)"
     r"(?!so\s+(?:much|many|far|long)\b)",
     re.IGNORECASE,
 )
@@ -123,10 +125,11 @@ def points_back(question: str) -> bool:
     """The question points at an earlier turn: it opens like a follow-up ("What about…",
     "And…") or uses a word that stands for something said before ("it", "those")."""
     words = [w.lower() for w in _WORD.findall(question)]
+    bare = _unacknowledged(question)
     return (
-        bool(_FOLLOWUP_OPENERS.search(_unacknowledged(question)))
+        bool(_FOLLOWUP_OPENERS.search(bare))
         or any(w in _ANAPHORA for w in words)
-        or points_back_strongly(question)
+        or _points_back_strongly(question.strip(), bare)
     )
 
 
@@ -134,8 +137,13 @@ def points_back_strongly(question: str) -> bool:
     """The question opens as a follow-up ("What about…", "And…") or uses a pointer that
     stands for something said before ("those", "does that mean", "Which one is better at
     a startup?" when it names no options of its own)."""
-    q = question.strip()
-    if _STRONG_POINTERS.search(q) or _SURE_AFTER_ACKNOWLEDGING.search(_unacknowledged(q)):
+    return _points_back_strongly(question.strip(), _unacknowledged(question))
+
+
+def _points_back_strongly(q: str, bare: str) -> bool:
+    """:func:`points_back_strongly` of ``q``, stripped, and ``bare``, ``q`` without its
+    acknowledgements (read once by callers that need both)."""
+    if _STRONG_POINTERS.search(q) or _SURE_AFTER_ACKNOWLEDGING.search(bare):
         return True
     which = _WHICH_ONE.search(q)
     # Options named before it ("offers from a startup and from Google; which one…").

@@ -78,7 +78,8 @@ class PassageRetriever(BaseRetriever):
     _units: UnitVectors | None = PrivateAttr(default=None)
     # Each candidate passage's unit vectors, looked up once: splitting and hashing the
     # units of 60 candidates cost more per query than the rest of small-to-big.
-    _unit_vecs: dict[str, np.ndarray] = PrivateAttr(default_factory=dict)
+    # With them, which of those units say something (see :meth:`_best_sentence`).
+    _unit_vecs: dict[str, tuple[np.ndarray, np.ndarray]] = PrivateAttr(default_factory=dict)
 
     @classmethod
     def from_settings(
@@ -231,9 +232,8 @@ class PassageRetriever(BaseRetriever):
         self._add_cosines([i for i in ids if i not in cosines], qvec, cosines)
         w, scored, kept = self.settings.unit_weight, {}, self._unit_vecs
         for cid in ids:
-            vecs = kept.get(cid)
-            if vecs is None:
-                vecs = self._unit_vectors(cid)
+            found = kept.get(cid)
+            vecs = found[0] if found is not None else self._unit_vectors(cid)[0]
             best = float((vecs @ qvec).max()) if len(vecs) else cosines[cid]
             scored[cid] = (1 - w) * cosines[cid] + w * best
         return sorted(scored, key=lambda cid: (-scored[cid], cid))
@@ -244,21 +244,22 @@ class PassageRetriever(BaseRetriever):
         do I get a US work visa?" at 0.52)."""
         best = 0.0
         for h in hits:
-            units = split_units(h.chunk.text)
-            for unit, vec in zip(units, self._unit_vectors(h.chunk.id), strict=False):
-                if " | " not in unit.text and len(set(terms(unit.text))) >= 3:
-                    best = max(best, float(vec @ qvec))
+            vecs, says = self._unit_vectors(h.chunk.id)
+            if says.any():
+                best = max(best, float((vecs[says] @ qvec).max()))
         return best
 
-    def _unit_vectors(self, cid: str) -> np.ndarray:
-        vecs = self._unit_vecs.get(cid)
-        if vecs is None:
+    def _unit_vectors(self, cid: str) -> tuple[np.ndarray, np.ndarray]:
+        """The vectors of a passage's units, and which of them say something."""
+        found = self._unit_vecs.get(cid)
+        if found is None:
             texts = [u.text for u in split_units(self._chunks[cid].text)]
             vecs = self.units.get(texts) if texts else np.zeros((0, 1), dtype=np.float32)
+            says = np.array([" | " not in t and len(set(terms(t))) >= 3 for t in texts], bool)
             if len(self._unit_vecs) >= UNIT_VECTORS_KEPT:
                 self._unit_vecs = {}  # a bound, not an LRU: refilled from the unit cache
-            self._unit_vecs[cid] = vecs
-        return vecs
+            found = self._unit_vecs[cid] = (vecs, says)
+        return found
 
     def doc_freq(self, term: str) -> int:
         """In how many passages a (stemmed) term occurs: how well the essays know a word."""
