@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
@@ -369,3 +371,58 @@ def test_the_topic_is_the_latest_turn_the_essays_cover() -> None:
     assert same_topic(Stand(), question, chain, k=5, settings=settings)  # type: ignore[arg-type]
     uncovered = ["How do I get a US work visa?", "Is that normal?"]
     assert not same_topic(Stand(), question, uncovered, k=5, settings=settings)  # type: ignore[arg-type]
+
+
+@needs_shared
+def test_a_follow_up_the_essays_barely_match_with_its_previous_turn_reads_the_earlier_ones(
+    handbook_settings, embeddings
+) -> None:
+    """The middle turn ("Do I have to do it over email…?") names no subject of its own and
+    does not lean back by its words: read with it alone, "ok so what do i say first then?"
+    was refused. The essays match it read with the turn before as well, so it is answered
+    on negotiating."""
+    bot = Assistant(
+        handbook_settings,
+        embeddings,
+        PassageRetriever.from_settings(handbook_settings, embeddings),
+    )
+    history = [NEGOTIATE, "Do I have to do it over email or can I talk?"]
+    question = "ok so what do i say first then?"
+    answer = bot.ask(question, history)
+    assert not answer.refused, answer.reason
+    assert answer.query == f"{question} {history[1]} {NEGOTIATE}"
+    assert answer.citations and "negotiat" in answer.text.lower()
+
+
+def test_widening_reads_earlier_turns_only_when_they_match() -> None:
+    """Stand-in retriever (how well each query matches is all this logic reads): a query
+    the essays match is kept; one they barely match is widened to every earlier turn in
+    reach when that matches, and kept when it does not either."""
+    from assistant.answer.followup import widened
+    from assistant.config import Settings
+    from assistant.domain import Chunk, SearchHit
+    from assistant.search import Retrieved
+
+    def found(cosine: float) -> Retrieved:
+        chunk = Chunk("a.md", "a.md", "T", (), "text", 0, 4, 0)
+        return Retrieved("q", [SearchHit(chunk, cosine)], cosine, unit_best=cosine)
+
+    history = ["How should I negotiate my offer?", "Do I do it by email?"]
+    question = "What do I say first then?"
+    narrow = f"{question} Do I do it by email?"
+    wide = f"{question} Do I do it by email? How should I negotiate my offer?"
+    matches = {narrow: found(0.2), wide: found(0.6)}
+
+    class Stand:
+        def retrieve(self, query: str, k: int) -> Retrieved:
+            return matches[query]
+
+    settings = Settings()
+    stand: Any = Stand()
+    weak, strong = (narrow, matches[narrow]), (narrow, found(0.6))
+    assert widened(stand, settings, question, history, strong, k=5) == strong
+    assert widened(stand, settings, question, history, weak, k=5) == (wide, matches[wide])
+    alone = (question, found(0.2))
+    assert widened(stand, settings, question, history, alone, k=5) == alone
+    matches[wide] = found(0.2)
+    assert widened(stand, settings, question, history, weak, k=5) == weak

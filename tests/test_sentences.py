@@ -92,3 +92,8 @@ def test_the_corpus_quote_of_kennedy_is_one_sentence():
     line = next(x for x in text.splitlines() if "U.S. President" in x)
     first = split_sentences(line)[0]
     assert "John F. Kennedy, who once said" in first
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\n"])
+def test_a_blank_passage_has_no_units(text):
+    assert split_units(text) == []

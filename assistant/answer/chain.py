@@ -21,7 +21,14 @@ from assistant.answer.composing import lowercase_vocabulary
 from assistant.answer.coverage import name_words, unseen_names
 from assistant.answer.drafting import Drafter
 from assistant.answer.extractive import ExtractiveGenerator
-from assistant.answer.followup import leans_on_history, user_turns, weak_evidence, with_context
+from assistant.answer.followup import (
+    barely_matched,
+    leans_on_history,
+    user_turns,
+    weak_evidence,
+    widened,
+    with_context,
+)
 from assistant.answer.guard import screen
 from assistant.answer.llm import LLMGenerator, describe_failure, llm_errors, make_chat_model
 from assistant.answer.repeats import said_before
@@ -256,16 +263,26 @@ class Assistant:
             retrieved = self.retriever.retrieve(state["query"], state["k"])
             spent = (time.perf_counter() - t) * 1000
             timings["retrieve_ms"] = timings.get("retrieve_ms", 0.0) + spent
-        state = {**state, "retrieved": retrieved}
         s = self.settings
-        if weak_evidence(retrieved, s) or not retrieved.hits:
-            reason = "off-topic" if retrieved.dense_best < OFF_TOPIC_BELOW else "weak-evidence"
-            state.update(refused=True, reason=reason)
-        elif (
-            len(retrieved.unknown_terms) >= s.refuse_unknown_terms
-            and retrieved.dense_best < s.refuse_unknown_below
-        ):
-            state.update(refused=True, reason="weak-evidence")
+        if state["history"] and barely_matched(retrieved, s):
+            t = time.perf_counter()
+            query, retrieved = widened(
+                self.retriever,
+                s,
+                state["question"],
+                state["history"],
+                (state["query"], retrieved),
+                k=state["k"],
+            )
+            timings["retrieve_ms"] = (
+                timings.get("retrieve_ms", 0.0) + (time.perf_counter() - t) * 1000
+            )
+            state = {**state, "query": query}
+        state = {**state, "retrieved": retrieved}
+        if barely_matched(retrieved, s):
+            weak = weak_evidence(retrieved, s) or not retrieved.hits
+            off = weak and retrieved.dense_best < OFF_TOPIC_BELOW
+            state.update(refused=True, reason="off-topic" if off else "weak-evidence")
         elif name_words(unseen := self._unseen(state["question"], retrieved)) >= (
             s.refuse_unseen_names or 1
         ):

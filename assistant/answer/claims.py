@@ -27,7 +27,8 @@ _QUOTED = re.compile(r'"[^"]*(?:"|$)|“[^”]*(?:”|$)')
 _NOT_A_CLAIM = re.compile(
     r"\b(?:this|our|my) (?:guide|article|post|page|handbook|section|course)\b"
     r"|\bcheck out\b|\bsee (?:our|my|the|this)\b|\bread (?:more|on)\b|\bclick\b"
-    r"|\brefer to (?:my|our)\b|\bguide here\b|^here,? (?:I|we) (?:present|list|share)\b"
+    r"|\brefer to (?:my|our)\b|\bguide here\b"
+    r"|^here,? (?:I|we)(?: will|'ll|’ll)? (?:present|list|share|provide)\b"
     r"|\bsubscribe\b|\bsign up\b|\bdiscount\b|\bthat is all\b|\bthat's all\b"
     r"|\bthat(?:'s| is) it from me\b|\bhope (?:this|that|it) helps\b"
     # Cheers and farewells to the reader ("If you've received an offer, congratulations!").
@@ -35,7 +36,14 @@ _NOT_A_CLAIM = re.compile(
     r"|\b\d{1,2}% off\b|\bcurrently offering\b|\bpromo(?:tion)? code\b|\bcoupon\b|\baffiliate\b"
     r"|^(?:summary|figure|image|diagram|screenshot|checklist)\b[^.]{0,100}(?::|\.?$)"
     r"|\bI (?:will|'ll) (?:also )?be (?:adding|writing|covering)\b"
-    r"|\bwe(?:'ll| will) (?:cover|look at|discuss|go through)\b"
+    r"|\bwe(?:'ll|’ll| will| are going to|'re going to|’re going to)"
+    r" (?:cover|look at|discuss|go through|explore)\b"
+    # "…I'd like to share insights that might help others": what the essay will give, not
+    # advice ("I'd like to share one rule: never give a number first" still is).
+    r"|\b(?:I|we)(?:'d|’d| would) like to (?:share|offer|present) (?:some |my |our |a few )?"
+    r"(?:insights|thoughts|lessons|experiences?|tips)\b(?![^.]*:)"
+    r"|\bwe (?:go into|cover|talk about|discuss) (?:this|that|it) (?:more|further|in (?:more )?"
+    r"detail)\b"
     # Credit lines: where the essay's content came from, not what it says.
     r"|^(?:key points|excerpts?) (?:extracted |taken )?from\b|^(?:adapted|summari[sz]ed) from\b"
     r"|^originally (?:published|posted)\b|^(?:via|credits?|source):"

@@ -12,6 +12,7 @@ import re
 
 import numpy as np
 
+from assistant.answer.antecedents import Antecedents
 from assistant.answer.citations import OUTLINE_PREFIX
 from assistant.answer.claims import in_reference_section, is_claim
 from assistant.answer.composing import Candidate, compose, heading_clause
@@ -91,8 +92,9 @@ class ExtractiveGenerator:
             return outline
         # The outline names the essay's rules; its sentences then explain the best of them.
         words = max(60, self.answer_words - len(outline.split()))
-        chosen = self._select(candidates, vecs, words)
-        chosen = self._expand_lists(chosen, candidates)
+        leans = Antecedents(candidates, floor=UNIT_FLOOR)
+        chosen = self._select(candidates, vecs, words, leans)
+        chosen = leans.added(self._expand_lists(chosen, candidates))
         titles = {n: hit.chunk.title for n, hit in enumerate(retrieved.hits, 1)}
         essays = {n: hit.chunk.source for n, hit in enumerate(retrieved.hits, 1)}
         headings = {
@@ -194,7 +196,9 @@ class ExtractiveGenerator:
             out[a] = max(out[a], float(c))
         return out
 
-    def _select(self, candidates: list[Candidate], vecs: np.ndarray, limit: int) -> list[Candidate]:
+    def _select(
+        self, candidates: list[Candidate], vecs: np.ndarray, limit: int, leans: Antecedents
+    ) -> list[Candidate]:
         rel = np.array([c.relevance for c in candidates])
         # Picking order: what the previous answer gave comes after what is new.
         order = rel - REPEAT_PENALTY * np.array([c.said for c in candidates], dtype=float)
@@ -209,13 +213,15 @@ class ExtractiveGenerator:
             for i in usable
         }
         chosen: list[int] = []
+        # Sentences that chosen ones lean on, already in: MMR counts them as said.
+        brought: set[int] = set()
         words = 0
         while words < limit:
             pool = [i for i in usable if i not in chosen and rel[i] >= floor[i]]
             if not pool:
                 break
             if chosen:
-                novelty = (vecs[pool] @ vecs[chosen].T).max(axis=1)
+                novelty = (vecs[pool] @ vecs[[*chosen, *brought]].T).max(axis=1)
                 keep = novelty < DUPLICATE
                 if not keep.any():
                     break
@@ -224,11 +230,16 @@ class ExtractiveGenerator:
                 pick = pool[int(np.argmax(scores))]
             else:
                 pick = int(max(pool, key=lambda i: order[i]))
-            length = self._words(candidates[pick], candidates)
+            # A sentence that points back costs the sentences it brings along.
+            along = [b for b in leans.rows(pick) if b not in chosen and b not in brought]
+            length = self._words(candidates[pick], candidates) + sum(
+                len(candidates[b].unit.text.split()) for b in along
+            )
             if chosen and words + length > limit * 1.2:
                 usable.remove(pick)  # too long to fit; a shorter one may
                 continue
             chosen.append(pick)
+            brought.update(along)
             words += length
         return [candidates[i] for i in chosen]
 

@@ -91,6 +91,8 @@ def split_units(passage: str) -> list[Unit]:
                 units.append(Unit(text, line_no, True))
             continue
         units.extend(Unit(s, line_no, False) for s in split_sentences(line))
+    if not units:
+        return units  # a blank passage: nothing to pair with a next unit
     return [
         replace(u, announces=True)
         if not u.is_item and nxt.is_item and nxt.line != u.line and _ANNOUNCES.search(u.text)
