@@ -17,7 +17,6 @@ from assistant.search.units import UnitVectors
 from tests.test_extractive import _retrieved
 
 FLOOR = 0.25
-DUPLICATE = 0.9
 
 
 @pytest.mark.parametrize(
@@ -158,7 +157,7 @@ def test_a_pointing_sentence_pays_for_what_it_brings(embeddings: LocalEmbeddings
     ]
     vecs = np.eye(3, dtype=np.float32)
     chosen = generator._select(cands, vecs, 20, _leans(cands))
-    assert [c.pos for c in chosen] == [1]  # 24 words with what it brings: the 10 don't fit
+    assert [c.pos for c in chosen] == [1]  # 24 words with what it brings: the budget is spent
     chosen = generator._select(cands, vecs, 60, _leans(cands))
     assert sorted(c.pos for c in chosen) == [1, 2]  # what it brought is not picked again
 

@@ -377,16 +377,16 @@ def test_the_topic_is_the_latest_turn_the_essays_cover() -> None:
 def test_a_follow_up_the_essays_barely_match_with_its_previous_turn_reads_the_earlier_ones(
     handbook_settings, embeddings
 ) -> None:
-    """The middle turn ("Do I have to do it over email…?") names no subject of its own and
-    does not lean back by its words: read with it alone, "ok so what do i say first then?"
-    was refused. The essays match it read with the turn before as well, so it is answered
-    on negotiating."""
+    """The middle turn ("Is it rude to ask for more?") holds the topic only with the turn
+    before it, and does not lean back by its words (its "it" is a dummy, and it is no short
+    turn): read with it alone, "ok so what do i say first then?" was refused. The essays
+    match it read with the turn before as well, so it is answered on negotiating."""
     bot = Assistant(
         handbook_settings,
         embeddings,
         PassageRetriever.from_settings(handbook_settings, embeddings),
     )
-    history = [NEGOTIATE, "Do I have to do it over email or can I talk?"]
+    history = [NEGOTIATE, "Is it rude to ask for more?"]
     question = "ok so what do i say first then?"
     answer = bot.ask(question, history)
     assert not answer.refused, answer.reason
@@ -397,7 +397,7 @@ def test_a_follow_up_the_essays_barely_match_with_its_previous_turn_reads_the_ea
 def test_widening_reads_earlier_turns_only_when_they_match() -> None:
     """Stand-in retriever (how well each query matches is all this logic reads): a query
     the essays match is kept; one they barely match is widened to every earlier turn in
-    reach when that matches, and kept when it does not either."""
+    reach when the previous turn alone and the widened query match, and kept otherwise."""
     from assistant.answer.followup import widened
     from assistant.config import Settings
     from assistant.domain import Chunk, SearchHit
@@ -411,7 +411,7 @@ def test_widening_reads_earlier_turns_only_when_they_match() -> None:
     question = "What do I say first then?"
     narrow = f"{question} Do I do it by email?"
     wide = f"{question} Do I do it by email? How should I negotiate my offer?"
-    matches = {narrow: found(0.2), wide: found(0.6)}
+    matches = {narrow: found(0.2), wide: found(0.6), history[1]: found(0.6)}
 
     class Stand:
         def retrieve(self, query: str, k: int) -> Retrieved:
@@ -422,7 +422,26 @@ def test_widening_reads_earlier_turns_only_when_they_match() -> None:
     weak, strong = (narrow, matches[narrow]), (narrow, found(0.6))
     assert widened(stand, settings, question, history, strong, k=5) == strong
     assert widened(stand, settings, question, history, weak, k=5) == (wide, matches[wide])
-    alone = (question, found(0.2))
-    assert widened(stand, settings, question, history, alone, k=5) == alone
-    matches[wide] = found(0.2)
+    matches[history[1]] = found(0.2)  # a turn the essays don't cover: its follow-up stays
     assert widened(stand, settings, question, history, weak, k=5) == weak
+    matches[history[1]], matches[wide] = found(0.6), found(0.2)
+    assert widened(stand, settings, question, history, weak, k=5) == weak
+
+
+@needs_shared
+def test_a_follow_up_to_a_turn_the_essays_do_not_cover_stays_refused(
+    handbook_settings, embeddings
+) -> None:
+    """Widening reads earlier turns only past a turn the essays cover: after "How do I get
+    a US work visa?", "And what if they refuse?" is not answered from the negotiation
+    question before it."""
+    bot = Assistant(
+        handbook_settings,
+        embeddings,
+        PassageRetriever.from_settings(handbook_settings, embeddings),
+    )
+    visa = "How do I get a US work visa?"
+    assert bot.ask(visa).refused
+    answer = bot.ask("And what if they refuse?", [NEGOTIATE, visa])
+    assert answer.refused, answer.text
+    assert NEGOTIATE not in answer.query

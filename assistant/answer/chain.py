@@ -181,7 +181,9 @@ class Assistant:
 
     def standalone_query(self, question: str, history: Sequence[Any] = ()) -> str:
         """What ``question`` is retrieved with after ``history``: the question itself,
-        or read with the previous turn when it leans on it (the chain's first stage)."""
+        or read with the previous turn when it leans on it (the chain's first stage; a
+        follow-up the essays then barely match is read with earlier turns too, which
+        :attr:`Answer.query` shows)."""
         state = self._input(question, history, None, None, streaming=False)
         return str(self._condense(state)["query"])
 
@@ -250,7 +252,7 @@ class Assistant:
                     why = describe_failure(state["generator"], self.settings, exc)
                     state["notes"].append(f"query rewrite skipped: {why}")
         # Read alone, the question was retrieved above: `_retrieve` reuses that.
-        return {**state, "query": query, "alone": alone if query == question else None}
+        return {**state, "query": query, "leans": leans, "alone": None if leans else alone}
 
     def _retrieve(self, state: dict[str, Any]) -> dict[str, Any]:
         timings = state["timings"]
@@ -264,7 +266,7 @@ class Assistant:
             spent = (time.perf_counter() - t) * 1000
             timings["retrieve_ms"] = timings.get("retrieve_ms", 0.0) + spent
         s = self.settings
-        if state["history"] and barely_matched(retrieved, s):
+        if state.get("leans"):
             t = time.perf_counter()
             query, retrieved = widened(
                 self.retriever,
@@ -277,6 +279,8 @@ class Assistant:
             timings["retrieve_ms"] = (
                 timings.get("retrieve_ms", 0.0) + (time.perf_counter() - t) * 1000
             )
+            if query != state["query"] and state["generator"] != "extractive":
+                state["notes"].append("query read with earlier turns: the rewrite found too little")
             state = {**state, "query": query}
         state = {**state, "retrieved": retrieved}
         if barely_matched(retrieved, s):

@@ -213,11 +213,14 @@ class ExtractiveGenerator:
             for i in usable
         }
         chosen: list[int] = []
-        # Sentences that chosen ones lean on, already in: MMR counts them as said.
+        # Sentences that chosen ones lean on, already in: not picked again, and MMR counts
+        # them as said.
         brought: set[int] = set()
         words = 0
         while words < limit:
-            pool = [i for i in usable if i not in chosen and rel[i] >= floor[i]]
+            pool = [
+                i for i in usable if i not in chosen and i not in brought and rel[i] >= floor[i]
+            ]
             if not pool:
                 break
             if chosen:

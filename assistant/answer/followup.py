@@ -133,21 +133,23 @@ def widened(
     k: int,
 ) -> tuple[str, Retrieved]:
     """``read`` (a follow-up's query with context, and what it retrieved), or, when the
-    essays barely match it (:func:`barely_matched`), the question read with every earlier
-    turn in reach, if the essays match that.
+    essays barely match it (:func:`barely_matched`) but do match the previous turn alone,
+    the question read with every earlier turn in reach, if the essays match that.
 
-    A turn the essays don't cover lends no topic (as in :func:`same_topic`): in "How should
-    I prep for behavioral interviews?", "Do I really have to memorize answers to like 30
-    questions?", "Ok so which ones are worth prepping then?", the middle turn names no
-    subject of its own and does not lean back by its words, so the last question, read
-    with it alone, was refused. On followup-tune this answered that question (false
-    refusals 0.020 → 0) and changed nothing else on the tune sets."""
+    In "how should i prep for behavioral interviews at big tech companies?", "do i really
+    have to memorize answers to like 30 different questions?", "ok so which ones are
+    actually worth prepping ahead of time then?" (followup-tune f-043), the middle turn
+    holds the topic only with the turn before it, and does not lean back by its words:
+    the last question, read with it alone, was refused. On followup-tune this answered that
+    question (false refusals 0.020 → 0) and changed nothing else on the tune sets. A
+    follow-up to a turn the essays don't cover ("How do I get a US work visa?", "And what
+    if they refuse?") stays refused: an older topic would answer something not asked."""
     query, retrieved = read
-    if query == question or not barely_matched(retrieved, settings):
-        return read
     turns = user_turns(history)
+    if not turns or not barely_matched(retrieved, settings):
+        return read
     wider = " ".join([question, *reversed(turns[-TOPIC_TURNS - 1 :])])
-    if wider == query:
+    if wider == query or barely_matched(retriever.retrieve(turns[-1], k), settings):
         return read
     found = retriever.retrieve(wider, k)
     return read if barely_matched(found, settings) else (wider, found)
