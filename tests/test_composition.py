@@ -35,11 +35,24 @@ from assistant.search import Unit
         'Key points extracted from "Ten Rules for Negotiating a Job Offer" by Haseeb Qureshi.',
         "Originally published on the author's blog in 2019.",
         "Adapted from a talk at a meetup.",
+        "The following page is a collaboration with Austen McDonald, former Senior Engineering"
+        " Manager at Meta.",
+        'The following page is written in collaboration with Jordan Cutler — Author of "High'
+        ' Growth Engineer" newsletter',
         "Singapore salary data taken from NUS GES 2021.",
         "If you've received an offer (or even better, offers), congratulations!",
         "Whether you just made your first contribution, we hope you're inspired to take action.",
         "Hooray!",
         "Good luck with your interviews!",
+        # The behavioural-interview essay's own broken sentence (a link it never filled in).
+        "For example, perhaps you need more stories around past mistakes or .",
+        "Pick the ones that suit you and.",
+        'Ask for "the offer, the".',
+        # Labels on a line of their own and cheers (the handbook's).
+        "Expert tip",
+        "Don'ts",
+        "Frequency: Occasional",
+        "Awesome!",
     ],
 )
 def test_navigation_captions_and_questions_are_not_claims(text: str) -> None:
@@ -63,6 +76,13 @@ def test_navigation_captions_and_questions_are_not_claims(text: str) -> None:
         "I'd like to share some tips: never give a number first.",
         "I'd like to share a few lessons I learned: ask for time.",
         "We would like to offer you the position.",
+        # Ending on a capital "A" or a preposition is a whole sentence.
+        "Have a backup offer: a Plan B, not just Plan A.",
+        "Note down everything, as it may be helpful later on.",
+        "Pick a company you are proud to work for.",
+        "Be concise.",
+        "Sound natural!",
+        "Get paid more.",
     ],
 )
 def test_statements_advice_and_lead_ins_are_claims(text: str) -> None:

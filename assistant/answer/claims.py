@@ -47,10 +47,17 @@ _NOT_A_CLAIM = re.compile(
     # Credit lines: where the essay's content came from, not what it says.
     r"|^(?:key points|excerpts?) (?:extracted |taken )?from\b|^(?:adapted|summari[sz]ed) from\b"
     r"|^originally (?:published|posted)\b|^(?:via|credits?|source):"
+    r"|^the following (?:page|article|guide|post|section) is (?:written )?(?:in |a )?"
+    r"collaboration\b"
     r"|^[^.]{0,40}\b(?:data|figures|statistics|chart) (?:taken|sourced|obtained) from\b"
     r"|^(?:summary|figure|image|table|source|note)\b[^.]{0,60}(?::|$)",
     re.IGNORECASE,
 )
+
+# A sentence broken off where the essay dropped something (a link or an image it never
+# filled in): "…perhaps you need more stories around past mistakes or ." ends on a word
+# that must be followed. Lower case only: "Plan A." ends a sentence.
+_BROKEN_OFF = re.compile(r"\b(?:and|or|nor|the|a|an)\s*[\"”’)\]]*\s*[.!?;:]+[\"”’)\]]*$")
 
 # Sections that list where to read more or who wrote the essay: their items are link
 # titles and names ("Every Public Engineering Career Ladder", "SustainOSS"), which say
@@ -71,7 +78,8 @@ def in_reference_section(heading: Sequence[str]) -> bool:
 
 def is_claim(unit: Unit) -> bool:
     """A unit that says something about the subject: not a question to the reader, not
-    navigation, a caption or a sign-off (a list lead-in ending in ":" still counts)."""
+    navigation, a caption, a sign-off or a sentence broken off (a list lead-in ending in ":"
+    still counts)."""
     text = unit.text.strip()
     if text.endswith("?") and not unit.is_item:
         return False
@@ -79,7 +87,21 @@ def is_claim(unit: Unit) -> bool:
         return False  # a table row: cells out of their table say nothing on their own
     if instructs_assistant(text):
         return False  # an order to the assistant written into the essay, not advice
+    if _BROKEN_OFF.search(text):
+        return False  # says half of something: what completed it is missing
+    if not unit.is_item and not unit.lead_in and _label(text):
+        return False  # a label on its own line ("Expert tip", "Don'ts") or a cheer
     return _NOT_A_CLAIM.search(text) is None
+
+
+def _label(text: str) -> bool:
+    """Prose of three words at most without a full stop ("Expert tip", "Do's",
+    "Frequency: Occasional"), or one exclaimed word ("Awesome!"): it names what follows
+    or cheers, and says nothing alone. "Be concise." and "Give context." are advice."""
+    words = text.split()
+    if len(words) <= 3 and not text.endswith((".", "!", "?", ":")):
+        return True
+    return len(words) == 1 and text.endswith("!")
 
 
 def speaks_as_author(text: str) -> bool:

@@ -16,6 +16,7 @@ from assistant.answer.antecedents import Antecedents
 from assistant.answer.citations import OUTLINE_PREFIX
 from assistant.answer.claims import in_reference_section, is_claim
 from assistant.answer.composing import Candidate, compose, heading_clause
+from assistant.answer.neighbours import lifted
 from assistant.answer.reading_lists import asks_for_resources, reading_lists
 from assistant.answer.repeats import already_said
 from assistant.search import (
@@ -139,7 +140,8 @@ class ExtractiveGenerator:
             qvec = qvec / (np.linalg.norm(qvec) or 1.0)
         headings = [h.chunk.heading[-1] if h.chunk.heading else "" for h in ranked]
         at = [n - 1 for n, _, _ in units]
-        cos = self._with_lists([u for _, _, u in units], at, vecs @ qvec, qvec, headings)
+        listed = self._with_lists([u for _, _, u in units], at, vecs @ qvec, qvec, headings)
+        cos = lifted(listed, [u for _, _, u in units], at)
         titles = self.vectors.get([h.chunk.title or h.chunk.source for h in ranked])
         topical = np.einsum("ij,ij->i", vecs, titles[at]) - RESTATES_TITLE
         sections = [(h.chunk.source, *h.chunk.heading[:1]) for h in ranked]
