@@ -53,6 +53,7 @@ from assistant.search import Unit
         "Don'ts",
         "Frequency: Occasional",
         "Awesome!",
+        "The following article was written in a collaboration with a recruiter.",
     ],
 )
 def test_navigation_captions_and_questions_are_not_claims(text: str) -> None:
@@ -83,6 +84,14 @@ def test_navigation_captions_and_questions_are_not_claims(text: str) -> None:
         "Be concise.",
         "Sound natural!",
         "Get paid more.",
+        'Just say "no."',
+        'Ask "why?"',
+        "Never accept immediately…",
+        # Abbreviations end on "a", "or" without breaking anything off.
+        "Expect around $120,000 p.a.",
+        "Leave it blank or write n/a.",
+        "It's not an either/or.",
+        "Remote or office is not an either-or.",
     ],
 )
 def test_statements_advice_and_lead_ins_are_claims(text: str) -> None:
@@ -91,6 +100,13 @@ def test_statements_advice_and_lead_ins_are_claims(text: str) -> None:
 
 def test_a_list_item_that_asks_is_still_an_item() -> None:
     assert is_claim(Unit("What does the team work on?", 0, True))
+
+
+def test_a_short_list_item_is_not_a_label() -> None:
+    """Items name their point in a few words ("Base salary", "CodeTriage"): as items of
+    their list they are claims, where the same words alone on a line are a label."""
+    assert is_claim(Unit("Base salary", 0, True))
+    assert not is_claim(Unit("Base salary", 0, False))
 
 
 @pytest.mark.parametrize(

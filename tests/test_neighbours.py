@@ -28,6 +28,8 @@ def test_a_sentence_moves_part_of_the_way_to_its_best_neighbour() -> None:
     assert out[1] == pytest.approx(0.1 + NEIGHBOUR_LIFT * (0.6 - 0.1))
     assert out[0] == pytest.approx(0.6)  # no neighbour above it: as it was
     assert out[2] == pytest.approx(0.3)  # its neighbour (0.1) is lower: never lowered
+    before = lifted(np.array([0.1, 0.6]), _prose(2), [1, 1])  # the sentence before, too
+    assert before[0] == pytest.approx(0.1 + NEIGHBOUR_LIFT * (0.6 - 0.1))
 
 
 def test_nothing_is_lifted_across_passages() -> None:
@@ -40,7 +42,7 @@ def test_nothing_is_lifted_across_passages() -> None:
     [
         Unit("One item of a list of things to bring along.", 1, True),
         Unit("The steps that follow are the ones to take:", 0, False),
-        Unit("Expert tip: be brief.", 0, False),
+        Unit("Tip: keep it very brief.", 0, False),  # five words, one under the limit
     ],
     ids=["list item", "lead-in", "short"],
 )

@@ -47,8 +47,8 @@ _NOT_A_CLAIM = re.compile(
     # Credit lines: where the essay's content came from, not what it says.
     r"|^(?:key points|excerpts?) (?:extracted |taken )?from\b|^(?:adapted|summari[sz]ed) from\b"
     r"|^originally (?:published|posted)\b|^(?:via|credits?|source):"
-    r"|^the following (?:page|article|guide|post|section) is (?:written )?(?:in |a )?"
-    r"collaboration\b"
+    r"|^the following (?:page|article|guide|post|section) (?:is|was) (?:written )?(?:in )?"
+    r"(?:a )?collaboration\b"
     r"|^[^.]{0,40}\b(?:data|figures|statistics|chart) (?:taken|sourced|obtained) from\b"
     r"|^(?:summary|figure|image|table|source|note)\b[^.]{0,60}(?::|$)",
     re.IGNORECASE,
@@ -56,8 +56,13 @@ _NOT_A_CLAIM = re.compile(
 
 # A sentence broken off where the essay dropped something (a link or an image it never
 # filled in): "…perhaps you need more stories around past mistakes or ." ends on a word
-# that must be followed. Lower case only: "Plan A." ends a sentence.
-_BROKEN_OFF = re.compile(r"\b(?:and|or|nor|the|a|an)\s*[\"”’)\]]*\s*[.!?;:]+[\"”’)\]]*$")
+# that must be followed. Lower case only: "Plan A." ends a sentence; nor after ".", "/"
+# or "-": "$120,000 p.a.", "write n/a.", "an either/or.".
+_BROKEN_OFF = re.compile(
+    r"(?<![\w./'’-])(?:and|or|nor|the|a|an)\s*[\"”’)\]]*\s*[.!?;:]+[\"”’)\]]*$"
+)
+# What may close a sentence after its full stop: quotes, brackets, emphasis.
+_CLOSERS = "\"'”’)]*_ "
 
 # Sections that list where to read more or who wrote the essay: their items are link
 # titles and names ("Every Public Engineering Career Ladder", "SustainOSS"), which say
@@ -99,7 +104,8 @@ def _label(text: str) -> bool:
     "Frequency: Occasional"), or one exclaimed word ("Awesome!"): it names what follows
     or cheers, and says nothing alone. "Be concise." and "Give context." are advice."""
     words = text.split()
-    if len(words) <= 3 and not text.endswith((".", "!", "?", ":")):
+    ended = text.rstrip(_CLOSERS).endswith((".", "!", "?", "…"))  # 'Just say "no."'
+    if len(words) <= 3 and not ended:
         return True
     return len(words) == 1 and text.endswith("!")
 

@@ -140,8 +140,8 @@ class ExtractiveGenerator:
             qvec = qvec / (np.linalg.norm(qvec) or 1.0)
         headings = [h.chunk.heading[-1] if h.chunk.heading else "" for h in ranked]
         at = [n - 1 for n, _, _ in units]
-        listed = self._with_lists([u for _, _, u in units], at, vecs @ qvec, qvec, headings)
-        cos = lifted(listed, [u for _, _, u in units], at)
+        plain = [u for _, _, u in units]
+        cos = lifted(self._with_lists(plain, at, vecs @ qvec, qvec, headings), plain, at)
         titles = self.vectors.get([h.chunk.title or h.chunk.source for h in ranked])
         topical = np.einsum("ij,ij->i", vecs, titles[at]) - RESTATES_TITLE
         sections = [(h.chunk.source, *h.chunk.heading[:1]) for h in ranked]

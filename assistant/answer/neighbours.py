@@ -1,10 +1,11 @@
 """A sentence beside one that matches the question often says what answers it.
 
 "Is it ok to open a PR when my code is only half done?": in "How to Contribute to Open
-Source" the sentences closest to the question restate it (cosine about 0.6), and the
-advice, "Just open it as a 'draft' or mark as a 'WIP'…", sits next to them at 0.19, far
-under the floors selection applies. An essay's paragraph stays on one point, so a
-sentence's relevance is lifted part of the way towards its best neighbour's.
+Source" the sentence before the advice restates the question (cosine 0.66 to the query as
+retrieved, "a pull request" spelled out), and the advice, "Just open it as a 'draft' or
+mark as a 'WIP'…", matches it at 0.12, far under the floors selection applies. An essay
+stays on its point from one sentence to the next, so a sentence's relevance is lifted
+part of the way towards its better neighbour's in the same passage.
 
 Only prose sentences that say something are lifted: a list's items and its lead-in are
 read as a list already (:meth:`ExtractiveGenerator._with_lists`), and a short line
@@ -20,12 +21,15 @@ import numpy as np
 from assistant.search import Unit
 
 # How far a sentence's relevance moves towards its best neighbour's, when that is
-# higher: 0 keeps it, 1 makes it the neighbour's. Chosen on the tune sets against 0.3
-# and 0.7 (no lift → 0.5: key points dev-tune 0.566 → 0.613, gold.jsonl 0.675 → 0.689,
-# followup-tune 0.625 → 0.645, refusal-tune 0.639 → 0.694; 0.3 and 0.7 gained less).
+# higher: 0 keeps it, 1 makes it the neighbour's. Chosen on the tune sets (no lift → 0.5:
+# key points dev-tune 0.566 → 0.613, gold.jsonl 0.675 → 0.682, followup-tune 0.625 →
+# 0.645, refusal-tune 0.639 → 0.694). Without the word limit below, 0.3, 0.5 and 0.7 gave
+# dev-tune 0.588, 0.613 and 0.591. On dev-test the gain did not carry over (0.559 → 0.555).
 NEIGHBOUR_LIFT = 0.5
-# A sentence this short is not lifted: the labels and cheers a lift brought in ("Do's",
-# "Awesome!", "Depends.") were all shorter.
+# A sentence this short is not lifted. It kept out the labels and cheers the first version
+# brought in ("Do's", "Awesome!"), which `claims.is_claim` now refuses anyway; it also
+# keeps out short replies beside a good sentence ("Depends.", "Not always."), and short
+# advice ("Be concise.") with them.
 NEIGHBOUR_MIN_WORDS = 6
 
 
