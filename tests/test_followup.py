@@ -8,14 +8,15 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from assistant.answer.chain import Assistant
-from assistant.answer.followup import user_turns, with_context
+from assistant.answer.followup import user_turns, with_context, without_told_terms
 from assistant.answer.pointers import (
     looks_like_followup,
     own_pointers,
     points_back,
     points_back_strongly,
+    sets_scene,
 )
-from assistant.search import PassageRetriever
+from assistant.search import PassageRetriever, Retrieved, terms
 from tests.conftest import needs_shared
 
 NEGOTIATE = "How should I negotiate my salary offer?"
@@ -276,24 +277,16 @@ def test_a_question_that_sets_its_own_scene_points_inside_itself(question: str, 
     assert own_pointers(question) == own
 
 
-@needs_shared
-def test_a_new_topic_after_another_is_read_alone_and_a_follow_up_is_not(
-    handbook_settings, embeddings, monkeypatch
-) -> None:
-    """ "Is it rude to…" after a question on AI careers points back by its "it" only; the
-    essays answer it on its own, from other essays: it is a new question. "What if they
-    say the number is final?" is still read with the negotiation question before it."""
-    bot = Assistant(
-        handbook_settings,
-        embeddings,
-        PassageRetriever.from_settings(handbook_settings, embeddings),
+@pytest.fixture
+def bot(handbook_settings, embeddings) -> Assistant:
+    """The assistant over the seed essay and five handbook essays (one index per run)."""
+    return Assistant(
+        handbook_settings, embeddings, PassageRetriever.from_settings(handbook_settings, embeddings)
     )
-    switch = "Is it rude to ask about work-life balance at the end of an interview?"
-    before = "What makes an AI practitioner valuable?"
-    assert bot.standalone_query(switch, [before]) == switch
-    # "them" is the recruiter of its own first sentence, not anything asked before.
-    scene = "The recruiter keeps asking what I earn at my current job. Should I just tell them?"
-    assert bot.standalone_query(scene, [before]) == scene
+
+
+def retrievals(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every query the retriever is asked from now on, in order."""
     queries: list[str] = []
     real_retrieve = PassageRetriever.retrieve
 
@@ -302,6 +295,23 @@ def test_a_new_topic_after_another_is_read_alone_and_a_follow_up_is_not(
         return real_retrieve(self, query, k, mode)
 
     monkeypatch.setattr(PassageRetriever, "retrieve", counted)
+    return queries
+
+
+@needs_shared
+def test_a_new_topic_after_another_is_read_alone_and_a_follow_up_is_not(
+    bot: Assistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "Is it rude to…" after a question on AI careers points back by its "it" only; the
+    essays answer it on its own, from other essays: it is a new question. "What if they
+    say the number is final?" is still read with the negotiation question before it."""
+    switch = "Is it rude to ask about work-life balance at the end of an interview?"
+    before = "What makes an AI practitioner valuable?"
+    assert bot.standalone_query(switch, [before]) == switch
+    # "them" is the recruiter of its own first sentence, not anything asked before.
+    scene = "The recruiter keeps asking what I earn at my current job. Should I just tell them?"
+    assert bot.standalone_query(scene, [before]) == scene
+    queries = retrievals(monkeypatch)
     answer = bot.ask(switch, [before])
     # Read alone, the question is retrieved once (deciding so), and the previous turn
     # once (whether it is on the same topic); the answer reuses the first.
@@ -318,17 +328,12 @@ def test_a_new_topic_after_another_is_read_alone_and_a_follow_up_is_not(
 
 
 @needs_shared
-def test_a_follow_up_brings_what_the_last_answer_did_not_say(handbook_settings, embeddings) -> None:
+def test_a_follow_up_brings_what_the_last_answer_did_not_say(bot: Assistant) -> None:
     """ "And what about a senior engineer?" after "What's expected of a junior software
     engineer?" drew on the same passages and gave most of that answer again; told what
     was said, the assistant answers with what it had not said."""
     from assistant.evaluation.evaluate import repeated_share
 
-    bot = Assistant(
-        handbook_settings,
-        embeddings,
-        PassageRetriever.from_settings(handbook_settings, embeddings),
-    )
     first, follow = (
         "What's expected of a junior software engineer?",
         "And what about a senior engineer?",
@@ -375,17 +380,12 @@ def test_the_topic_is_the_latest_turn_the_essays_cover() -> None:
 
 @needs_shared
 def test_a_follow_up_the_essays_barely_match_with_its_previous_turn_reads_the_earlier_ones(
-    handbook_settings, embeddings
+    bot: Assistant,
 ) -> None:
     """The middle turn ("Is it rude to ask for more?") holds the topic only with the turn
     before it, and does not lean back by its words (its "it" is a dummy, and it is no short
     turn): read with it alone, "ok so what do i say first then?" was refused. The essays
     match it read with the turn before as well, so it is answered on negotiating."""
-    bot = Assistant(
-        handbook_settings,
-        embeddings,
-        PassageRetriever.from_settings(handbook_settings, embeddings),
-    )
     history = [NEGOTIATE, "Is it rude to ask for more?"]
     question = "ok so what do i say first then?"
     answer = bot.ask(question, history)
@@ -429,19 +429,133 @@ def test_widening_reads_earlier_turns_only_when_they_match() -> None:
 
 
 @needs_shared
-def test_a_follow_up_to_a_turn_the_essays_do_not_cover_stays_refused(
-    handbook_settings, embeddings
-) -> None:
+def test_a_follow_up_to_a_turn_the_essays_do_not_cover_stays_refused(bot: Assistant) -> None:
     """Widening reads earlier turns only past a turn the essays cover: after "How do I get
     a US work visa?", "And what if they refuse?" is not answered from the negotiation
     question before it."""
-    bot = Assistant(
-        handbook_settings,
-        embeddings,
-        PassageRetriever.from_settings(handbook_settings, embeddings),
-    )
     visa = "How do I get a US work visa?"
     assert bot.ask(visa).refused
     answer = bot.ask("And what if they refuse?", [NEGOTIATE, visa])
     assert answer.refused, answer.text
     assert NEGOTIATE not in answer.query
+
+
+# --- a turn that tells the situation ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("said", "scene"),
+    [
+        ("I found a bug in a library I use and I think I can fix it.", True),
+        ("I think a grant makes the most sense for us.", True),
+        ("Money's tight, so I'm leaning toward the free site", True),
+        ("Ok. My manager wants me to start working toward staff.", True),
+        ("How should I negotiate my first offer?", False),
+        ("how do i negotiate my first offer", False),  # a question without its mark
+        ("tips for writing my first pull request", False),
+        ("Explain how vesting works at a startup", False),
+        ("Thanks, that makes a lot of sense for our team.", False),
+        ("Got it, makes sense.", False),
+        ("I work at a bank.", False),  # five words: too few to set a scene
+        ("That helps a lot, thanks for the answer.", False),  # points at the last answer
+        ("Great answer, this is exactly what I needed.", False),
+        ("No, I meant the equity part of the offer.", False),
+        ("I need help with my resume for a FAANG job", False),  # a request without "?"
+        ("I'd like some tips for my first pull request", False),
+        ("Wie verhandle ich mein Gehalt am besten？", False),  # a full-width mark
+        ("Can't decide between two offers from big companies", True),
+    ],
+)
+def test_a_turn_that_tells_sets_the_scene(said: str, scene: bool) -> None:
+    assert sets_scene(said) is scene
+
+
+def test_a_chain_of_follow_ups_stops_at_a_told_turn() -> None:
+    """A told turn may open a subject of its own ("How do I prepare for behavioral
+    interviews?", then "I maintain a popular open source project…"): the question is read
+    with it, not with the question before it."""
+    history = [
+        "How do I prepare for behavioral interviews?",
+        "I maintain a popular open source project in my spare time.",
+    ]
+    question = "How do I find more contributors?"
+    assert with_context(question, history) == f"{question} {history[1]}"
+
+
+def test_words_only_a_told_situation_brought_are_not_unknown_terms() -> None:
+    """The user's own particulars ("survey data") are not what the question hinges on;
+    the question's own unknown words, and those of a turn that asked, still count."""
+    survey, visa, spammy = terms("survey")[0], terms("visa")[0], terms("spammy")[0]
+    found = Retrieved("q", [], 0.4, unknown_terms=(spammy, survey, visa))
+    told = ["How do I get a US work visa?", "I built a library for cleaning survey data."]
+    question = "Where can I share it without being spammy?"
+    assert without_told_terms(found, question, told).unknown_terms == (spammy, visa)
+    # Asked about by the question itself, the word counts again.
+    assert without_told_terms(found, "Is survey data hard to share?", told) == found
+    assert without_told_terms(found, "Anything else?", told[:1]) == found
+    # Told, but asked about before too: "visa" counts.
+    asked = ["How do I get a US work visa?", "I need a visa to work in the US next year."]
+    assert without_told_terms(found, "What documents will I need?", asked) == found
+
+
+@needs_shared
+def test_a_question_after_a_told_situation_is_read_with_it_when_that_matches_better(
+    bot: Assistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "Is there anything about money I should handle before I resign?" has no subject
+    but the situation told just before it; "What questions should I ask the interviewer at
+    the end of my onsite interview?" has its own, and is read alone after a situation that
+    adds nothing to it."""
+    quitting = (
+        "I'm leaving the startup I've been at for four years, and I never exercised my options."
+    )
+    money = "Is there anything about money I should handle before I resign?"
+    assert bot.standalone_query(money, [quitting]) == f"{money} {quitting}"
+    queries = retrievals(monkeypatch)
+    answer = bot.ask(money, [quitting])
+    # Deciding retrieved the question read with the situation: the answer reuses it.
+    assert queries.count(f"{money} {quitting}") == 1, queries
+    assert not answer.refused, answer.text
+    cited = {c.source.rsplit("/", 1)[-1] for c in answer.citations}
+    assert "understanding-compensation.md" in cited, cited
+    ask = "What questions should I ask the interviewer at the end of my onsite interview?"
+    assert bot.standalone_query(ask, ["I'm a senior engineer at a bank in Frankfurt."]) == ask
+
+
+@needs_shared
+def test_a_question_the_told_situation_does_not_make_covered_is_refused(bot: Assistant) -> None:
+    """Read with a told situation, any question matches the essays better than alone (the
+    situation's words match them): "Who won the world cup in 2018?" after a turn on a job
+    offer matches far worse than the turn alone, and is refused as off-topic."""
+    offer = "I just got an offer from a big tech company and I'm negotiating my salary."
+    cup = "Who won the world cup in 2018?"
+    assert bot.standalone_query(cup, [offer]) == cup
+    assert bot.ask(cup, [offer]).refused
+
+
+@needs_shared
+def test_only_a_question_read_with_its_told_situation_drops_the_situations_words(
+    bot: Assistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A situation the essays don't cover, which the question does not match better than
+    alone ("I run a bakery…", "How do I negotiate them down?"), keeps its words the
+    essays never use ("bakery", "flour"), which may refuse it; a question read with its
+    told situation drops them."""
+    import assistant.answer.chain as chain
+
+    dropped: list[str] = []
+
+    def spy(retrieved: Retrieved, question: str, turns: Any) -> Retrieved:
+        dropped.append(question)
+        return without_told_terms(retrieved, question, turns)
+
+    monkeypatch.setattr(chain, "without_told_terms", spy)
+    bakery = "I run a bakery and a supplier raised flour prices by thirty percent."
+    bot.ask("How do I negotiate them down?", [bakery])
+    assert dropped == []
+    quitting = (
+        "I'm leaving the startup I've been at for four years, and I never exercised my options."
+    )
+    money = "Is there anything about money I should handle before I resign?"
+    bot.ask(money, [quitting])
+    assert dropped == [money]

@@ -24,10 +24,12 @@ from assistant.answer.extractive import ExtractiveGenerator
 from assistant.answer.followup import (
     barely_matched,
     leans_on_history,
+    told_situation,
     user_turns,
     weak_evidence,
     widened,
     with_context,
+    without_told_terms,
 )
 from assistant.answer.guard import screen
 from assistant.answer.llm import LLMGenerator, describe_failure, llm_errors, make_chat_model
@@ -231,6 +233,7 @@ class Assistant:
             return {**state, "query": question}  # a screened question is refused unread
         t = time.perf_counter()
         alone = self.retriever.retrieve(question, state["k"])
+        told = told_situation(self.retriever, question, alone, history, k=state["k"])
         leans = leans_on_history(
             self.retriever,
             self.settings,
@@ -239,6 +242,7 @@ class Assistant:
             history,
             k=state["k"],
             off_topic_below=OFF_TOPIC_BELOW,
+            scene=told is not None,
         )
         # Deciding retrieves too (the question alone, and the previous turn): it counts.
         state["timings"]["retrieve_ms"] = (time.perf_counter() - t) * 1000
@@ -251,15 +255,21 @@ class Assistant:
                 except llm_errors() as exc:
                     why = describe_failure(state["generator"], self.settings, exc)
                     state["notes"].append(f"query rewrite skipped: {why}")
-        # Read alone, the question was retrieved above: `_retrieve` reuses that.
-        return {**state, "query": query, "leans": leans, "alone": None if leans else alone}
+        # Read alone, or with a told situation, the question was retrieved above:
+        # `_retrieve` reuses that (not after an LLM rewrote the query).
+        found = None
+        if not leans:
+            found = alone
+        elif told is not None and told.query == query:
+            found = told
+        return {**state, "query": query, "leans": leans, "found": found, "told": told is not None}
 
     def _retrieve(self, state: dict[str, Any]) -> dict[str, Any]:
         timings = state["timings"]
         if reason := screen(state["question"]):
             timings.setdefault("retrieve_ms", 0.0)
             return {**state, "refused": True, "reason": reason}
-        retrieved = state.get("alone")
+        retrieved = state.get("found")
         if retrieved is None:
             t = time.perf_counter()
             retrieved = self.retriever.retrieve(state["query"], state["k"])
@@ -282,6 +292,8 @@ class Assistant:
             if query != state["query"] and state["generator"] != "extractive":
                 state["notes"].append("query read with earlier turns: the rewrite found too little")
             state = {**state, "query": query}
+            if state.get("told"):
+                retrieved = without_told_terms(retrieved, state["question"], state["history"])
         state = {**state, "retrieved": retrieved}
         if barely_matched(retrieved, s):
             weak = weak_evidence(retrieved, s) or not retrieved.hits

@@ -13,6 +13,7 @@ on their own, from other essays than the previous turn, starts a new topic inste
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from assistant.answer.pointers import (
@@ -21,13 +22,27 @@ from assistant.answer.pointers import (
     points_back,
     points_back_strongly,
     says_little,
+    sets_scene,
 )
 from assistant.config import Settings
-from assistant.search import PassageRetriever, Retrieved
+from assistant.search import PassageRetriever, Retrieved, terms
 
 # A question is on the previous turn's topic when their top passages share an essay,
 # among this many each (see :func:`same_topic`).
 TOPIC_PASSAGES = 3
+# A question after a turn that told the user's situation is read with it when that
+# raises the best passage's cosine by this much (see :func:`told_situation`). Chosen on
+# fourteen such conversations written for it (eval/datasets/followup-tune.jsonl, f-053
+# to f-066), where the gains were 0.02 to 0.52 (all but one 0.05 or more), and on covered
+# questions with their own subject asked after a told situation ("How do I negotiate a job
+# offer?" after "I'm a senior engineer at a bank."), where they were -0.15 to 0.03.
+SCENE_GAIN = 0.04
+# ...and when it matches at most this much less than the told turn alone: the two are
+# about one thing. "Who won the world cup in 2018?" after "I maintain a popular open
+# source project…" gained 0.42 over its own 0.09, and fell 0.18 below the statement's
+# 0.69; on those fourteen conversations the question read with the turn fell at most
+# 0.08 below it.
+SCENE_DILUTION = 0.10
 # How many earlier user turns back the topic is looked for (see :func:`same_topic`),
 # and how many a chain of follow-ups brings before the previous one (:func:`with_context`).
 TOPIC_TURNS = 3
@@ -98,6 +113,7 @@ def leans_on_history(
     *,
     k: int,
     off_topic_below: float,
+    scene: bool = False,
 ) -> bool:
     """A follow-up by its words ("what about…", "those"), or a question the essays
     barely match on its own: with the conversation it may be about something.
@@ -108,19 +124,48 @@ def leans_on_history(
     back by its "it" alone, and read with the funding question it was refused.
 
     ``alone`` is the question's own retrieval: the caller keeps it, and answers from
-    it when the question is read alone, rather than retrieving the same query twice."""
+    it when the question is read alone, rather than retrieving the same query twice.
+    ``scene``: the last turn told the situation the question is asked in, and the essays
+    match the question better with it (:func:`told_situation`)."""
     pointers = own_pointers(question)
     if not points_back(pointers):
-        if alone.dense_best < off_topic_below:
+        if alone.dense_best < off_topic_below and not scene:
             # Its own subject, and one no essay is about ("How do I negotiate my salary?"
             # after questions on AI careers): a new question, refused as such, not the
-            # last topic's answer again.
+            # last topic's answer again. After a turn that told the situation, the
+            # question may have no subject but that ("What would a concrete limit look
+            # like in practice?").
             return False
-        if not looks_like_followup(question) and alone.dense_best >= settings.followup_below:
+        if not (scene or looks_like_followup(question)) and (
+            alone.dense_best >= settings.followup_below
+        ):
             return False
-    if weak_evidence(alone, settings) or points_back_strongly(pointers):
+    if scene or weak_evidence(alone, settings) or points_back_strongly(pointers):
         return True
     return same_topic(retriever, alone, turns, k=k, settings=settings)
+
+
+def told_situation(
+    retriever: PassageRetriever, question: str, alone: Retrieved, turns: Sequence[str], *, k: int
+) -> Retrieved | None:
+    """What the question read with its context (:func:`with_context`) retrieves, when the
+    last turn told the situation it is asked in (:func:`sets_scene`) and the essays match
+    the question better so, by ``SCENE_GAIN`` or more in the best passage's cosine, and
+    the two read together about as well as the situation alone (``SCENE_DILUTION``). The
+    caller answers from it rather than retrieving the same query twice.
+
+    "I'm planning to quit my startup and still hold options I never bought." then "Is
+    there anything money-related I need to sort out before handing in my notice?" (0.29
+    alone, 0.53 with it). Not "I've been contributing to open source for a year." then
+    "Should I put my GPA on my resume?" (0.44, 0.45): the question has its own subject,
+    and read with the situation it was answered from the open-source essays."""
+    if not turns or not sets_scene(turns[-1]):
+        return None
+    read = retriever.retrieve(with_context(question, turns), k)
+    if read.dense_best < alone.dense_best + SCENE_GAIN:
+        return None
+    told = retriever.retrieve(turns[-1], k)
+    return read if read.dense_best >= told.dense_best - SCENE_DILUTION else None
 
 
 def widened(
@@ -153,6 +198,24 @@ def widened(
         return read
     found = retriever.retrieve(wider, k)
     return read if barely_matched(found, settings) else (wider, found)
+
+
+def without_told_terms(retrieved: Retrieved, question: str, turns: Sequence[str]) -> Retrieved:
+    """``retrieved`` without the unknown terms (:attr:`Retrieved.unknown_terms`) that
+    only turns telling the situation (:func:`sets_scene`) brought into the query: for a
+    question read with its told situation (:func:`told_situation`) only.
+
+    A user's situation is full of their own particulars ("cleaning messy survey data",
+    "openings for backend engineer"), words the essays never use that the question does
+    not hinge on; read with the question they made it refused as not covered. Those of
+    the question itself, or of a turn that asked ("How do I get a US work visa?"), still
+    count."""
+    told = {t for said in turns if sets_scene(said) for t in terms(said)}
+    told -= {t for said in [question, *turns] if not sets_scene(said) for t in terms(said)}
+    if not told.intersection(retrieved.unknown_terms):
+        return retrieved
+    kept = tuple(t for t in retrieved.unknown_terms if t not in told)
+    return replace(retrieved, unknown_terms=kept)
 
 
 def barely_matched(retrieved: Retrieved, settings: Settings) -> bool:

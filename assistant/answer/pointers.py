@@ -187,6 +187,48 @@ def looks_like_followup(question: str) -> bool:
     return len(words) <= SHORT_WORDS or (any(w in _ANAPHORA for w in words) and len(content) <= 4)
 
 
+# Words that open a question or a request even without its "?": "how do i negotiate",
+# "tips for a first PR", "explain vesting". A turn opening otherwise, with no "?",
+# tells rather than asks (see :func:`sets_scene`).
+_ASKS = re.compile(
+    r"^(?:(?:how|what|what's|whats|why|when|where|which|who|whom|whose|is|are|am|was|were|do|"
+    r"does|did|should|shall|can|could|would|will|may|might|must|any|anything|tips?|advice|"
+    r"help|tell|explain|give|list|recommend|suggest|show|describe|compare|please|write|find|"
+    r"summari[sz]e|let me know|looking for)\b(?!['’]t\b)"
+    # Requests that open with "I": "I need help with my resume", "I'd like some tips…".
+    r"|i(?:'d| would)? (?:like|love) (?:to know|some|a few|advice|help|tips)\b"
+    r"|i (?:need|want) (?:to know|help|advice|tips|some)\b|i(?:'m| am| was) wondering\b"
+    r"|i wonder\b)",
+    re.IGNORECASE,
+)
+# Replies to the last answer, not a situation: "Great answer, this is what I needed",
+# "No, I meant the equity part", "Hey, how are you doing today".
+_REPLIES = frozenset(
+    "great thanks thank cool nice perfect awesome wow hey hi hello no yes yeah yep nope ok "
+    "okay sure right".split()
+)
+
+
+def sets_scene(turn: str) -> bool:
+    """The turn tells and asks nothing: "I maintain a small library and a company just
+    started using it.", "I think a grant makes the most sense for us." Said in a chat,
+    it is the situation the next question is asked in ("Should I just start coding, or
+    do I need to say something first?"). No "?", more than ``FEW_WORDS`` words after
+    any acknowledgement ("Thanks, that helps." sets no scene), no opening that asks or
+    requests ("how do i negotiate" is a question without its mark), and none that points
+    at the last answer ("That makes sense for our team.")."""
+    bare = _unacknowledged(turn)
+    words = [w.lower() for w in _WORD.findall(bare)]
+    return (
+        not any(mark in turn for mark in "?？¿")
+        and len(words) > FEW_WORDS
+        and not _ASKS.match(bare)
+        # "Thanks, that makes a lot of sense for our team.": a reply to the last answer.
+        and words[0] not in _ANAPHORA
+        and words[0] not in _REPLIES
+    )
+
+
 def says_little(question: str) -> bool:
     """At most ``FEW_WORDS`` words: "Is that normal?", "Is it worth it?", "Why not?"; not
     "Is it worth doing a PhD?"."""
