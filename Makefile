@@ -25,7 +25,7 @@ $(BIN)/python:
 # llama-cpp-python (the [server] and [local] extras) compiles llama.cpp, by default for the
 # CPU it builds on, AMX included where the CPU reports it: on a virtual machine that reports
 # AMX but does not grant it, the first matrix product dies of SIGILL ("tilezero"). A
-# portable build (AVX2, no AMX) runs on any x86-64 machine of the last decade, and pip's
+# portable build (AVX2, no AMX) runs on any x86-64 machine with AVX2, and pip's
 # wheel cache may carry it to another machine.
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 

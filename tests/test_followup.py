@@ -524,38 +524,82 @@ def test_a_question_after_a_told_situation_is_read_with_it_when_that_matches_bet
 
 @needs_shared
 def test_a_question_the_told_situation_does_not_make_covered_is_refused(bot: Assistant) -> None:
-    """Read with a told situation, any question matches the essays better than alone (the
-    situation's words match them): "Who won the world cup in 2018?" after a turn on a job
-    offer matches far worse than the turn alone, and is refused as off-topic."""
+    """Read with a told situation, a question on something else may match the essays better
+    than alone (the situation's words match them): "Who won the world cup in 2018?" after
+    a turn on a job offer matches far worse than the turn alone, and is refused as
+    off-topic."""
     offer = "I just got an offer from a big tech company and I'm negotiating my salary."
     cup = "Who won the world cup in 2018?"
     assert bot.standalone_query(cup, [offer]) == cup
     assert bot.ask(cup, [offer]).refused
 
 
-@needs_shared
-def test_only_a_question_read_with_its_told_situation_drops_the_situations_words(
-    bot: Assistant, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A situation the essays don't cover, which the question does not match better than
-    alone ("I run a bakery…", "How do I negotiate them down?"), keeps its words the
-    essays never use ("bakery", "flour"), which may refuse it; a question read with its
-    told situation drops them."""
-    import assistant.answer.chain as chain
+def test_a_told_situation_is_read_with_the_question_only_when_both_match_better() -> None:
+    """Stand-in retriever (how well each query matches is all this logic reads): read with
+    the told turn, the question must match by ``SCENE_GAIN`` more than alone, and at most
+    ``SCENE_DILUTION`` less than the told turn alone; only the last turn can be told. The
+    told turn's words the essays never use are dropped only when they cover the turn."""
+    from assistant.answer.followup import SCENE_DILUTION, SCENE_GAIN, told_situation
+    from assistant.config import Settings
+    from assistant.domain import Chunk, SearchHit
 
-    dropped: list[str] = []
+    def found(cosine: float, unknown: tuple[str, ...] = ()) -> Retrieved:
+        chunk = Chunk("a.md", "a.md", "T", (), "text", 0, 4, 0)
+        return Retrieved("q", [SearchHit(chunk, cosine)], cosine, unknown, unit_best=cosine)
 
-    def spy(retrieved: Retrieved, question: str, turns: Any) -> Retrieved:
-        dropped.append(question)
-        return without_told_terms(retrieved, question, turns)
+    told, question = "I built a library for cleaning survey data.", "Where do I share it?"
+    read = f"{question} {told}"
+    survey = terms("survey")[0]
+    matches: dict[str, Retrieved] = {}
 
-    monkeypatch.setattr(chain, "without_told_terms", spy)
-    bakery = "I run a bakery and a supplier raised flour prices by thirty percent."
-    bot.ask("How do I negotiate them down?", [bakery])
-    assert dropped == []
-    quitting = (
-        "I'm leaving the startup I've been at for four years, and I never exercised my options."
-    )
-    money = "Is there anything about money I should handle before I resign?"
-    bot.ask(money, [quitting])
-    assert dropped == [money]
+    class Stand:
+        def retrieve(self, query: str, k: int) -> Retrieved:
+            return matches[query]
+
+    def situation(alone: float, together: float, situation: float) -> Retrieved | None:
+        matches[read] = found(together, (survey,))
+        matches[told] = found(situation)
+        stand: Any = Stand()
+        return told_situation(stand, Settings(), question, found(alone), [told], k=5)
+
+    assert situation(0.40, 0.40 + SCENE_GAIN + 0.005, 0.50) is not None
+    assert situation(0.40, 0.40 + SCENE_GAIN - 0.005, 0.50) is None
+    assert situation(0.20, 0.50, 0.50 + SCENE_DILUTION + 0.005) is None
+    # Covered, the situation's own word is dropped; not covered, it stays.
+    kept = situation(0.40, 0.50, 0.50)
+    assert kept is not None and kept.unknown_terms == ()
+    kept = situation(0.20, 0.30, 0.25)
+    assert kept is not None and kept.unknown_terms == (survey,)
+    # A told turn before the last one is not the question's situation.
+    stand: Any = Stand()
+    assert told_situation(stand, Settings(), question, found(0.4), [told, "Why?"], k=5) is None
+
+
+def test_a_told_situation_makes_any_question_lean_on_it() -> None:
+    """With a told situation (``scene``), a question with its own words and a good match
+    alone, or one the essays barely match at all, is read with it; without, it is not."""
+    from assistant.answer.followup import leans_on_history
+    from assistant.config import Settings
+    from assistant.domain import Chunk, SearchHit
+
+    chunk = Chunk("a.md", "a.md", "T", (), "text", 0, 4, 0)
+    stand: Any = object()  # never asked: neither case needs the previous turn's topic
+    told = ["I built a library for cleaning survey data."]
+    long_question = "Which online communities should I post my new library in first?"
+    for cosine in (0.6, 0.1):
+        alone = Retrieved("q", [SearchHit(chunk, cosine)], cosine, unit_best=cosine)
+
+        def leans(scene: bool, alone: Retrieved = alone) -> bool:
+            return leans_on_history(
+                stand,
+                Settings(),
+                long_question,
+                alone,
+                told,
+                k=5,
+                off_topic_below=0.18,
+                scene=scene,
+            )
+
+        assert leans(True)
+        assert not leans(False)

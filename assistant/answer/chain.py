@@ -29,7 +29,6 @@ from assistant.answer.followup import (
     weak_evidence,
     widened,
     with_context,
-    without_told_terms,
 )
 from assistant.answer.guard import screen
 from assistant.answer.llm import LLMGenerator, describe_failure, llm_errors, make_chat_model
@@ -233,7 +232,7 @@ class Assistant:
             return {**state, "query": question}  # a screened question is refused unread
         t = time.perf_counter()
         alone = self.retriever.retrieve(question, state["k"])
-        told = told_situation(self.retriever, question, alone, history, k=state["k"])
+        told = told_situation(self.retriever, self.settings, question, alone, history, k=state["k"])
         leans = leans_on_history(
             self.retriever,
             self.settings,
@@ -262,7 +261,7 @@ class Assistant:
             found = alone
         elif told is not None and told.query == query:
             found = told
-        return {**state, "query": query, "leans": leans, "found": found, "told": told is not None}
+        return {**state, "query": query, "leans": leans, "found": found}
 
     def _retrieve(self, state: dict[str, Any]) -> dict[str, Any]:
         timings = state["timings"]
@@ -292,8 +291,6 @@ class Assistant:
             if query != state["query"] and state["generator"] != "extractive":
                 state["notes"].append("query read with earlier turns: the rewrite found too little")
             state = {**state, "query": query}
-            if state.get("told"):
-                retrieved = without_told_terms(retrieved, state["question"], state["history"])
         state = {**state, "retrieved": retrieved}
         if barely_matched(retrieved, s):
             weak = weak_evidence(retrieved, s) or not retrieved.hits

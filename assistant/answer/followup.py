@@ -33,7 +33,7 @@ TOPIC_PASSAGES = 3
 # A question after a turn that told the user's situation is read with it when that
 # raises the best passage's cosine by this much (see :func:`told_situation`). Chosen on
 # fourteen such conversations written for it (eval/datasets/followup-tune.jsonl, f-053
-# to f-066), where the gains were 0.02 to 0.52 (all but one 0.05 or more), and on covered
+# to f-066), where the gains were 0.02 to 0.51 (all but one 0.05 or more), and on covered
 # questions with their own subject asked after a told situation ("How do I negotiate a job
 # offer?" after "I'm a senior engineer at a bank."), where they were -0.15 to 0.03.
 SCENE_GAIN = 0.04
@@ -41,7 +41,7 @@ SCENE_GAIN = 0.04
 # about one thing. "Who won the world cup in 2018?" after "I maintain a popular open
 # source project…" gained 0.42 over its own 0.09, and fell 0.18 below the statement's
 # 0.69; on those fourteen conversations the question read with the turn fell at most
-# 0.08 below it.
+# 0.09 below it.
 SCENE_DILUTION = 0.10
 # How many earlier user turns back the topic is looked for (see :func:`same_topic`),
 # and how many a chain of follow-ups brings before the previous one (:func:`with_context`).
@@ -146,7 +146,13 @@ def leans_on_history(
 
 
 def told_situation(
-    retriever: PassageRetriever, question: str, alone: Retrieved, turns: Sequence[str], *, k: int
+    retriever: PassageRetriever,
+    settings: Settings,
+    question: str,
+    alone: Retrieved,
+    turns: Sequence[str],
+    *,
+    k: int,
 ) -> Retrieved | None:
     """What the question read with its context (:func:`with_context`) retrieves, when the
     last turn told the situation it is asked in (:func:`sets_scene`) and the essays match
@@ -154,18 +160,27 @@ def told_situation(
     the two read together about as well as the situation alone (``SCENE_DILUTION``). The
     caller answers from it rather than retrieving the same query twice.
 
-    "I'm planning to quit my startup and still hold options I never bought." then "Is
-    there anything money-related I need to sort out before handing in my notice?" (0.29
-    alone, 0.53 with it). Not "I've been contributing to open source for a year." then
-    "Should I put my GPA on my resume?" (0.44, 0.45): the question has its own subject,
-    and read with the situation it was answered from the open-source essays."""
+    followup-tune f-053: "I'm planning to quit the mid-size startup I've been at for three
+    years, and I still have a bunch of stock options I never bought." then "Is there
+    anything money-related I need to sort out before handing in my notice?" (0.29 alone,
+    0.53 with it). Not "I've been contributing to open source for a year." then "Should I
+    put my GPA on my resume?" (0.44, 0.45): the question has its own subject, and read
+    with the situation it was answered from the open-source essays.
+
+    When the essays cover the situation itself, its own particulars ("openings for backend
+    engineer") are not what the question hinges on: they do not count as words the essays
+    never use (:func:`without_told_terms`). When they don't ("I'm on an H1B visa and my
+    employer just announced layoffs."), those words are the question's subject, and may
+    refuse it ("How long do I have to find a new job?")."""
     if not turns or not sets_scene(turns[-1]):
         return None
     read = retriever.retrieve(with_context(question, turns), k)
     if read.dense_best < alone.dense_best + SCENE_GAIN:
         return None
     told = retriever.retrieve(turns[-1], k)
-    return read if read.dense_best >= told.dense_best - SCENE_DILUTION else None
+    if read.dense_best < told.dense_best - SCENE_DILUTION:
+        return None
+    return read if barely_matched(told, settings) else without_told_terms(read, question, turns)
 
 
 def widened(
@@ -202,16 +217,16 @@ def widened(
 
 def without_told_terms(retrieved: Retrieved, question: str, turns: Sequence[str]) -> Retrieved:
     """``retrieved`` without the unknown terms (:attr:`Retrieved.unknown_terms`) that
-    only turns telling the situation (:func:`sets_scene`) brought into the query: for a
-    question read with its told situation (:func:`told_situation`) only.
+    only turns telling the situation (:func:`sets_scene`) brought into the query (see
+    :func:`told_situation`, its one caller).
 
-    A user's situation is full of their own particulars ("cleaning messy survey data",
-    "openings for backend engineer"), words the essays never use that the question does
-    not hinge on; read with the question they made it refused as not covered. Those of
-    the question itself, or of a turn that asked ("How do I get a US work visa?"), still
-    count."""
+    A user's situation is full of their own particulars ("openings for backend engineer"),
+    words the essays never use that the question does not hinge on; read with the question
+    they made it refused as not covered. Those of the question itself, or of a turn that
+    asked ("How do I get a US work visa?"), still count."""
     told = {t for said in turns if sets_scene(said) for t in terms(said)}
-    told -= {t for said in [question, *turns] if not sets_scene(said) for t in terms(said)}
+    told -= set(terms(question))
+    told -= {t for said in turns if not sets_scene(said) for t in terms(said)}
     if not told.intersection(retrieved.unknown_terms):
         return retrieved
     kept = tuple(t for t in retrieved.unknown_terms if t not in told)

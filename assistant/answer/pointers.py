@@ -196,17 +196,19 @@ _ASKS = re.compile(
     r"help|tell|explain|give|list|recommend|suggest|show|describe|compare|please|write|find|"
     r"summari[sz]e|let me know|looking for)\b(?!['’]t\b)"
     # Requests that open with "I": "I need help with my resume", "I'd like some tips…".
-    r"|i(?:'d| would)? (?:like|love) (?:to know|some|a few|advice|help|tips)\b"
-    r"|i (?:need|want) (?:to know|help|advice|tips|some)\b|i(?:'m| am| was) wondering\b"
+    r"|i(?:['’]d| would)? (?:like|love) (?:to know|some|a few|advice|help|tips)\b"
+    r"|i (?:need|want) (?:to know|help|advice|tips|some)\b|i(?:['’]m| am| was) wondering\b"
     r"|i wonder\b)",
     re.IGNORECASE,
 )
 # Replies to the last answer, not a situation: "Great answer, this is what I needed",
-# "No, I meant the equity part", "Hey, how are you doing today".
+# "No, I meant the equity part".
 _REPLIES = frozenset(
-    "great thanks thank cool nice perfect awesome wow hey hi hello no yes yeah yep nope ok "
-    "okay sure right".split()
+    "great thanks thank cool nice perfect awesome wow no yes yeah yep nope ok okay sure "
+    "right".split()
 )
+# A greeting says nothing of the situation: "Hi, I found a bug…" tells as "I found…" does.
+_GREETING = re.compile(r"^(?:hi|hello|hey)\b[\s,.!:;-]*", re.IGNORECASE)
 
 
 def sets_scene(turn: str) -> bool:
@@ -217,7 +219,7 @@ def sets_scene(turn: str) -> bool:
     any acknowledgement ("Thanks, that helps." sets no scene), no opening that asks or
     requests ("how do i negotiate" is a question without its mark), and none that points
     at the last answer ("That makes sense for our team.")."""
-    bare = _unacknowledged(turn)
+    bare = _unacknowledged(_GREETING.sub("", turn.strip()))
     words = [w.lower() for w in _WORD.findall(bare)]
     return (
         not any(mark in turn for mark in "?？¿")
