@@ -351,7 +351,7 @@ def test_the_topic_is_the_latest_turn_the_essays_cover() -> None:
     the topic on to the turn before it, instead of making the next question a new topic.
     A conversation of turns the essays don't cover lends none. (Stand-in retriever:
     which essay each turn matches and how well is all this logic reads.)"""
-    from assistant.answer.followup import same_topic
+    from assistant.answer.followup import Reading, same_topic
     from assistant.config import Settings
     from assistant.domain import Chunk, SearchHit
     from assistant.search import Retrieved
@@ -360,7 +360,9 @@ def test_the_topic_is_the_latest_turn_the_essays_cover() -> None:
         chunk = Chunk(source, source, "T", (), "text", 0, 4, 0)
         return Retrieved("q", [SearchHit(chunk, cosine)], cosine, unit_best=cosine)
 
+    question = "What do I say first?"
     turns = {
+        question: found("negotiation.md", 0.5),
         "How should I negotiate my offer?": found("negotiation.md", 0.6),
         "Is that normal?": found("resume.md", 0.2),
         "How do I get a US work visa?": found("resume.md", 0.2),
@@ -370,17 +372,17 @@ def test_the_topic_is_the_latest_turn_the_essays_cover() -> None:
         def retrieve(self, query: str, k: int) -> Retrieved:
             return turns[query]
 
-    question = found("negotiation.md", 0.5)
-    chain = ["How should I negotiate my offer?", "Is that normal?"]
-    settings = Settings()
-    assert same_topic(Stand(), question, chain, k=5, settings=settings)  # type: ignore[arg-type]
-    uncovered = ["How do I get a US work visa?", "Is that normal?"]
-    assert not same_topic(Stand(), question, uncovered, k=5, settings=settings)  # type: ignore[arg-type]
+    def reading(turns: list[str]) -> Reading:
+        stand: Any = Stand()
+        return Reading(stand, Settings(), question, turns, 5)
+
+    assert same_topic(reading(["How should I negotiate my offer?", "Is that normal?"]))
+    assert not same_topic(reading(["How do I get a US work visa?", "Is that normal?"]))
 
 
 @needs_shared
 def test_a_follow_up_the_essays_barely_match_with_its_previous_turn_reads_the_earlier_ones(
-    bot: Assistant,
+    bot: Assistant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The middle turn ("Is it rude to ask for more?") holds the topic only with the turn
     before it, and does not lean back by its words (its "it" is a dummy, and it is no short
@@ -388,17 +390,20 @@ def test_a_follow_up_the_essays_barely_match_with_its_previous_turn_reads_the_ea
     match it read with the turn before as well, so it is answered on negotiating."""
     history = [NEGOTIATE, "Is it rude to ask for more?"]
     question = "ok so what do i say first then?"
+    queries = retrievals(monkeypatch)
     answer = bot.ask(question, history)
     assert not answer.refused, answer.reason
     assert answer.query == f"{question} {history[1]} {NEGOTIATE}"
     assert answer.citations and "negotiat" in answer.text.lower()
+    # Deciding and widening both ask about the previous turn: it is retrieved once.
+    assert history[1] in queries and len(queries) == len(set(queries)), queries
 
 
 def test_widening_reads_earlier_turns_only_when_they_match() -> None:
     """Stand-in retriever (how well each query matches is all this logic reads): a query
     the essays match is kept; one they barely match is widened to every earlier turn in
     reach when the previous turn alone and the widened query match, and kept otherwise."""
-    from assistant.answer.followup import widened
+    from assistant.answer.followup import Reading, widened
     from assistant.config import Settings
     from assistant.domain import Chunk, SearchHit
     from assistant.search import Retrieved
@@ -417,15 +422,17 @@ def test_widening_reads_earlier_turns_only_when_they_match() -> None:
         def retrieve(self, query: str, k: int) -> Retrieved:
             return matches[query]
 
-    settings = Settings()
-    stand: Any = Stand()
+    def reading() -> Reading:
+        stand: Any = Stand()
+        return Reading(stand, Settings(), question, history, 5)
+
     weak, strong = (narrow, matches[narrow]), (narrow, found(0.6))
-    assert widened(stand, settings, question, history, strong, k=5) == strong
-    assert widened(stand, settings, question, history, weak, k=5) == (wide, matches[wide])
+    assert widened(reading(), strong) == strong
+    assert widened(reading(), weak) == (wide, matches[wide])
     matches[history[1]] = found(0.2)  # a turn the essays don't cover: its follow-up stays
-    assert widened(stand, settings, question, history, weak, k=5) == weak
+    assert widened(reading(), weak) == weak
     matches[history[1]], matches[wide] = found(0.6), found(0.2)
-    assert widened(stand, settings, question, history, weak, k=5) == weak
+    assert widened(reading(), weak) == weak
 
 
 @needs_shared
@@ -513,13 +520,38 @@ def test_a_question_after_a_told_situation_is_read_with_it_when_that_matches_bet
     assert bot.standalone_query(money, [quitting]) == f"{money} {quitting}"
     queries = retrievals(monkeypatch)
     answer = bot.ask(money, [quitting])
-    # Deciding retrieved the question read with the situation: the answer reuses it.
+    # Deciding retrieved the question read with the situation: the answer reuses it, and
+    # no query is retrieved twice.
     assert queries.count(f"{money} {quitting}") == 1, queries
+    assert len(queries) == len(set(queries)), queries
     assert not answer.refused, answer.text
     cited = {c.source.rsplit("/", 1)[-1] for c in answer.citations}
     assert "understanding-compensation.md" in cited, cited
     ask = "What questions should I ask the interviewer at the end of my onsite interview?"
     assert bot.standalone_query(ask, ["I'm a senior engineer at a bank in Frankfurt."]) == ask
+
+
+@needs_shared
+def test_a_query_an_llm_rewrote_is_retrieved_anew(
+    bot: Assistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deciding retrieved the question read with its told situation; when an LLM rewrote
+    the query, the answer stands on what the rewrite retrieves, not on that. (A stand-in
+    for the LLM's rewrite: the chain's first two stages are what this checks.)"""
+    quitting = (
+        "I'm leaving the startup I've been at for four years, and I never exercised my options."
+    )
+    money = "Is there anything about money I should handle before I resign?"
+    rewrite = "What should I do with unexercised stock options when I quit a startup?"
+
+    class Rewriter:
+        def condense(self, question: str, history: Any, config: Any = None) -> str:
+            return rewrite
+
+    monkeypatch.setattr(bot, "llm", lambda kind: Rewriter())
+    state = bot._condense(bot._input(money, [quitting], "openai", None, streaming=False))
+    assert state["told"] is not None and state["query"] == rewrite
+    assert bot._retrieve(state)["retrieved"].query == rewrite
 
 
 @needs_shared
@@ -539,7 +571,7 @@ def test_a_told_situation_is_read_with_the_question_only_when_both_match_better(
     the told turn, the question must match by ``SCENE_GAIN`` more than alone, and at most
     ``SCENE_DILUTION`` less than the told turn alone; only the last turn can be told. The
     told turn's words the essays never use are dropped only when they cover the turn."""
-    from assistant.answer.followup import SCENE_DILUTION, SCENE_GAIN, told_situation
+    from assistant.answer.followup import SCENE_DILUTION, SCENE_GAIN, Reading, told_situation
     from assistant.config import Settings
     from assistant.domain import Chunk, SearchHit
 
@@ -556,11 +588,14 @@ def test_a_told_situation_is_read_with_the_question_only_when_both_match_better(
         def retrieve(self, query: str, k: int) -> Retrieved:
             return matches[query]
 
-    def situation(alone: float, together: float, situation: float) -> Retrieved | None:
+    def situation(
+        alone: float, together: float, situation: float, turns: tuple[str, ...] = (told,)
+    ) -> Retrieved | None:
+        matches[question] = found(alone)
         matches[read] = found(together, (survey,))
         matches[told] = found(situation)
         stand: Any = Stand()
-        return told_situation(stand, Settings(), question, found(alone), [told], k=5)
+        return told_situation(Reading(stand, Settings(), question, turns, 5))
 
     assert situation(0.40, 0.40 + SCENE_GAIN + 0.005, 0.50) is not None
     assert situation(0.40, 0.40 + SCENE_GAIN - 0.005, 0.50) is None
@@ -571,35 +606,32 @@ def test_a_told_situation_is_read_with_the_question_only_when_both_match_better(
     kept = situation(0.20, 0.30, 0.25)
     assert kept is not None and kept.unknown_terms == (survey,)
     # A told turn before the last one is not the question's situation.
-    stand: Any = Stand()
-    assert told_situation(stand, Settings(), question, found(0.4), [told, "Why?"], k=5) is None
+    assert situation(0.40, 0.50, 0.50, turns=(told, "Why?")) is None
 
 
 def test_a_told_situation_makes_any_question_lean_on_it() -> None:
     """With a told situation (``scene``), a question with its own words and a good match
     alone, or one the essays barely match at all, is read with it; without, it is not."""
-    from assistant.answer.followup import leans_on_history
+    from assistant.answer.followup import Reading, leans_on_history
     from assistant.config import Settings
     from assistant.domain import Chunk, SearchHit
 
     chunk = Chunk("a.md", "a.md", "T", (), "text", 0, 4, 0)
-    stand: Any = object()  # never asked: neither case needs the previous turn's topic
     told = ["I built a library for cleaning survey data."]
     long_question = "Which online communities should I post my new library in first?"
     for cosine in (0.6, 0.1):
         alone = Retrieved("q", [SearchHit(chunk, cosine)], cosine, unit_best=cosine)
 
-        def leans(scene: bool, alone: Retrieved = alone) -> bool:
-            return leans_on_history(
-                stand,
-                Settings(),
-                long_question,
-                alone,
-                told,
-                k=5,
-                off_topic_below=0.18,
-                scene=scene,
-            )
+        class Stand:
+            # Asked for the question alone only: neither case needs the previous turn's topic.
+            def retrieve(self, query: str, k: int, alone: Retrieved = alone) -> Retrieved:
+                assert query == long_question, query
+                return alone
+
+        def leans(scene: bool) -> bool:
+            stand: Any = Stand()
+            reading = Reading(stand, Settings(), long_question, told, 5)
+            return leans_on_history(reading, off_topic_below=0.18, scene=scene)
 
         assert leans(True)
         assert not leans(False)

@@ -22,6 +22,7 @@ from assistant.answer.coverage import name_words, unseen_names
 from assistant.answer.drafting import Drafter
 from assistant.answer.extractive import ExtractiveGenerator
 from assistant.answer.followup import (
+    Reading,
     barely_matched,
     leans_on_history,
     told_situation,
@@ -231,18 +232,9 @@ class Assistant:
         if not history or screen(question):
             return {**state, "query": question}  # a screened question is refused unread
         t = time.perf_counter()
-        alone = self.retriever.retrieve(question, state["k"])
-        told = told_situation(self.retriever, self.settings, question, alone, history, k=state["k"])
-        leans = leans_on_history(
-            self.retriever,
-            self.settings,
-            question,
-            alone,
-            history,
-            k=state["k"],
-            off_topic_below=OFF_TOPIC_BELOW,
-            scene=told is not None,
-        )
+        reading = Reading(self.retriever, self.settings, question, history, state["k"])
+        told = told_situation(reading)
+        leans = leans_on_history(reading, off_topic_below=OFF_TOPIC_BELOW, scene=told is not None)
         # Deciding retrieves too (the question alone, and the previous turn): it counts.
         state["timings"]["retrieve_ms"] = (time.perf_counter() - t) * 1000
         query = question
@@ -254,43 +246,31 @@ class Assistant:
                 except llm_errors() as exc:
                     why = describe_failure(state["generator"], self.settings, exc)
                     state["notes"].append(f"query rewrite skipped: {why}")
-        # Read alone, or with a told situation, the question was retrieved above:
-        # `_retrieve` reuses that (not after an LLM rewrote the query).
-        found = None
-        if not leans:
-            found = alone
-        elif told is not None and told.query == query:
-            found = told
-        return {**state, "query": query, "leans": leans, "found": found}
+        # Deciding retrieved the question alone, and with a told situation: `_retrieve`
+        # reads those from `reading` rather than retrieving them again.
+        return {**state, "query": query, "leans": leans, "reading": reading, "told": told}
 
     def _retrieve(self, state: dict[str, Any]) -> dict[str, Any]:
         timings = state["timings"]
         if reason := screen(state["question"]):
             timings.setdefault("retrieve_ms", 0.0)
             return {**state, "refused": True, "reason": reason}
-        retrieved = state.get("found")
-        if retrieved is None:
-            t = time.perf_counter()
+        t = time.perf_counter()
+        reading: Reading | None = state.get("reading")
+        told: Retrieved | None = state.get("told")
+        if told is not None and told.query == state["query"]:
+            retrieved = told  # not after an LLM rewrote the query
+        elif reading is not None:
+            retrieved = reading.retrieve(state["query"])
+        else:
             retrieved = self.retriever.retrieve(state["query"], state["k"])
-            spent = (time.perf_counter() - t) * 1000
-            timings["retrieve_ms"] = timings.get("retrieve_ms", 0.0) + spent
-        s = self.settings
-        if state.get("leans"):
-            t = time.perf_counter()
-            query, retrieved = widened(
-                self.retriever,
-                s,
-                state["question"],
-                state["history"],
-                (state["query"], retrieved),
-                k=state["k"],
-            )
-            timings["retrieve_ms"] = (
-                timings.get("retrieve_ms", 0.0) + (time.perf_counter() - t) * 1000
-            )
+        if state.get("leans") and reading is not None:
+            query, retrieved = widened(reading, (state["query"], retrieved))
             if query != state["query"] and state["generator"] != "extractive":
                 state["notes"].append("query read with earlier turns: the rewrite found too little")
             state = {**state, "query": query}
+        timings["retrieve_ms"] = timings.get("retrieve_ms", 0.0) + (time.perf_counter() - t) * 1000
+        s = self.settings
         state = {**state, "retrieved": retrieved}
         if barely_matched(retrieved, s):
             weak = weak_evidence(retrieved, s) or not retrieved.hits

@@ -13,7 +13,7 @@ on their own, from other essays than the previous turn, starts a new topic inste
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from assistant.answer.pointers import (
@@ -46,6 +46,34 @@ SCENE_DILUTION = 0.10
 # How many earlier user turns back the topic is looked for (see :func:`same_topic`),
 # and how many a chain of follow-ups brings before the previous one (:func:`with_context`).
 TOPIC_TURNS = 3
+
+
+@dataclass
+class Reading:
+    """One question in its conversation, as the rules below read it: each query they
+    need is retrieved once. The previous turn alone is asked about by
+    :func:`told_situation`, :func:`same_topic` and :func:`widened` alike, and the
+    question read with it by :func:`told_situation` and then by the chain's retrieval.
+
+    ``turns`` are the earlier user turns (:func:`user_turns`), oldest first."""
+
+    retriever: PassageRetriever
+    settings: Settings
+    question: str
+    turns: Sequence[str]
+    k: int
+    _found: dict[str, Retrieved] = field(default_factory=dict, init=False, repr=False)
+
+    def retrieve(self, query: str) -> Retrieved:
+        """What ``query`` retrieves, from the retriever the first time it is asked."""
+        if query not in self._found:
+            self._found[query] = self.retriever.retrieve(query, self.k)
+        return self._found[query]
+
+    @property
+    def alone(self) -> Retrieved:
+        """What the question retrieves read alone."""
+        return self.retrieve(self.question)
 
 
 def turn(item: Any) -> tuple[str, Any]:
@@ -104,17 +132,7 @@ def leans_back(text: str) -> bool:
     return points_back_strongly(pointers) or (points_back(pointers) and says_little(text))
 
 
-def leans_on_history(
-    retriever: PassageRetriever,
-    settings: Settings,
-    question: str,
-    alone: Retrieved,
-    turns: Sequence[str],
-    *,
-    k: int,
-    off_topic_below: float,
-    scene: bool = False,
-) -> bool:
+def leans_on_history(reading: Reading, *, off_topic_below: float, scene: bool = False) -> bool:
     """A follow-up by its words ("what about…", "those"), or a question the essays
     barely match on its own: with the conversation it may be about something.
 
@@ -123,10 +141,9 @@ def leans_on_history(
     at the end of an interview?", asked after a question on funding open source, points
     back by its "it" alone, and read with the funding question it was refused.
 
-    ``alone`` is the question's own retrieval: the caller keeps it, and answers from
-    it when the question is read alone, rather than retrieving the same query twice.
     ``scene``: the last turn told the situation the question is asked in, and the essays
     match the question better with it (:func:`told_situation`)."""
+    question, alone, settings = reading.question, reading.alone, reading.settings
     pointers = own_pointers(question)
     if not points_back(pointers):
         if alone.dense_best < off_topic_below and not scene:
@@ -142,18 +159,10 @@ def leans_on_history(
             return False
     if scene or weak_evidence(alone, settings) or points_back_strongly(pointers):
         return True
-    return same_topic(retriever, alone, turns, k=k, settings=settings)
+    return same_topic(reading)
 
 
-def told_situation(
-    retriever: PassageRetriever,
-    settings: Settings,
-    question: str,
-    alone: Retrieved,
-    turns: Sequence[str],
-    *,
-    k: int,
-) -> Retrieved | None:
+def told_situation(reading: Reading) -> Retrieved | None:
     """What the question read with its context (:func:`with_context`) retrieves, when the
     last turn told the situation it is asked in (:func:`sets_scene`) and the essays match
     the question better so, by ``SCENE_GAIN`` or more in the best passage's cosine, and
@@ -172,26 +181,21 @@ def told_situation(
     never use (:func:`without_told_terms`). When they don't ("I'm on an H1B visa and my
     employer just announced layoffs."), those words are the question's subject, and may
     refuse it ("How long do I have to find a new job?")."""
+    question, turns = reading.question, reading.turns
     if not turns or not sets_scene(turns[-1]):
         return None
-    read = retriever.retrieve(with_context(question, turns), k)
-    if read.dense_best < alone.dense_best + SCENE_GAIN:
+    read = reading.retrieve(with_context(question, turns))
+    if read.dense_best < reading.alone.dense_best + SCENE_GAIN:
         return None
-    told = retriever.retrieve(turns[-1], k)
+    told = reading.retrieve(turns[-1])
     if read.dense_best < told.dense_best - SCENE_DILUTION:
         return None
-    return read if barely_matched(told, settings) else without_told_terms(read, question, turns)
+    if barely_matched(told, reading.settings):
+        return read
+    return without_told_terms(read, question, turns)
 
 
-def widened(
-    retriever: PassageRetriever,
-    settings: Settings,
-    question: str,
-    history: Sequence[Any],
-    read: tuple[str, Retrieved],
-    *,
-    k: int,
-) -> tuple[str, Retrieved]:
+def widened(reading: Reading, read: tuple[str, Retrieved]) -> tuple[str, Retrieved]:
     """``read`` (a follow-up's query with context, and what it retrieved), or, when the
     essays barely match it (:func:`barely_matched`) but do match the previous turn alone,
     the question read with every earlier turn in reach, if the essays match that.
@@ -204,14 +208,13 @@ def widened(
     question (false refusals 0.020 → 0) and changed nothing else on the tune sets. A
     follow-up to a turn the essays don't cover ("How do I get a US work visa?", "And what
     if they refuse?") stays refused: an older topic would answer something not asked."""
-    query, retrieved = read
-    turns = user_turns(history)
+    (query, retrieved), turns, settings = read, reading.turns, reading.settings
     if not turns or not barely_matched(retrieved, settings):
         return read
-    wider = " ".join([question, *reversed(turns[-TOPIC_TURNS - 1 :])])
-    if wider == query or barely_matched(retriever.retrieve(turns[-1], k), settings):
+    wider = " ".join([reading.question, *reversed(turns[-TOPIC_TURNS - 1 :])])
+    if wider == query or barely_matched(reading.retrieve(turns[-1]), settings):
         return read
-    found = retriever.retrieve(wider, k)
+    found = reading.retrieve(wider)
     return read if barely_matched(found, settings) else (wider, found)
 
 
@@ -255,14 +258,7 @@ def weak_evidence(retrieved: Retrieved, settings: Settings) -> bool:
     )
 
 
-def same_topic(
-    retriever: PassageRetriever,
-    alone: Retrieved,
-    turns: Sequence[str],
-    *,
-    k: int,
-    settings: Settings,
-) -> bool:
+def same_topic(reading: Reading) -> bool:
     """The question's best passages and the topic's share an essay: the topic is the
     latest of the earlier user ``turns`` (at most ``TOPIC_TURNS`` back) the essays cover.
     A turn they don't cover lends no topic (on the bundled essay alone every question
@@ -274,9 +270,9 @@ def same_topic(
     with the previous turn unless this test failed raised the right essay's rate at
     rank 1 from 0.674 to 0.717 and evidence recall@5 from 0.547 to 0.630 (asked alone:
     0.761, 0.681), with every real follow-up as before (gold.jsonl: 0.650 to 0.700)."""
-    mine = {h.chunk.source for h in alone.hits[:TOPIC_PASSAGES]}
-    for previous in reversed(turns[-TOPIC_TURNS:]):
-        before = retriever.retrieve(previous, k)
-        if not weak_evidence(before, settings):
+    mine = {h.chunk.source for h in reading.alone.hits[:TOPIC_PASSAGES]}
+    for previous in reversed(reading.turns[-TOPIC_TURNS:]):
+        before = reading.retrieve(previous)
+        if not weak_evidence(before, reading.settings):
             return any(h.chunk.source in mine for h in before.hits[:TOPIC_PASSAGES])
     return False
