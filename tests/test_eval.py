@@ -32,7 +32,9 @@ def test_seed_sets_are_valid_against_the_bundled_corpus(name):
 
 
 @needs_shared
-@pytest.mark.parametrize("name", ["dev-tune", "dev-test", "refusal-tune", "followup-tune"])
+@pytest.mark.parametrize(
+    "name", ["dev-tune", "dev-test", "refusal-tune", "followup-tune", "terms-test"]
+)
 def test_dev_sets_are_valid(name):
     assert check(REPO / f"eval/datasets/{name}.jsonl", SHARED) == []
 
@@ -45,6 +47,10 @@ def test_dev_sets_are_valid(name):
         ("followup-tune", "dev-test"),
         ("seed-tune", "seed-test"),
         ("gold", "dev-test"),
+        ("dev-tune", "terms-test"),
+        ("refusal-tune", "terms-test"),
+        ("followup-tune", "terms-test"),
+        ("gold", "terms-test"),
     ],
 )
 def test_no_tune_set_repeats_a_test_question_in_other_words(tune, test):

@@ -174,6 +174,11 @@ def test_without_user_turns_the_question_is_unchanged() -> None:
         # A strong pointer without a pronoun still points back.
         ("Do I have to keep studying new things forever though?", True),
         ("Is the latter taxed differently?", True),
+        # "one" as a pronoun points back; as a number before its noun it does not.
+        ("ok so what do i actually write when i close one?", True),
+        ("Is there a cheaper one?", True),
+        ("I have one offer in hand and I'm still interviewing elsewhere.", False),
+        ("One company has free lunch and great health insurance.", False),
     ],
 )
 def test_points_back(question: str, back: bool) -> None:

@@ -18,7 +18,8 @@ from typing import Any
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda, RunnableSequence
 
 from assistant.answer.composing import lowercase_vocabulary
-from assistant.answer.coverage import name_words, unseen_names
+from assistant.answer.coverage import explains, is_jargon, name_words, unseen_names
+from assistant.answer.definitions import asked_term
 from assistant.answer.drafting import Drafter
 from assistant.answer.extractive import ExtractiveGenerator
 from assistant.answer.followup import (
@@ -272,9 +273,16 @@ class Assistant:
         timings["retrieve_ms"] = timings.get("retrieve_ms", 0.0) + (time.perf_counter() - t) * 1000
         s = self.settings
         state = {**state, "retrieved": retrieved}
-        if barely_matched(retrieved, s):
-            weak = weak_evidence(retrieved, s) or not retrieved.hits
-            off = weak and retrieved.dense_best < OFF_TOPIC_BELOW
+        # "What's BATNA?": the term decides, not how well two words' vector matches.
+        term = asked_term(state["question"])
+        explained = bool(term) and explains(term, retrieved.hits)
+        weak = weak_evidence(retrieved, s) or not retrieved.hits
+        off = weak and retrieved.dense_best < OFF_TOPIC_BELOW
+        if term and not explained and not off:
+            state.update(refused=True, reason="unexplained-term", unseen=(term,))
+        elif barely_matched(retrieved, s) and not (
+            explained and is_jargon(term, self.retriever.doc_freq)
+        ):
             state.update(refused=True, reason="off-topic" if off else "weak-evidence")
         elif name_words(unseen := self._unseen(state["question"], retrieved)) >= (
             s.refuse_unseen_names or 1

@@ -27,6 +27,11 @@ _NAME = re.compile(
 )
 # A name the essays use in more passages than this is known to them.
 KNOWN_IN = 2
+# A term with a word the essays use in at most this many passages is jargon of theirs
+# (see :func:`is_jargon`). The sixteen answerable terms of refusal-tune's definitional
+# questions (r-065 to r-090) each had a word used in three passages or fewer of 391;
+# "life" in "What is the meaning of life?" is used in 13, "mean" in 31.
+JARGON_IN = 5
 # Names given as examples are not what a question is about: "reimplementations of famous
 # papers like ResNet and a mini GPT" asks about reimplementations. An example marker
 # right before the name (not "what is it like at Jane Street"), or, before a further
@@ -70,3 +75,21 @@ def unseen_names(
 def name_words(names: Sequence[str]) -> int:
     """How many distinct words the names hold: "Jane Street" is two, "ML" twice is one."""
     return len({w for name in names for w in terms(name)})
+
+
+def explains(term: str, hits: Sequence[SearchHit]) -> bool:
+    """Whether one of the passages found uses every word of ``term``, the term a question
+    asks the meaning of (:func:`assistant.answer.definitions.asked_term`): only such a
+    passage can say what it is. "Liquidation preference" finds passages on liquidity and
+    on preferences, none on both."""
+    words = set(terms(term))
+    return bool(words) and any(
+        words <= set(terms(f"{h.chunk.title} {h.chunk.heading_path} {h.chunk.text}")) for h in hits
+    )
+
+
+def is_jargon(term: str, doc_freq: Callable[[str], int]) -> bool:
+    """Whether ``term`` has a word the essays use in at most ``JARGON_IN`` passages
+    ("BATNA": one): a passage that uses it is about it, however weakly the question's
+    vector matched. "The meaning of life" is no such term."""
+    return any(doc_freq(w) <= JARGON_IN for w in terms(term))

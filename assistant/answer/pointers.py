@@ -128,7 +128,7 @@ def points_back(question: str) -> bool:
     bare = _unacknowledged(question)
     return (
         bool(_FOLLOWUP_OPENERS.search(bare))
-        or any(w in _ANAPHORA for w in words)
+        or bool(_pointer_words(words))
         or _points_back_strongly(question.strip(), bare)
     )
 
@@ -184,7 +184,19 @@ def looks_like_followup(question: str) -> bool:
     content = [w for w in words if w not in STOPWORDS and w not in _ANAPHORA]
     # Short and mostly pointers ("What about equity?" is short but has its own topic word,
     # so it still gets the context: equity *in the negotiation*).
-    return len(words) <= SHORT_WORDS or (any(w in _ANAPHORA for w in words) and len(content) <= 4)
+    return len(words) <= SHORT_WORDS or (bool(_pointer_words(words)) and len(content) <= 4)
+
+
+def _pointer_words(words: list[str]) -> list[str]:
+    """The words of ``words`` (lower case, in order) that stand for something said before:
+    "one" only as a pronoun ("when I close one?", "a cheaper one"), not as a number
+    before its noun ("I have one offer in hand", "One offer gives me options…")."""
+    return [
+        w
+        for i, w in enumerate(words)
+        if w in _ANAPHORA
+        and not (w == "one" and words[i + 1 : i + 2] and words[i + 1] not in STOPWORDS)
+    ]
 
 
 # Words that open a question or a request even without its "?": "how do i negotiate",

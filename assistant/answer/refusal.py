@@ -28,6 +28,8 @@ def refusal_text(reason: str, retrieved: Retrieved | None, unseen: Sequence[str]
         # The user's own words, so they see exactly what no essay mentions.
         named = ", ".join(f"“{n}”" for n in unseen[:4])
         return f"{NOT_COVERED_TEXT} No essay mentions {named}. " + _closest(retrieved)
+    if reason == "unexplained-term" and unseen:
+        return f"{NOT_COVERED_TEXT} No essay explains “{unseen[0]}”. " + _closest(retrieved)
     return f"{NOT_COVERED_TEXT} " + _closest(retrieved)
 
 
