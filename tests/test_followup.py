@@ -179,6 +179,9 @@ def test_without_user_turns_the_question_is_unchanged() -> None:
         ("Is there a cheaper one?", True),
         ("I have one offer in hand and I'm still interviewing elsewhere.", False),
         ("One company has free lunch and great health insurance.", False),
+        ("How do I write one quickly?", True),  # an adverb after it: still a pronoun
+        ("Can I negotiate one later?", True),
+        ("Is the Google one better?", True),
     ],
 )
 def test_points_back(question: str, back: bool) -> None:

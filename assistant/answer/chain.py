@@ -18,7 +18,7 @@ from typing import Any
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda, RunnableSequence
 
 from assistant.answer.composing import lowercase_vocabulary
-from assistant.answer.coverage import explains, is_jargon, name_words, unseen_names
+from assistant.answer.coverage import name_words, term_verdict, unseen_names
 from assistant.answer.definitions import asked_term
 from assistant.answer.drafting import Drafter
 from assistant.answer.extractive import ExtractiveGenerator
@@ -275,14 +275,12 @@ class Assistant:
         state = {**state, "retrieved": retrieved}
         # "What's BATNA?": the term decides, not how well two words' vector matches.
         term = asked_term(state["question"])
-        explained = bool(term) and explains(term, retrieved.hits)
+        verdict = term_verdict(term, retrieved.hits, self.retriever.doc_freq) if term else ""
         weak = weak_evidence(retrieved, s) or not retrieved.hits
         off = weak and retrieved.dense_best < OFF_TOPIC_BELOW
-        if term and not explained and not off:
+        if verdict == "refuse" and not off:
             state.update(refused=True, reason="unexplained-term", unseen=(term,))
-        elif barely_matched(retrieved, s) and not (
-            explained and is_jargon(term, self.retriever.doc_freq)
-        ):
+        elif barely_matched(retrieved, s) and verdict != "answer":
             state.update(refused=True, reason="off-topic" if off else "weak-evidence")
         elif name_words(unseen := self._unseen(state["question"], retrieved)) >= (
             s.refuse_unseen_names or 1

@@ -28,10 +28,17 @@ _NAME = re.compile(
 # A name the essays use in more passages than this is known to them.
 KNOWN_IN = 2
 # A term with a word the essays use in at most this many passages is jargon of theirs
-# (see :func:`is_jargon`). The sixteen answerable terms of refusal-tune's definitional
-# questions (r-065 to r-090) each had a word used in three passages or fewer of 391;
-# "life" in "What is the meaning of life?" is used in 13, "mean" in 31.
+# (see :func:`is_jargon`). Of the seventeen answerable terms of refusal-tune's
+# definitional questions (r-065 to r-090), thirteen have a word used in five passages or
+# fewer of 391 ("BATNA": one); the rest ("staff engineer", "system design interview")
+# match their passages well enough not to need it. "Java" is used in 3, "Rust" in 5.
 JARGON_IN = 5
+# What makes a passage say what its term is: "BATNA (Best Alternative…)", "work in
+# progress (WIP)", "a strike price, which is…", "BDFL: …", "X is/means/stands for…".
+_DEFINES_AFTER = (
+    r"(?:\s*[(:]|,?\s+(?:which|that) (?:is|are|means)\b|\s+(?:is|are|means|stands for|refers to)\b)"
+)
+_DEFINES_BEFORE = r"\(\s*$"
 # Names given as examples are not what a question is about: "reimplementations of famous
 # papers like ResNet and a mini GPT" asks about reimplementations. An example marker
 # right before the name (not "what is it like at Jane Street"), or, before a further
@@ -77,19 +84,45 @@ def name_words(names: Sequence[str]) -> int:
     return len({w for name in names for w in terms(name)})
 
 
-def explains(term: str, hits: Sequence[SearchHit]) -> bool:
-    """Whether one of the passages found uses every word of ``term``, the term a question
-    asks the meaning of (:func:`assistant.answer.definitions.asked_term`): only such a
-    passage can say what it is. "Liquidation preference" finds passages on liquidity and
-    on preferences, none on both."""
-    words = set(terms(term))
-    return bool(words) and any(
-        words <= set(terms(f"{h.chunk.title} {h.chunk.heading_path} {h.chunk.text}")) for h in hits
-    )
-
-
 def is_jargon(term: str, doc_freq: Callable[[str], int]) -> bool:
     """Whether ``term`` has a word the essays use in at most ``JARGON_IN`` passages
     ("BATNA": one): a passage that uses it is about it, however weakly the question's
     vector matched. "The meaning of life" is no such term."""
     return any(doc_freq(w) <= JARGON_IN for w in terms(term))
+
+
+def defines(term: str, hits: Sequence[SearchHit]) -> bool:
+    """Whether a passage of ``hits`` says what ``term`` is: a sentence of it writes the
+    term itself (any case, or its plural) as it defines it (``_DEFINES_AFTER``). Not a
+    passage that merely shares a stem ("blindly" for "Blind", "refreshed" for
+    "refresher"), names it in passing ("practice in Java, Python, C++"), in a heading
+    only ("4. Phone screen interviews", whose answer came from elsewhere) or in a table
+    row ("L5 (Senior SWE) | $355,000 | …", which is no sentence to answer with)."""
+    written = re.compile(rf"(?<![\w-]){re.escape(term)}(?:e?s)?(?![\w-])", re.IGNORECASE)
+    for h in hits:
+        for line in h.chunk.text.splitlines():
+            if " | " in line:
+                continue
+            for m in written.finditer(line):
+                after, before = (
+                    line[m.end() : m.end() + 40],
+                    line[max(0, m.start() - 10) : m.start()],
+                )
+                if re.match(_DEFINES_AFTER, after) or re.search(_DEFINES_BEFORE, before):
+                    return True
+    return False
+
+
+def term_verdict(term: str, hits: Sequence[SearchHit], doc_freq: Callable[[str], int]) -> str:
+    """For a question that asks what ``term`` means: "refuse" when a word of it is one no
+    passage uses ("409A", "sponsorware": no essay can say what it is), "answer" when the
+    best passage found defines it and it is jargon (:func:`defines`, :func:`is_jargon`:
+    the question's few words match no passage well, the definition answers it), else ""
+    (the usual rules decide). Only the best passage: a definition further down is not
+    what the answer is drafted from first."""
+    words = terms(term)
+    if not words:
+        return ""
+    if any(doc_freq(w) == 0 for w in words):
+        return "refuse"
+    return "answer" if is_jargon(term, doc_freq) and defines(term, hits[:1]) else ""

@@ -115,7 +115,7 @@ _LATER_POINTERS = re.compile(
 )
 
 
-def _unacknowledged(question: str) -> str:
+def unacknowledged(question: str) -> str:
     """The question without the acknowledgements that open it: "Ok so what do I write…?"
     opens as "So what do I write…?" does."""
     return _ACKNOWLEDGED.sub("", question.strip())
@@ -125,7 +125,7 @@ def points_back(question: str) -> bool:
     """The question points at an earlier turn: it opens like a follow-up ("What about…",
     "And…") or uses a word that stands for something said before ("it", "those")."""
     words = [w.lower() for w in _WORD.findall(question)]
-    bare = _unacknowledged(question)
+    bare = unacknowledged(question)
     return (
         bool(_FOLLOWUP_OPENERS.search(bare))
         or bool(_pointer_words(words))
@@ -137,7 +137,7 @@ def points_back_strongly(question: str) -> bool:
     """The question opens as a follow-up ("What about…", "And…") or uses a pointer that
     stands for something said before ("those", "does that mean", "Which one is better at
     a startup?" when it names no options of its own)."""
-    return _points_back_strongly(question.strip(), _unacknowledged(question))
+    return _points_back_strongly(question.strip(), unacknowledged(question))
 
 
 def _points_back_strongly(q: str, bare: str) -> bool:
@@ -179,7 +179,7 @@ def own_pointers(question: str) -> str:
 
 def looks_like_followup(question: str) -> bool:
     words = [w.lower() for w in _WORD.findall(question)]
-    if _FOLLOWUP_OPENERS.search(_unacknowledged(question)):
+    if _FOLLOWUP_OPENERS.search(unacknowledged(question)):
         return True
     content = [w for w in words if w not in STOPWORDS and w not in _ANAPHORA]
     # Short and mostly pointers ("What about equity?" is short but has its own topic word,
@@ -189,14 +189,30 @@ def looks_like_followup(question: str) -> bool:
 
 def _pointer_words(words: list[str]) -> list[str]:
     """The words of ``words`` (lower case, in order) that stand for something said before:
-    "one" only as a pronoun ("when I close one?", "a cheaper one"), not as a number
-    before its noun ("I have one offer in hand", "One offer gives me options…")."""
-    return [
-        w
-        for i, w in enumerate(words)
-        if w in _ANAPHORA
-        and not (w == "one" and words[i + 1 : i + 2] and words[i + 1] not in STOPWORDS)
-    ]
+    "one" only as a pronoun ("when I close one?", "a cheaper one", "Can I negotiate one
+    later?"), not as a number before its noun ("I have one offer in hand", "One offer
+    gives me options…")."""
+    return [w for i, w in enumerate(words) if w in _ANAPHORA and not _counts(words, i)]
+
+
+# Words after a pronoun "one" that are no noun it counts: "write one quickly", "negotiate
+# one later", "Is one enough?", "the Google one better".
+_AFTER_PRONOUN = frozenset(
+    "later now soon again enough better worse yet first last too either without before after"
+    " instead anyway".split()
+)
+
+
+def _counts(words: list[str], i: int) -> bool:
+    """Whether ``words[i]`` is "one" counting the noun after it (a number, not a pronoun)."""
+    after = words[i + 1] if i + 1 < len(words) else ""
+    return (
+        words[i] == "one"
+        and bool(after)
+        and after not in STOPWORDS
+        and after not in _AFTER_PRONOUN
+        and not after.endswith("ly")
+    )
 
 
 # Words that open a question or a request even without its "?": "how do i negotiate",
@@ -231,7 +247,7 @@ def sets_scene(turn: str) -> bool:
     any acknowledgement ("Thanks, that helps." sets no scene), no opening that asks or
     requests ("how do i negotiate" is a question without its mark), and none that points
     at the last answer ("That makes sense for our team.")."""
-    bare = _unacknowledged(_GREETING.sub("", turn.strip()))
+    bare = unacknowledged(_GREETING.sub("", turn.strip()))
     words = [w.lower() for w in _WORD.findall(bare)]
     return (
         not any(mark in turn for mark in "?？¿")

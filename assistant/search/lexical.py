@@ -30,6 +30,10 @@ STOPWORDS = frozenset(
     one ones""".split()
 )
 _WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+# An acronym's plural is the acronym: the stemmer leaves "RSUs" as "rsus", and "What are
+# RSUs?" missed the essays' "Restricted Stock Unit (RSU)". Capitals, then a small "s" only:
+# "ATS" and "AWS" are acronyms of their own.
+_ACRONYM_PLURAL = re.compile(r"\b([A-Z]{2,})s\b")
 
 
 @functools.lru_cache(maxsize=200_000)
@@ -103,6 +107,7 @@ def spelled_out(query: str) -> str:
 def terms(text: str) -> list[str]:
     """Lower-cased, stop-worded, stemmed terms of ``text``."""
     out = []
+    text = _ACRONYM_PLURAL.sub(r"\1", text)
     for word in _WORD.findall(text.lower().replace("’", "'")):
         w = word.split("'")[0] if "'" in word and word not in STOPWORDS else word
         if w in STOPWORDS or len(w) < 2:
