@@ -48,6 +48,12 @@ from assistant.search import PassageRetriever
         ("What is considered senior?", ""),
         ("What's BATNA? And how do I use it?", ""),  # more than one ask
         ("What is a PIP and how do I survive one?", ""),
+        ("What is BATNA. Tell me more", ""),
+        ("What are the chances?", ""),
+        ("What are some red flags?", ""),
+        ("What is equity worth?", ""),
+        ("What is a sign-on bonus?", "sign-on bonus"),  # "on" inside a word is no "on"
+        ("What's BDFL stand for?", "BDFL"),
         ("What's an RSU, actually?", ""),
         ("espp?", ""),  # a bare word is as often a follow-up ("equity?")
         # Markup is no term: nothing of it is echoed back in a refusal.
@@ -72,6 +78,7 @@ def _hit(text: str) -> SearchHit:
         ("Fixed at a strike price, which is the fair market value.", "strike price", True),
         ("BDFL: one person has the final say.", "BDFL", True),
         ("Restricted Stock Units (RSUs) vest.", "RSU", True),  # its plural
+        ("Until the company goes public (IPO) or is acquired.", "IPOs", True),  # asked so
         ("Before jumping in blindly with suggestions, ask.", "Blind", False),  # a stem only
         ("Practice in Java, Python or C++.", "Java", False),  # named in passing
         ("L5 (Senior SWE) | $355,000 | $188,000", "L5", False),  # a table row
@@ -100,6 +107,8 @@ def test_the_verdict_on_a_term() -> None:
     assert verdict("409A valuation", defining) == "refuse"
     assert verdict("staff engineer", [_hit("A staff engineer is a leader.")]) == ""  # no jargon
     assert verdict("C++", defining) == ""  # no word to judge by
+    # Used by two passages, though by none of those found: not refused (the usual rules).
+    assert term_verdict("WIP", [_hit("Negotiate.")], lambda w: 2) == ""
 
 
 def test_jargon_is_a_term_with_a_word_few_passages_use() -> None:
@@ -151,7 +160,7 @@ def test_a_term_with_a_word_no_essay_uses_is_refused_naming_it(
         # "L5 (Senior SWE) | $355,000 | …" names L5 in a table row: no sentence to answer
         # with, so the usual rules refuse it as they did before.
         ("What is an L5?", "weak-evidence"),
-        ("What is Blind?", "off-topic"),  # the essays' "blindly" shares a stem only
+        ("What is Blind?", "off-topic"),  # far from every essay here: refused as such
     ],
 )
 def test_a_term_no_passage_defines_is_left_to_the_usual_rules(
@@ -159,3 +168,10 @@ def test_a_term_no_passage_defines_is_left_to_the_usual_rules(
 ) -> None:
     answer = bot.ask(question)
     assert answer.refused and answer.reason == reason, answer.text
+
+
+def test_a_follow_up_is_no_term_question(bot: Assistant) -> None:
+    """ "What are the drawbacks?" after a question on RSUs asks about RSUs: no essay uses
+    "drawbacks", and it was refused as "No essay explains “drawbacks”"."""
+    answer = bot.ask("What are the drawbacks?", ["Should I take RSUs or stock options?"])
+    assert answer.reason != "unexplained-term", answer.text

@@ -230,12 +230,11 @@ def test_a_clipped_word_is_the_word_the_essays_spell_out() -> None:
 
 def test_an_acronyms_plural_is_the_acronym() -> None:
     """ "What are RSUs?" missed the essays' "Restricted Stock Unit (RSU)": the stemmer
-    leaves "rsus" as it is. "ATS" and "AWS", all capitals, are acronyms of their own."""
+    leaves "rsus" as it is."""
     from assistant.search import terms
 
     assert terms("What are RSUs?") == terms("What is an RSU?")
     assert terms("PRs and APIs") == terms("PR and API")
-    assert terms("ATS") == terms("ats")  # all capitals: left as it is
 
 
 def test_abbreviations_are_read_as_the_essays_spell_them(retriever: PassageRetriever) -> None:

@@ -274,7 +274,8 @@ class Assistant:
         s = self.settings
         state = {**state, "retrieved": retrieved}
         # "What's BATNA?": the term decides, not how well two words' vector matches.
-        term = asked_term(state["question"])
+        # Not a follow-up: "What are the drawbacks?" after a question on RSUs asks about them.
+        term = "" if state.get("leans") else asked_term(state["question"])
         verdict = term_verdict(term, retrieved.hits, self.retriever.doc_freq) if term else ""
         weak = weak_evidence(retrieved, s) or not retrieved.hits
         off = weak and retrieved.dense_best < OFF_TOPIC_BELOW

@@ -98,7 +98,8 @@ def defines(term: str, hits: Sequence[SearchHit]) -> bool:
     "refresher"), names it in passing ("practice in Java, Python, C++"), in a heading
     only ("4. Phone screen interviews", whose answer came from elsewhere) or in a table
     row ("L5 (Senior SWE) | $355,000 | …", which is no sentence to answer with)."""
-    written = re.compile(rf"(?<![\w-]){re.escape(term)}(?:e?s)?(?![\w-])", re.IGNORECASE)
+    base = re.sub(r"(?<=[A-Z]{2})s$", "", term)  # "IPOs" is written "(IPO)"
+    written = re.compile(rf"(?<![\w-]){re.escape(base)}(?:e?s)?(?![\w-])", re.IGNORECASE)
     for h in hits:
         for line in h.chunk.text.splitlines():
             if " | " in line:

@@ -54,8 +54,9 @@ _TERM = re.compile(r"[\w][\w .+/&'’-]*")
 # comparison ("capital of Australia", "Google like", "salary at Google", "RSUs vs
 # options"), a possessive ("Stripe's interview"), a pronoun ("it like", "that").
 _NOT_IN_A_TERM = re.compile(
-    r"\b(?:of|at|for|in|on|to|with|from|about|like|than|as|by|vs|versus|and|or|if|when"
-    r"|it|this|that|those|these|they|i|you|my|your|me|we|our)\b|['’]s\b",
+    r"(?<![\w-])(?:of|at|for|in|on|to|with|from|about|like|than|as|by|vs|versus|and|or|if"
+    r"|when|it|this|that|those|these|they|i|you|my|your|me|we|our|some|worth)(?![\w-])"
+    r"|['’]s\b",
     re.IGNORECASE,
 )
 # First words that ask what counts as good rather than what a word means: "What's a fair
@@ -63,9 +64,9 @@ _NOT_IN_A_TERM = re.compile(
 # the best way…", "What is the difference…". A closed class, so a list.
 _JUDGED = re.compile(
     r"^(?:best|right|most|worst|difference|point|purpose|deal|way|process|goal|reason"
-    r"|chance|odds|good|bad|better|worse|fair|reasonable|strong|weak|typical|normal|average"
+    r"|chances?|odds|good|bad|better|worse|fair|reasonable|strong|weak|typical|normal|average"
     r"|usual|realistic|decent|great|ideal|healthy|appropriate|common|standard|competitive"
-    r"|considered|expected|next|wrong|up|going|happening|more|less|important)\b",
+    r"|considered|expected|next|wrong|up|going|happening|more|less|important|enough|too)\b",
     re.IGNORECASE,
 )
 
