@@ -164,6 +164,21 @@ def test_answer_text_marks_refusals_only():
     assert answer_text(make_answer([citation(1)])) == "Practice deliberately [1]."
 
 
+def test_an_essay_title_in_an_answer_cannot_become_a_masked_link():
+    """An essay's title is written into answers ("The author of “…” writes:") and
+    refusals ("The closest essays are “…”"); in a bot message it stays text, while the
+    citation markers stay markers."""
+    evil = "[Claim your bonus](https://phish.example) **now**"
+    said = replace(make_answer(), text=f"The author of “{evil}” writes: Ask for more [1, 2].")
+    text = answer_text(said)
+    assert "](" not in text and "**" not in text
+    assert "\\[Claim your bonus\\]\\(https://phish.example\\)" in text
+    assert text.endswith("Ask for more [1, 2].")
+    refused = replace(make_answer(refused=True), text=f"The closest essays are “{evil}”.")
+    assert answer_text(refused).startswith("**Not covered by the essays.** ")
+    assert "](" not in answer_text(refused)
+
+
 @pytest.mark.parametrize("base_url", ["", "https://careers.example/chat/"])
 def test_source_fields_stay_within_embed_limits(base_url):
     answer = make_answer([citation(n) for n in range(1, 31)])
@@ -1171,7 +1186,10 @@ def test_nothing_the_bot_sends_can_ping_anyone(seed, monkeypatch):
         sent = [b.get("content") or "" for b in bodies]
         # Each path was taken: the answer split in several posts and followed up, the
         # rate-limit reply and notice, the error text and the apology.
-        assert sum(PINGS in s for s in sent) == 3  # both answers, and the error
+        # Answers carry the pings escaped (an answer's words are no markup), the error
+        # as sent; either way allowed_mentions above is what keeps them silent.
+        escaped = re.sub(r"([<>])", r"\\\1", PINGS)
+        assert sum(PINGS in s or escaped in s for s in sent) == 3  # both answers, the error
         assert any("try again in" in s for s in sent)
         assert any(s.startswith(PINGS) and "cannot be answered" in s for s in sent)
         assert APOLOGY in sent

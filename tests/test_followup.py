@@ -182,6 +182,10 @@ def test_without_user_turns_the_question_is_unchanged() -> None:
         ("How do I write one quickly?", True),  # an adverb after it: still a pronoun
         ("Can I negotiate one later?", True),
         ("Is the Google one better?", True),
+        # "there" as a place said before points back; "Are there…", "there is…" do not.
+        ("Is it nice to work there?", True),
+        ("Are there sites where an AI grades my system design answers?", False),
+        ("There is no budget for a raise. What now?", False),
     ],
 )
 def test_points_back(question: str, back: bool) -> None:
@@ -386,6 +390,42 @@ def test_the_topic_is_the_latest_turn_the_essays_cover() -> None:
 
     assert same_topic(reading(["How should I negotiate my offer?", "Is that normal?"]))
     assert not same_topic(reading(["How do I get a US work visa?", "Is that normal?"]))
+
+
+def test_a_question_that_points_back_and_alone_would_be_refused_leans_on_the_history() -> None:
+    """ "What should go in it besides install steps?" after a question on READMEs: its
+    "it" is a weak pointer, its own best passages are on other essays than the README
+    turn's, and alone it is refused for two words the essays never use ("besides",
+    "install"). Read with the turn it points at, it is answered. Without those words the
+    same reading stands alone, as before. (Stand-in retriever.)"""
+    from assistant.answer.followup import Reading, leans_on_history
+    from assistant.config import Settings
+    from assistant.domain import Chunk, SearchHit
+    from assistant.search import Retrieved
+
+    def found(source: str, cosine: float, unknown: tuple[str, ...] = ()) -> Retrieved:
+        chunk = Chunk(source, source, "T", (), "text", 0, 4, 0)
+        return Retrieved("q", [SearchHit(chunk, cosine)], cosine, unknown, unit_best=cosine)
+
+    question, readme = "What should go in it besides install steps?", "How do I write a README?"
+    matches = {
+        question: found("interviews.md", 0.32, ("besid", "instal")),
+        readme: found("a.md", 0.6),
+    }
+
+    class Stand:
+        def retrieve(self, query: str, k: int) -> Retrieved:
+            return matches[query]
+
+    def leans() -> bool:
+        stand: Any = Stand()
+        return leans_on_history(
+            Reading(stand, Settings(), question, [readme], 5), off_topic_below=0.18
+        )
+
+    assert leans()
+    matches[question] = found("interviews.md", 0.32)  # answered alone: its own question
+    assert not leans()
 
 
 @needs_shared

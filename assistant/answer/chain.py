@@ -18,7 +18,13 @@ from typing import Any
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda, RunnableSequence
 
 from assistant.answer.composing import lowercase_vocabulary
-from assistant.answer.coverage import name_words, term_verdict, unseen_names
+from assistant.answer.coverage import (
+    JARGON_IN,
+    definition,
+    name_words,
+    term_verdict,
+    unseen_names,
+)
 from assistant.answer.definitions import asked_term
 from assistant.answer.drafting import Drafter
 from assistant.answer.extractive import ExtractiveGenerator
@@ -44,6 +50,7 @@ from assistant.search import (
     LocalEmbeddings,
     PassageRetriever,
     Retrieved,
+    TermUsage,
     asks_for_advice,
     terms,
 )
@@ -276,19 +283,24 @@ class Assistant:
         # "What's BATNA?": the term decides, not how well two words' vector matches.
         # Not a follow-up: "What are the drawbacks?" after a question on RSUs asks about them.
         term = "" if state.get("leans") else asked_term(state["question"])
-        verdict = term_verdict(term, retrieved.hits, self.retriever.doc_freq) if term else ""
+        usage = self._term_usage(term)
+        barely = barely_matched(retrieved, s)
+        lead = definition(term, retrieved.hits, usage, beyond=barely) if usage else None
         weak = weak_evidence(retrieved, s) or not retrieved.hits
         off = weak and retrieved.dense_best < OFF_TOPIC_BELOW
-        if verdict == "refuse" and not off:
+        if usage is not None and term_verdict(usage) == "refuse" and not off:
             state.update(refused=True, reason="unexplained-term", unseen=(term,))
-        elif barely_matched(retrieved, s) and verdict != "answer":
+        elif barely and lead is None:
             state.update(refused=True, reason="off-topic" if off else "weak-evidence")
         elif name_words(unseen := self._unseen(state["question"], retrieved)) >= (
             s.refuse_unseen_names or 1
         ):
             state.update(refused=True, reason="unseen-names", unseen=unseen)
         else:
-            state["retrieved"] = self.outlined(state["question"], retrieved)
+            if barely and lead is not None:
+                # Only the definition answers: the rest matched a few words by chance.
+                retrieved = self.retriever.led_by(retrieved, lead, alone=True)
+            state["retrieved"] = self.outlined(state["question"], retrieved, term)
             state["term_share"] = self._term_share(state["query"])
         return state
 
@@ -304,12 +316,25 @@ class Assistant:
             return ()
         return unseen_names(question, retrieved.hits, self.retriever.doc_freq)
 
-    def outlined(self, question: str, retrieved: Retrieved) -> Retrieved:
-        """The passages an answer is drafted from: ``retrieved``, plus the best essay's
-        own list of rules when the question asks for advice (``Settings.outlines``)."""
+    def outlined(self, question: str, retrieved: Retrieved, term: str | None = None) -> Retrieved:
+        """The passages an answer is drafted from: ``retrieved``, led by the passage
+        that says what the question's term is when it asks what one means (``term``,
+        else read from the question), plus the best essay's own list of rules when it
+        asks for advice (``Settings.outlines``)."""
+        term = asked_term(question) if term is None else term
+        usage = self._term_usage(term)
+        beyond = barely_matched(retrieved, self.settings)
+        lead = definition(term, retrieved.hits, usage, beyond=beyond) if usage else None
+        if lead is not None:
+            retrieved = self.retriever.led_by(retrieved, lead)
         if self.settings.outlines and asks_for_advice(question):
             return self.retriever.with_outline(retrieved)
         return retrieved
+
+    def _term_usage(self, term: str) -> TermUsage | None:
+        """How the passages use the words of ``term`` (none: no term, or no word in it)."""
+        words = terms(term) if term else []
+        return self.retriever.term_usage(words, keep=JARGON_IN) if words else None
 
 
 def _last_answer(items: Iterable[str | Answer]) -> Answer:

@@ -15,8 +15,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from assistant.domain import SearchHit
-from assistant.search import terms
+from assistant.domain import Chunk, SearchHit
+from assistant.search import TermUsage, acronym_singular, terms
 
 # Capitalised after a lower-case word or punctuation (so not the sentence's first word),
 # an acronym, or a number.
@@ -35,10 +35,12 @@ KNOWN_IN = 2
 JARGON_IN = 5
 # What makes a passage say what its term is: "BATNA (Best Alternative…)", "work in
 # progress (WIP)", "a strike price, which is…", "BDFL: …", "X is/means/stands for…".
+# The term may stand in quotes: 'mark as a "WIP" (Work in Progress)'.
 _DEFINES_AFTER = (
+    r"[\"”'’]?"
     r"(?:\s*[(:]|,?\s+(?:which|that) (?:is|are|means)\b|\s+(?:is|are|means|stands for|refers to)\b)"
 )
-_DEFINES_BEFORE = r"\(\s*$"
+_DEFINES_BEFORE = r"\(\s*[\"“'‘]?$"
 # Names given as examples are not what a question is about: "reimplementations of famous
 # papers like ResNet and a mini GPT" asks about reimplementations. An example marker
 # right before the name (not "what is it like at Jane Street"), or, before a further
@@ -84,46 +86,60 @@ def name_words(names: Sequence[str]) -> int:
     return len({w for name in names for w in terms(name)})
 
 
-def is_jargon(term: str, doc_freq: Callable[[str], int]) -> bool:
-    """Whether ``term`` has a word the essays use in at most ``JARGON_IN`` passages
+def is_jargon(usage: TermUsage) -> bool:
+    """Whether a word of the term is one the essays use in at most ``JARGON_IN`` passages
     ("BATNA": one): a passage that uses it is about it, however weakly the question's
     vector matched. "The meaning of life" is no such term."""
-    return any(doc_freq(w) <= JARGON_IN for w in terms(term))
+    return any(n <= JARGON_IN for n in usage.counts.values())
 
 
-def defines(term: str, hits: Sequence[SearchHit]) -> bool:
-    """Whether a passage of ``hits`` says what ``term`` is: a sentence of it writes the
-    term itself (any case, or its plural) as it defines it (``_DEFINES_AFTER``). Not a
-    passage that merely shares a stem ("blindly" for "Blind", "refreshed" for
+def defines(term: str, chunk: Chunk) -> bool:
+    """Whether ``chunk`` says what ``term`` is (:func:`says_what`, in one of its lines).
+    Not a passage that merely shares a stem ("blindly" for "Blind", "refreshed" for
     "refresher"), names it in passing ("practice in Java, Python, C++"), in a heading
     only ("4. Phone screen interviews", whose answer came from elsewhere) or in a table
     row ("L5 (Senior SWE) | $355,000 | …", which is no sentence to answer with)."""
-    base = re.sub(r"(?<=[A-Z]{2})s$", "", term)  # "IPOs" is written "(IPO)"
+    return any(says_what(term, line) for line in chunk.text.splitlines())
+
+
+def says_what(term: str, text: str) -> bool:
+    """Whether ``text`` (a sentence, a line; not a table row) writes ``term`` itself (any
+    case, or its plural) as it defines it (``_DEFINES_AFTER``, ``_DEFINES_BEFORE``)."""
+    if " | " in text:
+        return False
+    base = acronym_singular(term)  # "IPOs" is written "(IPO)"
     written = re.compile(rf"(?<![\w-]){re.escape(base)}(?:e?s)?(?![\w-])", re.IGNORECASE)
-    for h in hits:
-        for line in h.chunk.text.splitlines():
-            if " | " in line:
-                continue
-            for m in written.finditer(line):
-                after, before = (
-                    line[m.end() : m.end() + 40],
-                    line[max(0, m.start() - 10) : m.start()],
-                )
-                if re.match(_DEFINES_AFTER, after) or re.search(_DEFINES_BEFORE, before):
-                    return True
+    for m in written.finditer(text):
+        after, before = text[m.end() : m.end() + 40], text[max(0, m.start() - 10) : m.start()]
+        if re.match(_DEFINES_AFTER, after) or re.search(_DEFINES_BEFORE, before):
+            return True
     return False
 
 
-def term_verdict(term: str, hits: Sequence[SearchHit], doc_freq: Callable[[str], int]) -> str:
-    """For a question that asks what ``term`` means: "refuse" when a word of it is one no
-    passage uses ("409A", "sponsorware": no essay can say what it is), "answer" when the
-    best passage found defines it and it is jargon (:func:`defines`, :func:`is_jargon`:
-    the question's few words match no passage well, the definition answers it), else ""
-    (the usual rules decide). Only the best passage: a definition further down is not
-    what the answer is drafted from first."""
-    words = terms(term)
-    if not words:
+def term_verdict(usage: TermUsage) -> str:
+    """For a question that asks what a term means: "refuse" when no passage can say what
+    it is, because a word of it is one no passage uses ("409A", "sponsorware"), or its
+    words never meet in one passage ("liquidation preference": "liquid" is in three
+    passages, "prefer" in six, never together; "tech debt", "stock split"); else "" (the
+    usual rules decide, or :func:`definition` answers)."""
+    if not usage.counts:
         return ""
-    if any(doc_freq(w) == 0 for w in words):
+    if min(usage.counts.values()) == 0 or not usage.together:
         return "refuse"
-    return "answer" if is_jargon(term, doc_freq) and defines(term, hits[:1]) else ""
+    return ""
+
+
+def definition(
+    term: str, hits: Sequence[SearchHit], usage: TermUsage, *, beyond: bool
+) -> Chunk | None:
+    """The passage that says what ``term`` is (:func:`defines`), when it is jargon
+    (:func:`is_jargon`): the best passage found, or, ``beyond`` it (nothing found answers
+    otherwise), the first passage using every word of the term that does. "What does WIP
+    mean?" matches passages on compensation best (two short words' vector), while two
+    essays write "work in progress (WIP)"; such a passage answers the question, and leads
+    the answer. When the passages found do answer, a definition elsewhere is not what the
+    answer is drafted from first ("personal ecology is an ongoing practice…")."""
+    if not is_jargon(usage):
+        return None
+    candidates = [h.chunk for h in hits[:1]] + (list(usage.passages) if beyond else [])
+    return next((c for c in candidates if defines(term, c)), None)

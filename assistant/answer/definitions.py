@@ -32,15 +32,17 @@ _BEFORE = re.compile(
 # After "what is X": "…is", "…mean", "…stand for", and where it was met ("mean on a pull
 # request"); fillers at the end ("exactly", "actually", "again", "though").
 _IS_AFTER = re.compile(
-    r"\s+(?:means?|stands? for)\b.*$|(?:\s+(?:is|are|exactly|actually|really|again|though"
+    r"\s+(?:means?|stands? for)\b.*$|(?:,?\s+(?:is|are|exactly|actually|really|again|though"
     r"|then|anyway))+$",
     re.IGNORECASE,
 )
+# A greeting before the ask is no part of it: "Hi, what is BATNA?".
+_GREETING = re.compile(r"^(?:hi|hey|hello|hiya)(?:\s+there)?\s*[,!.]*\s+", re.IGNORECASE)
 # After "what does X": "mean…", "stand for…", or "do" ending the question ("What does
 # dependabot do?"; not "What does a recruiter do when they ghost you?").
 _DOES_AFTER = re.compile(
     r"\s+(?:(?:really|actually|exactly)\s+)*(?:means?|stands? for)\b.*$"
-    r"|\s+do(?:\s+(?:exactly|actually))?$",
+    r"|\s+(?:(?:really|actually|exactly|even|usually|typically)\s+)*do(?:\s+(?:exactly|actually))?$",
     re.IGNORECASE,
 )
 # Or only a word after it: "batna meaning?", "fiscal sponsor definition".
@@ -66,7 +68,12 @@ _JUDGED = re.compile(
     r"^(?:best|right|most|worst|difference|point|purpose|deal|way|process|goal|reason"
     r"|chances?|odds|good|bad|better|worse|fair|reasonable|strong|weak|typical|normal|average"
     r"|usual|realistic|decent|great|ideal|healthy|appropriate|common|standard|competitive"
-    r"|considered|expected|next|wrong|up|going|happening|more|less|important|enough|too)\b",
+    r"|considered|expected|next|wrong|up|going|happening|more|less|important|enough|too"
+    # ...or pick one out of many: "What are the main rules?", "What is the biggest
+    # mistake?" (their words never meet in one passage, and they are no term).
+    r"|main|key|top|major|primary|basic|essential|biggest|largest|hardest|easiest|greatest"
+    r"|highest|lowest|latest|real|actual|exact|whole|entire|same|different|other|current"
+    r"|general|overall|only)\b",
     re.IGNORECASE,
 )
 
@@ -74,7 +81,8 @@ _JUDGED = re.compile(
 def asked_term(question: str) -> str:
     """The term ``question`` asks the meaning of, as written ("BATNA", "fiscal sponsor",
     "WIP"), or "" when it asks something else."""
-    q = unacknowledged(" ".join(question.split())).rstrip("?!. ").strip()
+    q = _GREETING.sub("", unacknowledged(" ".join(question.split())))
+    q = unacknowledged(q).rstrip("?!. ").strip()
     if re.search(r"[.?!]\s", q):
         return ""  # more than one sentence: more than the meaning is asked
     before = _BEFORE.match(q)

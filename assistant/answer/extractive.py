@@ -9,6 +9,7 @@ clause ends in the ``[n]`` of the passage it came from.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import numpy as np
 
@@ -16,6 +17,8 @@ from assistant.answer.antecedents import Antecedents
 from assistant.answer.citations import OUTLINE_PREFIX
 from assistant.answer.claims import in_reference_section, is_claim
 from assistant.answer.composing import Candidate, compose, heading_clause
+from assistant.answer.coverage import says_what
+from assistant.answer.definitions import asked_term
 from assistant.answer.neighbours import lifted
 from assistant.answer.reading_lists import asks_for_resources, reading_lists
 from assistant.answer.repeats import already_said
@@ -161,6 +164,8 @@ class ExtractiveGenerator:
                 relevance = -1.0  # below every floor: composes nothing, still counts as a unit
             said_it, run = repeated(unit.text), runs[(n, pos)]
             out.append(Candidate(n, pos, unit, relevance, sections[n - 1], said_it, run))
+        if retrieved.definition:
+            out = _definition_first(out, asked_term(question), retrieved.definition)
         return out, vecs
 
     def _with_lists(
@@ -302,6 +307,21 @@ class ExtractiveGenerator:
 _COUNT = re.compile(
     r"\b(?:\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b", re.IGNORECASE
 )
+
+
+def _definition_first(candidates: list[Candidate], term: str, n: int) -> list[Candidate]:
+    """ "What does WIP mean?": the sentence of passage ``n`` that says what the asked term
+    is ("…mark it as a work in progress (WIP).") is picked first, however little two
+    words' vector matches it (``coverage.definition`` found the passage)."""
+    if not term:
+        return candidates
+    top = max([UNIT_FLOOR, *(c.relevance for c in candidates)])
+    return [
+        replace(c, relevance=top + 0.01)
+        if c.n == n and c.relevance > -1 and says_what(term, c.unit.text)
+        else c
+        for c in candidates
+    ]
 
 
 def counts(lead_in: str) -> bool:

@@ -159,6 +159,10 @@ def leans_on_history(reading: Reading, *, off_topic_below: float, scene: bool = 
             return False
     if scene or weak_evidence(alone, settings) or points_back_strongly(pointers):
         return True
+    if points_back(pointers) and barely_matched(alone, settings):
+        # It points back, and alone it would be refused for words the essays never use:
+        # "What should go in it besides install steps?" after a question on READMEs.
+        return True
     return same_topic(reading)
 
 

@@ -191,8 +191,23 @@ def _pointer_words(words: list[str]) -> list[str]:
     """The words of ``words`` (lower case, in order) that stand for something said before:
     "one" only as a pronoun ("when I close one?", "a cheaper one", "Can I negotiate one
     later?"), not as a number before its noun ("I have one offer in hand", "One offer
-    gives me options…")."""
-    return [w for i, w in enumerate(words) if w in _ANAPHORA and not _counts(words, i)]
+    gives me options…"); "there" only as a place, not as "Are there…" (:func:`_existential`)."""
+    return [
+        w
+        for i, w in enumerate(words)
+        if w in _ANAPHORA and not _counts(words, i) and not _existential(words, i)
+    ]
+
+
+_BE = frozenset("is are was were isn't aren't".split())
+
+
+def _existential(words: list[str], i: int) -> bool:
+    """Whether ``words[i]`` is "there" saying something exists ("Are there sites
+    where…?", "there is no…"), not a place said before ("Is it nice to work there?")."""
+    before = words[i - 1] if i else ""
+    after = words[i + 1] if i + 1 < len(words) else ""
+    return words[i] == "there" and (before in _BE or after in _BE)
 
 
 # Words after a pronoun "one" that are no noun it counts: "write one quickly", "negotiate

@@ -2,8 +2,8 @@
 embed fields, within Discord's limits.
 
 A long answer is cut between sentences, so no sentence loses its ``[n]`` marker; the
-sources' fields fit one embed, and essays' titles are escaped so Discord's Markdown
-cannot turn them into links. Needs no discord.py.
+sources' fields fit one embed, and the essays' words (titles above all) are escaped so
+Discord's Markdown cannot turn them into links. Needs no discord.py.
 """
 
 import re
@@ -54,9 +54,14 @@ def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
 
 
 def answer_text(answer: Answer) -> str:
-    if answer.refused:
-        return f"**Not covered by the essays.** {answer.text}"
-    return answer.text
+    """The answer as a message: the essays' words as they are, so an essay's title ("The
+    author of “[Claim your bonus](https://phish.example)” writes: …", "The closest essays
+    are …") cannot become a masked link, a heading or bold text; the ``[n]`` markers stay."""
+    text = "".join(
+        part if _MARKER.fullmatch(part) else _no_markdown(part)
+        for part in _MARKER.split(answer.text)
+    )
+    return f"**Not covered by the essays.** {text}" if answer.refused else text
 
 
 def source_fields(answer: Answer, base_url: str = "") -> list[tuple[str, str]]:
@@ -101,6 +106,10 @@ def _read_more_field(answer: Answer, base_url: str) -> tuple[str, str] | None:
 # Discord renders Markdown in a field's value, masked links included: an essay's title
 # `[Claim your bonus](https://phish.example)` must stay the text it is.
 _DISCORD_MARKDOWN = re.compile(r"([\\`*_~|<>\[\]()#-])")
+
+
+# A citation marker, "[1]" or "[1, 2]": split out whole (the group captures it).
+_MARKER = re.compile(r"(\[\d+(?:,\s*\d+)*\])")
 
 
 def _no_markdown(text: str) -> str:

@@ -9,9 +9,9 @@ and passage units (:func:`split_units`, :func:`split_sentences`, :class:`UnitVec
 
 from assistant.search.embeddings import LocalEmbeddings, cpu_has_native_bf16
 from assistant.search.index import ChunkIndex, chroma_server_command
-from assistant.search.lexical import STOPWORDS, plain_words, terms
+from assistant.search.lexical import STOPWORDS, acronym_singular, plain_words, terms
 from assistant.search.outline import asks_for_advice
-from assistant.search.retrieval import PassageRetriever, Retrieved
+from assistant.search.retrieval import PassageRetriever, Retrieved, TermUsage
 from assistant.search.screening import INSTRUCTIONS_FLAG, instructs_assistant, without_instructions
 from assistant.search.units import (
     Unit,
@@ -34,8 +34,10 @@ __all__ = [
     "LocalEmbeddings",
     "PassageRetriever",
     "Retrieved",
+    "TermUsage",
     "Unit",
     "UnitVectors",
+    "acronym_singular",
     "asks_for_advice",
     "chroma_server_command",
     "chunk_unit_texts",

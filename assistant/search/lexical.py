@@ -36,6 +36,11 @@ _WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 _ACRONYM_PLURAL = re.compile(r"\b([A-Z]{2,})s\b")
 
 
+def acronym_singular(text: str) -> str:
+    """``text`` with each acronym's plural written as the acronym ("RSUs" as "RSU")."""
+    return _ACRONYM_PLURAL.sub(r"\1", text)
+
+
 @functools.lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     """Snowball (Porter 2) stem: 'negotiating' and 'negotiation' meet at 'negoti'.
@@ -107,13 +112,16 @@ def spelled_out(query: str) -> str:
 def terms(text: str) -> list[str]:
     """Lower-cased, stop-worded, stemmed terms of ``text``."""
     out = []
-    text = _ACRONYM_PLURAL.sub(r"\1", text)
+    text = acronym_singular(text)
     for word in _WORD.findall(text.lower().replace("’", "'")):
         w = word.split("'")[0] if "'" in word and word not in STOPWORDS else word
         if w in STOPWORDS or len(w) < 2:
             continue
         out.append(stem(_CLIPPED.get(w, w)))
     return out
+
+
+_NONE = np.zeros(0, dtype=np.int32)
 
 
 class LexicalIndex:
@@ -124,17 +132,31 @@ class LexicalIndex:
 
         self.ids = list(ids)
         self._lock = threading.Lock()
-        self._df: dict[str, int] = {}
-        for text in texts:
+        # Which documents use each term: a word count, and which passages use several
+        # words together ("liquidation preference": each word somewhere, never both).
+        found: dict[str, list[int]] = {}
+        for n, text in enumerate(texts):
             for term in set(terms(text)):
-                self._df[term] = self._df.get(term, 0) + 1
+                found.setdefault(term, []).append(n)
+        self._postings = {t: np.asarray(docs, dtype=np.int32) for t, docs in found.items()}
         self._bm25 = bm25s.BM25(k1=1.2, b=0.75)
         if self.ids:
             self._bm25.index([terms(t) or ["\x00"] for t in texts], show_progress=False)
 
     def doc_freq(self, term: str) -> int:
         """In how many documents a (stemmed) term occurs."""
-        return self._df.get(term, 0)
+        found = self._postings.get(term)
+        return 0 if found is None else len(found)
+
+    def using_all(self, terms_: Sequence[str]) -> list[str]:
+        """Ids of the documents that use every one of the (stemmed) terms."""
+        if not terms_:
+            return []
+        lists = sorted((self._postings.get(t, _NONE) for t in terms_), key=len)
+        docs = lists[0]
+        for more in lists[1:]:
+            docs = np.intersect1d(docs, more, assume_unique=True)
+        return [self.ids[i] for i in docs]
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -9,7 +9,7 @@ Exposed as plain :class:`SearchHit` lists and as a LangChain ``BaseRetriever``.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -59,7 +59,19 @@ class Retrieved:
     outline: tuple[int, ...] = ()
     # How many of ``hits`` were appended for the outline alone (they come last).
     outline_only: int = 0
+    # Position (1-based, in ``hits``) of the passage that says what the question's term
+    # is, put first by :meth:`PassageRetriever.led_by`; 0 for none.
+    definition: int = 0
     query_vector: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class TermUsage:
+    """How the collection uses the words of a term (:meth:`PassageRetriever.term_usage`)."""
+
+    counts: dict[str, int]  # each (stemmed) word: in how many passages
+    together: int  # how many passages use every word
+    passages: tuple[Chunk, ...]  # the first of those, as many as were asked for
 
 
 class PassageRetriever(BaseRetriever):
@@ -182,6 +194,19 @@ class PassageRetriever(BaseRetriever):
                 return retrieved
         return retrieved
 
+    def led_by(self, retrieved: Retrieved, chunk: Chunk, *, alone: bool = False) -> Retrieved:
+        """``retrieved`` with ``chunk`` first, as many passages as before (or ``alone``):
+        the passage that says what the question's term is leads (see
+        ``answer.coverage.definition``)."""
+        rest = [] if alone else [h for h in retrieved.hits if h.chunk.id != chunk.id]
+        if len(rest) == len(retrieved.hits) and rest:
+            rest = rest[:-1]  # it takes the last one's place
+        cosines: dict[str, float] = {}
+        if retrieved.query_vector is not None:
+            self._add_cosines([chunk.id], retrieved.query_vector, cosines)
+        lead = SearchHit(chunk, cosines.get(chunk.id, 0.0))
+        return replace(retrieved, hits=[lead, *rest], definition=1)
+
     def _about_essay(self, retrieved: Retrieved, title: str, headings: list[str]) -> bool:
         """Whether the question asks what the essay as a whole is about ("How do I
         negotiate an offer?" and "Ten rules of negotiation": 0.41), not one point inside
@@ -271,6 +296,16 @@ class PassageRetriever(BaseRetriever):
         self._refresh()
         assert self._lexical is not None
         return len(self._lexical), {t: self._lexical.doc_freq(t) for t in terms_}
+
+    def term_usage(self, words: Sequence[str], keep: int) -> TermUsage:
+        """How the passages use ``words`` (stemmed): each word's count, and the passages
+        using all of them (at most ``keep`` returned), from one look at the index."""
+        self._refresh()
+        assert self._lexical is not None
+        ids = self._lexical.using_all(words)
+        counts = {w: self._lexical.doc_freq(w) for w in words}
+        kept = tuple(self._chunks[i] for i in ids[:keep] if i in self._chunks)
+        return TermUsage(counts, len(ids), kept)
 
     def _unknown_terms(self, query: str, hits: list[SearchHit]) -> tuple[str, ...]:
         assert self._lexical is not None
