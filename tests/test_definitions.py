@@ -12,6 +12,7 @@ from assistant.answer.coverage import (
     defines,
     definition,
     is_jargon,
+    judged_words,
     says_what,
     term_verdict,
 )
@@ -119,6 +120,36 @@ def test_a_passage_defines_a_term_it_writes_as_it_says_what_it_is(
     assert says_what(term, text) is defined
 
 
+@pytest.mark.parametrize(
+    ("text", "term", "plainly"),
+    [
+        ("Mark it as a work in progress (WIP).", "WIP", True),
+        ('BDFL stands for "Benevolent Dictator for Life".', "BDFL", True),
+        ("A vesting cliff means the minimum period before you vest.", "vesting cliff", True),
+        ("BDFL: one person has the final say.", "BDFL", True),  # opening the line
+        ("A fiscal sponsor is a nonprofit that takes donations for you.", "fiscal sponsor", True),
+        # "X is…" inside a sentence says something of X, not what it is.
+        ("Anticipating questions beyond the Big Three is challenging.", "Big Three", False),
+        ("If a divider is required between information, use tabs.", "divider", False),
+        ("Jotting down bullet points is better than nothing.", "bullet points", False),
+        ("Remember, personal ecology is an ongoing practice.", "personal ecology", False),
+    ],
+)
+def test_a_passage_no_retrieval_found_must_define_a_term_plainly(
+    text: str, term: str, plainly: bool
+) -> None:
+    assert says_what(term, text, strict=True) is plainly
+
+
+def test_a_generic_last_word_is_not_judged() -> None:
+    """ "STAR technique" is the essays' "STAR format": whether a term's words meet in one
+    passage is judged without a last word that only names a kind of thing."""
+    assert judged_words("STAR technique") == ["star"]
+    assert judged_words("cover letter template") == ["cover", "letter"]
+    assert judged_words("tech debt") == ["tech", "debt"]
+    assert judged_words("technique") == ["techniqu"]
+
+
 def _usage(counts: dict[str, int], together: int, *texts: str) -> TermUsage:
     chunks = tuple(_chunk(t, f"b.md#{n}") for n, t in enumerate(texts))
     return TermUsage(counts, together, chunks)
@@ -146,6 +177,9 @@ def test_the_definition_of_jargon_comes_from_the_best_passage_or_beyond_it() -> 
     assert definition("WIP", elsewhere, wip, beyond=False) is None
     found = definition("WIP", elsewhere, wip, beyond=True)
     assert found is not None and found.text == defining
+    # Beyond the passages found, only a plain definition answers alone.
+    loose = _usage({"big": 12, "three": 2}, 1, "Questions beyond the Big Three is challenging.")
+    assert definition("Big Three", elsewhere, loose, beyond=True) is None
     staff = _usage({"staff": 8, "engin": 150}, 7, "A staff engineer is a leader.")
     assert definition("staff engineer", elsewhere, staff, beyond=True) is None  # no jargon
     assert definition("C++", elsewhere, _usage({}, 0), beyond=True) is None
@@ -210,6 +244,31 @@ def test_a_term_no_essay_uses_is_refused_naming_it(bot: Assistant, question: str
     assert answer.refused and answer.reason == "unexplained-term", answer.text
     assert f"No essay explains “{asked_term(question)}”" in answer.text
     assert not answer.citations
+
+
+def test_a_term_with_a_generic_last_word_is_not_refused_for_it(bot: Assistant) -> None:
+    """No passage here uses "tactic": "What is a negotiation tactic?" is judged by
+    "negotiation" and left to the usual rules, not refused as "No essay explains…"."""
+    answer = bot.ask("What is a negotiation tactic?")
+    assert answer.reason != "unexplained-term", answer.text
+
+
+def test_the_defining_passage_leads_the_passages_as_many_as_before(bot: Assistant) -> None:
+    from dataclasses import replace
+
+    from assistant.search import Retrieved
+
+    hits = [_hit(f"Passage {n}.", f"a.md#{n}") for n in range(3)]
+    found = Retrieved("q", hits, 0.3)
+    defining = _chunk("Work in progress (WIP).", "b.md#0")
+    first, second, third = (h.chunk for h in hits)
+    led = bot.retriever.led_by(found, defining)
+    assert [h.chunk for h in led.hits] == [defining, first, second]  # the last one goes
+    assert led.definition == 1
+    moved = bot.retriever.led_by(found, third)  # one found already: moved first
+    assert [h.chunk for h in moved.hits] == [third, first, second]
+    alone = bot.retriever.led_by(replace(found, hits=hits), defining, alone=True)
+    assert [h.chunk for h in alone.hits] == [defining]
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ from assistant.answer.support import SupportScorer
 from assistant.config import Settings
 from assistant.domain import Chunk, SearchHit
 from assistant.search.embeddings import LocalEmbeddings
-from assistant.search.retrieval import Retrieved
+from assistant.search.retrieved import Retrieved
 from assistant.search.units import UnitVectors, split_units
 from tests.conftest import CORPUS
 

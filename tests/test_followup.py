@@ -186,6 +186,8 @@ def test_without_user_turns_the_question_is_unchanged() -> None:
         ("Is it nice to work there?", True),
         ("Are there sites where an AI grades my system design answers?", False),
         ("There is no budget for a raise. What now?", False),
+        ("Is there anything else I should know?", True),  # "else": more of what was said
+        ("What else can I ask for?", True),
     ],
 )
 def test_points_back(question: str, back: bool) -> None:

@@ -116,7 +116,7 @@ def _item(pos: int, text: str, *, said: bool = False, lead: bool = False) -> Can
 
 
 def test_a_list_the_last_answer_gave_is_not_quoted_whole_again_unless_that_misquotes_it() -> None:
-    from assistant.answer.extractive import _members
+    from assistant.answer.list_quoting import members_of as _members
 
     lead = _item(0, "Methods I've found effective:", lead=True)
     a, b = _item(1, "Reading papers weekly", said=True), _item(2, "Following research threads")

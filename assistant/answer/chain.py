@@ -21,6 +21,7 @@ from assistant.answer.composing import lowercase_vocabulary
 from assistant.answer.coverage import (
     JARGON_IN,
     definition,
+    judged_words,
     name_words,
     term_verdict,
     unseen_names,
@@ -321,6 +322,10 @@ class Assistant:
         that says what the question's term is when it asks what one means (``term``,
         else read from the question), plus the best essay's own list of rules when it
         asks for advice (``Settings.outlines``)."""
+        # Eval calls this without ``term`` to rebuild the set a citation is checked
+        # against, reading a term even in a follow-up the chain read none in. The sets
+        # still agree: past the best passage only when barely matched, and a follow-up
+        # barely matched with no term is refused; otherwise the lead is a passage found.
         term = asked_term(question) if term is None else term
         usage = self._term_usage(term)
         beyond = barely_matched(retrieved, self.settings)
@@ -332,8 +337,10 @@ class Assistant:
         return retrieved
 
     def _term_usage(self, term: str) -> TermUsage | None:
-        """How the passages use the words of ``term`` (none: no term, or no word in it)."""
-        words = terms(term) if term else []
+        """How the passages use the words of ``term`` that say what it is (none: no
+        term, or no word in it). Jargon has a word in at most ``JARGON_IN`` passages, so
+        at most that many use them all: those are every passage that could define it."""
+        words = judged_words(term) if term else []
         return self.retriever.term_usage(words, keep=JARGON_IN) if words else None
 
 

@@ -41,6 +41,25 @@ _DEFINES_AFTER = (
     r"(?:\s*[(:]|,?\s+(?:which|that) (?:is|are|means)\b|\s+(?:is|are|means|stands for|refers to)\b)"
 )
 _DEFINES_BEFORE = r"\(\s*[\"“'‘]?$"
+# Strictly, for a passage no retrieval found (see :func:`definition`): "X is…" or "X:"
+# only where X opens the sentence ("A vesting cliff means…", "BDFL: …"); "…beyond the
+# Big Three is challenging", "If a divider is required…" say nothing of what X is.
+_STRICT_AFTER = (
+    r"[\"”'’]?"
+    r"(?:\s*\(|,?\s+(?:which|that) (?:is|are|means)\b|\s+(?:means|stands for|refers to)\b)"
+)
+_OPENS_AFTER = r"[\"”'’]?(?:\s*:|\s+(?:is|are)\s+(?:a|an|the)\b)"
+_OPENING = re.compile(r"^[\s\"“'‘*-]*(?:(?:a|an|the)\s+)?$", re.IGNORECASE)
+# A term's last word that names a kind of thing, not the thing: "STAR technique" is the
+# essays' "STAR format", "relocation package" their "relocation bonus". Whether the
+# words meet in one passage is judged without it (see :func:`judged_words`).
+_GENERIC_HEADS = frozenset(
+    terms(
+        "technique method approach strategy tactic template platform tool process role"
+        " position job package program plan model framework system format file document"
+        " guide policy rule step tip type kind example"
+    )
+)
 # Names given as examples are not what a question is about: "reimplementations of famous
 # papers like ResNet and a mini GPT" asks about reimplementations. An example marker
 # right before the name (not "what is it like at Jane Street"), or, before a further
@@ -102,18 +121,34 @@ def defines(term: str, chunk: Chunk) -> bool:
     return any(says_what(term, line) for line in chunk.text.splitlines())
 
 
-def says_what(term: str, text: str) -> bool:
+def says_what(term: str, text: str, *, strict: bool = False) -> bool:
     """Whether ``text`` (a sentence, a line; not a table row) writes ``term`` itself (any
-    case, or its plural) as it defines it (``_DEFINES_AFTER``, ``_DEFINES_BEFORE``)."""
+    case, or its plural) as it defines it (``_DEFINES_AFTER``, ``_DEFINES_BEFORE``; when
+    ``strict``, ``_STRICT_AFTER`` or, with the term opening the text, ``_OPENS_AFTER``)."""
     if " | " in text:
         return False
     base = acronym_singular(term)  # "IPOs" is written "(IPO)"
     written = re.compile(rf"(?<![\w-]){re.escape(base)}(?:e?s)?(?![\w-])", re.IGNORECASE)
     for m in written.finditer(text):
         after, before = text[m.end() : m.end() + 40], text[max(0, m.start() - 10) : m.start()]
-        if re.match(_DEFINES_AFTER, after) or re.search(_DEFINES_BEFORE, before):
+        if re.search(_DEFINES_BEFORE, before):
+            return True
+        if not strict and re.match(_DEFINES_AFTER, after):
+            return True
+        opens = bool(_OPENING.match(text[: m.start()]))
+        if strict and (re.match(_STRICT_AFTER, after) or (opens and re.match(_OPENS_AFTER, after))):
             return True
     return False
+
+
+def judged_words(term: str) -> list[str]:
+    """The (stemmed) words of ``term`` that say what it is: without a last word that
+    names only a kind of thing (``_GENERIC_HEADS``: "STAR technique", "cover letter
+    template"), when other words remain."""
+    words = terms(term)
+    if len(words) > 1 and words[-1] in _GENERIC_HEADS:
+        return words[:-1]
+    return words
 
 
 def term_verdict(usage: TermUsage) -> str:
@@ -133,13 +168,24 @@ def definition(
     term: str, hits: Sequence[SearchHit], usage: TermUsage, *, beyond: bool
 ) -> Chunk | None:
     """The passage that says what ``term`` is (:func:`defines`), when it is jargon
-    (:func:`is_jargon`): the best passage found, or, ``beyond`` it (nothing found answers
-    otherwise), the first passage using every word of the term that does. "What does WIP
-    mean?" matches passages on compensation best (two short words' vector), while two
-    essays write "work in progress (WIP)"; such a passage answers the question, and leads
-    the answer. When the passages found do answer, a definition elsewhere is not what the
-    answer is drafted from first ("personal ecology is an ongoing practice…")."""
+        (:func:`is_jargon`): the best passage found, or, ``beyond`` it (nothing found answers
+        otherwise), the first passage using every word of the term that plainly does
+    (:func:`says_what`, ``strict``). "What does WIP
+        mean?" matches passages on compensation best (two short words' vector), while two
+        essays write "work in progress (WIP)"; such a passage answers the question, and leads
+        the answer. When the passages found do answer, a definition elsewhere is not what the
+        answer is drafted from first ("personal ecology is an ongoing practice…")."""
     if not is_jargon(usage):
         return None
-    candidates = [h.chunk for h in hits[:1]] + (list(usage.passages) if beyond else [])
-    return next((c for c in candidates if defines(term, c)), None)
+    if hits and defines(term, hits[0].chunk):
+        return hits[0].chunk
+    if not beyond:
+        return None
+    # A passage retrieval did not find answers alone: only a sentence that plainly
+    # defines ("(WIP)", "stands for", "X is a…") may, not "the Big Three is challenging".
+    strictly = (
+        c
+        for c in usage.passages
+        if any(says_what(term, line, strict=True) for line in c.text.splitlines())
+    )
+    return next(strictly, None)

@@ -38,6 +38,8 @@ _ANAPHORA = frozenset(
         "also",
         "too",
         "either",
+        # "Is there anything else?", "What else can I ask for?": more of what was said.
+        "else",
     ]
 )
 _FOLLOWUP_OPENERS = re.compile(

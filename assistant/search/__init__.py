@@ -11,7 +11,8 @@ from assistant.search.embeddings import LocalEmbeddings, cpu_has_native_bf16
 from assistant.search.index import ChunkIndex, chroma_server_command
 from assistant.search.lexical import STOPWORDS, acronym_singular, plain_words, terms
 from assistant.search.outline import asks_for_advice
-from assistant.search.retrieval import PassageRetriever, Retrieved, TermUsage
+from assistant.search.retrieval import PassageRetriever
+from assistant.search.retrieved import Retrieved, TermUsage
 from assistant.search.screening import INSTRUCTIONS_FLAG, instructs_assistant, without_instructions
 from assistant.search.units import (
     Unit,

@@ -135,13 +135,14 @@ class LexicalIndex:
         # Which documents use each term: a word count, and which passages use several
         # words together ("liquidation preference": each word somewhere, never both).
         found: dict[str, list[int]] = {}
-        for n, text in enumerate(texts):
-            for term in set(terms(text)):
+        tokens = [terms(text) for text in texts]  # once: the stemmer is pure Python
+        for n, words in enumerate(tokens):
+            for term in set(words):
                 found.setdefault(term, []).append(n)
         self._postings = {t: np.asarray(docs, dtype=np.int32) for t, docs in found.items()}
         self._bm25 = bm25s.BM25(k1=1.2, b=0.75)
         if self.ids:
-            self._bm25.index([terms(t) or ["\x00"] for t in texts], show_progress=False)
+            self._bm25.index([words or ["\x00"] for words in tokens], show_progress=False)
 
     def doc_freq(self, term: str) -> int:
         """In how many documents a (stemmed) term occurs."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -22,9 +22,11 @@ from pydantic import ConfigDict, PrivateAttr
 from assistant.config import Settings
 from assistant.domain import Chunk, SearchHit
 from assistant.search.embeddings import LocalEmbeddings
+from assistant.search.fusion import cap_per_essay, fuse
 from assistant.search.index import ChunkIndex
 from assistant.search.lexical import LexicalIndex, spelled_out, terms
 from assistant.search.outline import is_rule_list, outline_items, section_heads
+from assistant.search.retrieved import Retrieved, TermUsage
 from assistant.search.units import UnitVectors, split_units, unit_cache_file
 
 MODES = ("hybrid", "dense", "lexical")
@@ -39,39 +41,6 @@ OUTLINE_TITLE_MIN = 0.38
 UNKNOWN_TERMS_MIN_PASSAGES = 200
 # Candidate passages whose unit vectors small-to-big keeps at hand (about 9 KB each).
 UNIT_VECTORS_KEPT = 2048
-
-
-@dataclass(frozen=True)
-class Retrieved:
-    """The passages for one query, and how strong the evidence was."""
-
-    query: str
-    hits: list[SearchHit]
-    dense_best: float  # best cosine among all dense candidates: the refusal signal
-    # Terms of the query that the collection (almost) never uses and the top passages
-    # lack: "visa", "payroll". A question that hinges on them is not covered.
-    unknown_terms: tuple[str, ...] = ()
-    # Best cosine of one sentence or list item (3+ words, no table row) of ``hits``: a
-    # long passage's vector dilutes the sentence that answers (0 when units are off).
-    unit_best: float = 0.0
-    # Positions (1-based, in ``hits``) of the sections that are an essay's own list of
-    # rules or steps, in the essay's order: see :meth:`PassageRetriever.with_outline`.
-    outline: tuple[int, ...] = ()
-    # How many of ``hits`` were appended for the outline alone (they come last).
-    outline_only: int = 0
-    # Position (1-based, in ``hits``) of the passage that says what the question's term
-    # is, put first by :meth:`PassageRetriever.led_by`; 0 for none.
-    definition: int = 0
-    query_vector: np.ndarray | None = field(default=None, repr=False, compare=False)
-
-
-@dataclass(frozen=True)
-class TermUsage:
-    """How the collection uses the words of a term (:meth:`PassageRetriever.term_usage`)."""
-
-    counts: dict[str, int]  # each (stemmed) word: in how many passages
-    together: int  # how many passages use every word
-    passages: tuple[Chunk, ...]  # the first of those, as many as were asked for
 
 
 class PassageRetriever(BaseRetriever):
@@ -152,8 +121,8 @@ class PassageRetriever(BaseRetriever):
         if units:
             candidates = list(dict.fromkeys([*ranking, *bm25]))
             ranking = self._small_to_big(candidates, qvec, cosines)
-        fused = self._fuse(ranking, [i for i, _ in lexical], cosines, bm25)
-        chosen = _cap_per_essay(fused, self._chunks, k, self.settings.max_per_essay)
+        fused = fuse(ranking, [i for i, _ in lexical], cosines, bm25, self.settings)
+        chosen = cap_per_essay(fused, self._chunks, k, self.settings.max_per_essay)
         self._add_cosines([i for i in chosen if i not in cosines], qvec, cosines)
         fused_score = dict(fused)
         hits = [
@@ -316,26 +285,6 @@ class PassageRetriever(BaseRetriever):
             sorted({t for t in terms(query) if t not in seen and self._lexical.doc_freq(t) <= 1})
         )
 
-    def _fuse(
-        self,
-        dense: list[str],
-        lexical: list[str],
-        cosines: dict[str, float],
-        bm25: dict[str, float],
-    ) -> list[tuple[str, float]]:
-        scores: dict[str, float] = {}
-        if self.settings.fusion == "rrf":
-            weights = (1.0, self.settings.lexical_weight)
-            for ranking, weight in zip((dense, lexical), weights, strict=True):
-                for rank, cid in enumerate(ranking):
-                    scores[cid] = scores.get(cid, 0.0) + weight / (self.settings.rrf_k + rank + 1)
-        else:
-            w = self.settings.dense_weight
-            top = max(bm25.values(), default=0.0) or 1.0
-            for cid in {*dense, *lexical}:
-                scores[cid] = w * cosines.get(cid, 0.0) + (1 - w) * bm25.get(cid, 0.0) / top
-        return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
-
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any
     ) -> list[Document]:
@@ -349,24 +298,3 @@ class PassageRetriever(BaseRetriever):
 def _lexical_text(chunk: Chunk) -> str:
     # Section titles carry terms a question often uses ("negotiation", "burnout").
     return f"{chunk.title}\n{chunk.heading_path}\n{chunk.text}"
-
-
-def _cap_per_essay(
-    fused: list[tuple[str, float]], chunks: dict[str, Chunk], k: int, cap: int
-) -> list[str]:
-    """Top-k ids with at most ``cap`` per essay; the cap yields when nothing else is left."""
-    chosen: list[str] = []
-    overflow: list[str] = []
-    per_essay: dict[str, int] = {}
-    for cid, _ in fused:
-        chunk = chunks.get(cid)
-        if chunk is None:
-            continue
-        if per_essay.get(chunk.source, 0) >= cap:
-            overflow.append(cid)
-            continue
-        per_essay[chunk.source] = per_essay.get(chunk.source, 0) + 1
-        chosen.append(cid)
-        if len(chosen) == k:
-            return chosen
-    return (chosen + overflow)[:k]

@@ -1,0 +1,55 @@
+"""Fusion: the dense and the BM25 rankings of one query become one ranking, and the
+per-essay cap chooses the top k from it.
+
+Reciprocal rank fusion (the default) needs no score calibration between a cosine and
+a BM25 score; a weighted score sum is kept for comparison (``Settings.fusion``). The
+cap keeps one long essay from crowding out another that also answers.
+"""
+
+from __future__ import annotations
+
+from assistant.config import Settings
+from assistant.domain import Chunk
+
+
+def fuse(
+    dense: list[str],
+    lexical: list[str],
+    cosines: dict[str, float],
+    bm25: dict[str, float],
+    settings: Settings,
+) -> list[tuple[str, float]]:
+    """(chunk id, fused score) pairs, best first, ties broken by id (a stable order)."""
+    scores: dict[str, float] = {}
+    if settings.fusion == "rrf":
+        weights = (1.0, settings.lexical_weight)
+        for ranking, weight in zip((dense, lexical), weights, strict=True):
+            for rank, cid in enumerate(ranking):
+                scores[cid] = scores.get(cid, 0.0) + weight / (settings.rrf_k + rank + 1)
+    else:
+        w = settings.dense_weight
+        top = max(bm25.values(), default=0.0) or 1.0
+        for cid in {*dense, *lexical}:
+            scores[cid] = w * cosines.get(cid, 0.0) + (1 - w) * bm25.get(cid, 0.0) / top
+    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def cap_per_essay(
+    fused: list[tuple[str, float]], chunks: dict[str, Chunk], k: int, cap: int
+) -> list[str]:
+    """Top-k ids with at most ``cap`` per essay; the cap yields when nothing else is left."""
+    chosen: list[str] = []
+    overflow: list[str] = []
+    per_essay: dict[str, int] = {}
+    for cid, _ in fused:
+        chunk = chunks.get(cid)
+        if chunk is None:
+            continue
+        if per_essay.get(chunk.source, 0) >= cap:
+            overflow.append(cid)
+            continue
+        per_essay[chunk.source] = per_essay.get(chunk.source, 0) + 1
+        chosen.append(cid)
+        if len(chosen) == k:
+            return chosen
+    return (chosen + overflow)[:k]
