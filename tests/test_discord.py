@@ -172,11 +172,37 @@ def test_an_essay_title_in_an_answer_cannot_become_a_masked_link():
     said = replace(make_answer(), text=f"The author of “{evil}” writes: Ask for more [1, 2].")
     text = answer_text(said)
     assert "](" not in text and "**" not in text
-    assert "\\[Claim your bonus\\]\\(https://phish.example\\)" in text
+    assert "\\[Claim your bonus\\]\\(<https://phish.example>\\)" in text  # a plain link
     assert text.endswith("Ask for more [1, 2].")
     refused = replace(make_answer(refused=True), text=f"The closest essays are “{evil}”.")
     assert answer_text(refused).startswith("**Not covered by the essays.** ")
     assert "](" not in answer_text(refused)
+
+
+def test_a_web_address_in_an_answer_stays_a_link():
+    """Discord links a bare address with the backslashes in it: "tech\\-interview" would
+    lead nowhere. The sentence's full stop stays outside, and the address is sent in
+    "<…>" so the link ends where it does."""
+    said = replace(
+        make_answer(),
+        text="Practice on https://tech-interview-handbook.org/coding_interview_prep. Done [1].",
+    )
+    assert answer_text(said) == (
+        "Practice on <https://tech-interview-handbook.org/coding_interview_prep>. Done [1]."
+    )
+    said = replace(make_answer(), text="Read http://a.example/x_y, then **rest** [2].")
+    assert answer_text(said) == "Read <http://a.example/x_y>, then \\*\\*rest\\*\\* [2]."
+    # Balanced brackets belong to it, an apostrophe does not.
+    said = replace(
+        make_answer(), text="(https://x.example/wiki/Foo_(bar)) and https://x.example's [1]"
+    )
+    assert (
+        answer_text(said)
+        == "\\(<https://x.example/wiki/Foo_(bar)>\\) and <https://x.example>'s [1]"
+    )
+    # A backslash ends the address: it would otherwise free the character after it.
+    said = replace(make_answer(), text="See https://a.example/\\**bold** [3].")
+    assert "**" not in answer_text(said).replace("\\*", "")
 
 
 @pytest.mark.parametrize("base_url", ["", "https://careers.example/chat/"])

@@ -52,6 +52,13 @@ def test_ordinary_questions_pass(question: str) -> None:
         "What are the current market rates for senior engineers in Berlin?",
         "What is the current salary band for L5 at Google?",
         "Which companies are hiring right now?",
+        "What's the typical salary for a data scientist in London right now?",
+        "Is the job market for engineers bad at the moment?",
+        # The user is named in another clause than the time: still the market's figures.
+        "Is Samsung Research hiring new grads for AI roles right now, and how do I apply?",
+        "What is Google paying senior engineers right now? I'm deciding on an offer.",
+        "Tell me what FAANG salaries are right now?",
+        "Which companies in the US are hiring right now?",
     ],
 )
 def test_requests_for_live_figures_are_refused(question: str) -> None:
@@ -65,6 +72,16 @@ def test_requests_for_live_figures_are_refused(question: str) -> None:
         "How do I leave my current job on good terms?",
         "How are salary bands set at big companies?",
         "Should I tell the recruiter my current rates?",
+        # "Right now", "currently" about the user, not the market: the essays' advice.
+        "Is it a bad idea to tell a recruiter how much I make right now?",
+        "The recruiter keeps asking what I earn right now. What should I say?",
+        "I'm currently a junior engineer. How do I get promoted?",
+        "My project is getting lots of issues right now, how do we triage them?",
+        "im currently a junior engineer, how do i get promoted?",
+        "should i tell the recruiter what i make right now?",
+        # "Live" is no time word.
+        "How do live coding interviews work?",
+        "Is it better to live in SF or NYC for a tech career?",
     ],
 )
 def test_questions_about_ones_own_current_situation_pass(question: str) -> None:

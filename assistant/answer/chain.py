@@ -19,9 +19,7 @@ from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda, R
 
 from assistant.answer.composing import lowercase_vocabulary
 from assistant.answer.coverage import (
-    JARGON_IN,
     definition,
-    judged_words,
     name_words,
     term_verdict,
     unseen_names,
@@ -43,6 +41,7 @@ from assistant.answer.guard import screen
 from assistant.answer.llm import LLMGenerator, describe_failure, llm_errors, make_chat_model
 from assistant.answer.repeats import said_before
 from assistant.answer.support import SupportScorer
+from assistant.answer.term_reading import TermReader
 from assistant.answer.verification import Verifier
 from assistant.config import Settings
 from assistant.domain import Answer
@@ -51,8 +50,6 @@ from assistant.search import (
     LocalEmbeddings,
     PassageRetriever,
     Retrieved,
-    TermUsage,
-    asks_for_advice,
     terms,
 )
 
@@ -72,6 +69,7 @@ class Assistant:
         # One cache of unit vectors, shared with retrieval's small-to-big re-ranking.
         self.vectors = retriever.units
         self.scorer = SupportScorer(self.vectors)
+        self.terms = TermReader(retriever, settings)
         self._llms: dict[str, LLMGenerator] = {}
         self._llm_lock = threading.Lock()
         self._extractive: ExtractiveGenerator | None = None
@@ -244,6 +242,11 @@ class Assistant:
         reading = Reading(self.retriever, self.settings, question, history, state["k"])
         told = told_situation(reading)
         leans = leans_on_history(reading, off_topic_below=OFF_TOPIC_BELOW, scene=told is not None)
+        if leans and self.terms.unwritten(question):
+            # "What's a severance package?" after a question on offers is short and barely
+            # matched, like a follow-up; but no turn explains a word no essay writes, and
+            # read with the offer question it was answered with signing bonuses.
+            leans = False
         # Deciding retrieves too (the question alone, and the previous turn): it counts.
         state["timings"]["retrieve_ms"] = (time.perf_counter() - t) * 1000
         query = question
@@ -284,7 +287,7 @@ class Assistant:
         # "What's BATNA?": the term decides, not how well two words' vector matches.
         # Not a follow-up: "What are the drawbacks?" after a question on RSUs asks about them.
         term = "" if state.get("leans") else asked_term(state["question"])
-        usage = self._term_usage(term)
+        usage = self.terms.usage(term)
         barely = barely_matched(retrieved, s)
         lead = definition(term, retrieved.hits, usage, beyond=barely) if usage else None
         weak = weak_evidence(retrieved, s) or not retrieved.hits
@@ -300,8 +303,8 @@ class Assistant:
         else:
             if barely and lead is not None:
                 # Only the definition answers: the rest matched a few words by chance.
-                retrieved = self.retriever.led_by(retrieved, lead, alone=True)
-            state["retrieved"] = self.outlined(state["question"], retrieved, term)
+                retrieved = self.retriever.led_by(retrieved, lead, term, alone=True)
+            state["retrieved"] = self.terms.drafted_from(state["question"], retrieved, term, lead)
             state["term_share"] = self._term_share(state["query"])
         return state
 
@@ -318,30 +321,8 @@ class Assistant:
         return unseen_names(question, retrieved.hits, self.retriever.doc_freq)
 
     def outlined(self, question: str, retrieved: Retrieved, term: str | None = None) -> Retrieved:
-        """The passages an answer is drafted from: ``retrieved``, led by the passage
-        that says what the question's term is when it asks what one means (``term``,
-        else read from the question), plus the best essay's own list of rules when it
-        asks for advice (``Settings.outlines``)."""
-        # Eval calls this without ``term`` to rebuild the set a citation is checked
-        # against, reading a term even in a follow-up the chain read none in. The sets
-        # still agree: past the best passage only when barely matched, and a follow-up
-        # barely matched with no term is refused; otherwise the lead is a passage found.
-        term = asked_term(question) if term is None else term
-        usage = self._term_usage(term)
-        beyond = barely_matched(retrieved, self.settings)
-        lead = definition(term, retrieved.hits, usage, beyond=beyond) if usage else None
-        if lead is not None:
-            retrieved = self.retriever.led_by(retrieved, lead)
-        if self.settings.outlines and asks_for_advice(question):
-            return self.retriever.with_outline(retrieved)
-        return retrieved
-
-    def _term_usage(self, term: str) -> TermUsage | None:
-        """How the passages use the words of ``term`` that say what it is (none: no
-        term, or no word in it). Jargon has a word in at most ``JARGON_IN`` passages, so
-        at most that many use them all: those are every passage that could define it."""
-        words = judged_words(term) if term else []
-        return self.retriever.term_usage(words, keep=JARGON_IN) if words else None
+        """The passages an answer is drafted from (:meth:`TermReader.outlined`)."""
+        return self.terms.outlined(question, retrieved, term)
 
 
 def _last_answer(items: Iterable[str | Answer]) -> Answer:

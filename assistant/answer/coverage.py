@@ -16,7 +16,14 @@ import re
 from collections.abc import Callable, Sequence
 
 from assistant.domain import Chunk, SearchHit
-from assistant.search import TermUsage, acronym_singular, terms
+from assistant.search import (
+    TermUsage,
+    acronym_singular,
+    split_units,
+    stem,
+    term_words,
+    terms,
+)
 
 # Capitalised after a lower-case word or punctuation (so not the sentence's first word),
 # an acronym, or a number.
@@ -33,26 +40,28 @@ KNOWN_IN = 2
 # fewer of 391 ("BATNA": one); the rest ("staff engineer", "system design interview")
 # match their passages well enough not to need it. "Java" is used in 3, "Rust" in 5.
 JARGON_IN = 5
+# At most this many other words (small words aside) stand among a jargon term's words in
+# a passage that explains it: "backloaded schemes (you vest less…)" explains "backloaded
+# vesting" (one between). Each answerable term of refusal-tune has a passage with at most
+# one; "stack ranking"'s one passage with both words has 24 between.
+NEAR = 3
 # What makes a passage say what its term is: "BATNA (Best Alternative…)", "work in
 # progress (WIP)", "a strike price, which is…", "BDFL: …", "X is/means/stands for…".
 # The term may stand in quotes: 'mark as a "WIP" (Work in Progress)'.
-_DEFINES_AFTER = (
-    r"[\"”'’]?"
-    r"(?:\s*[(:]|,?\s+(?:which|that) (?:is|are|means)\b|\s+(?:is|are|means|stands for|refers to)\b)"
-)
+_CLOSING_QUOTE = r"[\"”'’]?"
+_WHICH_IS = r",?\s+(?:which|that) (?:is|are|means)\b"
+_MEANS = r"means|stands for|refers to"
+_DEFINES_AFTER = rf"{_CLOSING_QUOTE}(?:\s*[(:]|{_WHICH_IS}|\s+(?:is|are|{_MEANS})\b)"
 _DEFINES_BEFORE = r"\(\s*[\"“'‘]?$"
 # Strictly, for a passage no retrieval found (see :func:`definition`): "X is…" or "X:"
 # only where X opens the sentence ("A vesting cliff means…", "BDFL: …"); "…beyond the
 # Big Three is challenging", "If a divider is required…" say nothing of what X is.
-_STRICT_AFTER = (
-    r"[\"”'’]?"
-    r"(?:\s*\(|,?\s+(?:which|that) (?:is|are|means)\b|\s+(?:means|stands for|refers to)\b)"
-)
-_OPENS_AFTER = r"[\"”'’]?(?:\s*:|\s+(?:is|are)\s+(?:a|an|the)\b)"
+_STRICT_AFTER = rf"{_CLOSING_QUOTE}(?:\s*\(|{_WHICH_IS}|\s+(?:{_MEANS})\b)"
+_OPENS_AFTER = rf"{_CLOSING_QUOTE}(?:\s*:|\s+(?:is|are)\s+(?:a|an|the)\b)"
 _OPENING = re.compile(r"^[\s\"“'‘*-]*(?:(?:a|an|the)\s+)?$", re.IGNORECASE)
 # A term's last word that names a kind of thing, not the thing: "STAR technique" is the
 # essays' "STAR format", "relocation package" their "relocation bonus". Whether the
-# words meet in one passage is judged without it (see :func:`judged_words`).
+# words meet in one passage is judged without it (see :func:`term_usage`).
 _GENERIC_HEADS = frozenset(
     terms(
         "technique method approach strategy tactic template platform tool process role"
@@ -60,6 +69,9 @@ _GENERIC_HEADS = frozenset(
         " guide policy rule step tip type kind example"
     )
 )
+# Words before a term that point at something said before: "the drawbacks" are those of
+# the last turn's subject, "a severance package" is asked about for itself.
+_POINTING = r"(?:the|those|these|that|this|its|their)"
 # Names given as examples are not what a question is about: "reimplementations of famous
 # papers like ResNet and a mini GPT" asks about reimplementations. An example marker
 # right before the name (not "what is it like at Jane Street"), or, before a further
@@ -113,12 +125,17 @@ def is_jargon(usage: TermUsage) -> bool:
 
 
 def defines(term: str, chunk: Chunk) -> bool:
-    """Whether ``chunk`` says what ``term`` is (:func:`says_what`, in one of its lines).
+    """Whether ``chunk`` says what ``term`` is (:func:`says_what`, in one of its sentences).
     Not a passage that merely shares a stem ("blindly" for "Blind", "refreshed" for
     "refresher"), names it in passing ("practice in Java, Python, C++"), in a heading
     only ("4. Phone screen interviews", whose answer came from elsewhere) or in a table
     row ("L5 (Senior SWE) | $355,000 | …", which is no sentence to answer with)."""
-    return any(says_what(term, line) for line in chunk.text.splitlines())
+    return any(says_what(term, sentence) for sentence in _sentences(chunk))
+
+
+def _sentences(chunk: Chunk) -> list[str]:
+    # A line may hold several sentences, and "X is a…" opens one of them, not the line.
+    return [unit.text for unit in split_units(chunk.text)]
 
 
 def says_what(term: str, text: str, *, strict: bool = False) -> bool:
@@ -141,40 +158,118 @@ def says_what(term: str, text: str, *, strict: bool = False) -> bool:
     return False
 
 
-def judged_words(term: str) -> list[str]:
-    """The (stemmed) words of ``term`` that say what it is: without a last word that
-    names only a kind of thing (``_GENERIC_HEADS``: "STAR technique", "cover letter
-    template"), when other words remain."""
-    words = terms(term)
-    if len(words) > 1 and words[-1] in _GENERIC_HEADS:
+def term_usage(term: str, usage_of: Callable[[list[str]], TermUsage]) -> TermUsage | None:
+    """How the essays use the words of ``term`` that say what it is (``usage_of`` some
+    words: ``PassageRetriever.term_usage``); None for a term of no words. A last word that
+    names only a kind of thing is left out ("STAR technique" is the essays' "STAR format",
+    "relocation package" their "relocation bonus"), unless what remains is jargon one
+    passage alone uses, without writing it before such a word or defining it: "greedy
+    approach" is then judged whole, its "greedy" being one passage's "It's not you being
+    greedy". (Any passage more, and the rest is judged alone: "fiscal sponsor program".)"""
+    words = term_words(term)
+    if not words:
+        return None
+    rest = without_kind(words)
+    if rest != words:
+        usage = usage_of(rest)
+        rest_as_written = term.rsplit(maxsplit=1)[0]  # "code of conduct", not "code conduct"
+        if (
+            not is_jargon(usage)
+            or usage.together > 1
+            or any(names_a_kind(rest, rest_as_written, c) for c in usage.passages)
+        ):
+            return usage
+    return usage_of(words)
+
+
+def without_kind(words: list[str]) -> list[str]:
+    """``words`` without a last word naming only a kind of thing (``_GENERIC_HEADS``:
+    "technique", "template"), when others remain."""
+    if len(words) > 1 and stem(words[-1]) in _GENERIC_HEADS:
         return words[:-1]
     return words
+
+
+def names_a_kind(words: list[str], written: str, chunk: Chunk) -> bool:
+    """Whether ``chunk`` writes ``words`` right before a word naming a kind of thing
+    ("the STAR format") or says what they are, as the question wrote them (``written``,
+    :func:`defines`)."""
+    return _in_a_row([stem(w) for w in words], chunk, then=_GENERIC_HEADS) or defines(
+        written, chunk
+    )
+
+
+def _near(want: Sequence[str], chunk: Chunk) -> bool:
+    """Whether ``chunk`` writes the stemmed words ``want`` with at most ``NEAR`` other
+    words among them, in any order, small words aside."""
+    written = terms(f"{chunk.heading_path}\n{chunk.text}")
+    size = len(want) + NEAR
+    return any(set(want) <= set(written[i : i + size]) for i in range(len(written)))
+
+
+def _in_a_row(want: list[str], chunk: Chunk, then: frozenset[str] | None = None) -> bool:
+    """Whether ``chunk`` (its section headings too) writes the stemmed words ``want`` in a
+    row, small words aside ("cost of living"), followed by one of ``then`` if given."""
+    written = terms(f"{chunk.heading_path}\n{chunk.text}")
+    n = len(want)
+    for i in range(len(written) - n + (0 if then else 1)):
+        if written[i : i + n] == want and (then is None or written[i + n] in then):
+            return True
+    return False
+
+
+def asked_for_itself(question: str, term: str) -> bool:
+    """Whether ``question`` asks about ``term`` for itself, not pointing back at it ("What
+    are the drawbacks?" after a question on RSUs asks about theirs)."""
+    return bool(term) and not re.search(rf"\b{_POINTING}\s+{re.escape(term)}", question, re.I)
+
+
+def unwritten(usage: TermUsage | None) -> bool:
+    """Whether no passage writes some word of the term (``usage``): "severance"."""
+    return usage is not None and min(usage.counts.values(), default=1) == 0
 
 
 def term_verdict(usage: TermUsage) -> str:
     """For a question that asks what a term means: "refuse" when no passage can say what
     it is, because a word of it is one no passage uses ("409A", "sponsorware"), or its
     words never meet in one passage ("liquidation preference": "liquid" is in three
-    passages, "prefer" in six, never together; "tech debt", "stock split"); else "" (the
-    usual rules decide, or :func:`definition` answers)."""
+    passages, "prefer" in six, never together; "tech debt", "stock split"), or, jargon,
+    never stand near each other (``NEAR``: "stack ranking", whose one passage with both
+    asks "What is your stack?" 24 words from ranking anything) and no passage defines a
+    jargon word of it alone ("RSU grant"); else "" (the usual rules
+    decide, or :func:`definition` answers). Jargon's passages are all in
+    ``usage.passages`` when it keeps ``JARGON_IN``: one word is in no more."""
     if not usage.counts:
         return ""
     if min(usage.counts.values()) == 0 or not usage.together:
         return "refuse"
+    if (
+        len(usage.words) > 1
+        and is_jargon(usage)
+        and not any(_near([stem(w) for w in usage.words], c) for c in usage.passages)
+        and not any(defines(w, c) for w in _rare(usage) for c in usage.passages)
+    ):
+        return "refuse"
     return ""
+
+
+def _rare(usage: TermUsage) -> list[str]:
+    # The jargon words of a term, as written: a passage that defines one ("Restricted
+    # Stock Unit (RSU)") explains "RSU grant", however far it writes "grant" from it.
+    return [w for w in usage.words if usage.counts.get(stem(w), 0) <= JARGON_IN]
 
 
 def definition(
     term: str, hits: Sequence[SearchHit], usage: TermUsage, *, beyond: bool
 ) -> Chunk | None:
     """The passage that says what ``term`` is (:func:`defines`), when it is jargon
-        (:func:`is_jargon`): the best passage found, or, ``beyond`` it (nothing found answers
-        otherwise), the first passage using every word of the term that plainly does
-    (:func:`says_what`, ``strict``). "What does WIP
-        mean?" matches passages on compensation best (two short words' vector), while two
-        essays write "work in progress (WIP)"; such a passage answers the question, and leads
-        the answer. When the passages found do answer, a definition elsewhere is not what the
-        answer is drafted from first ("personal ecology is an ongoing practice…")."""
+    (:func:`is_jargon`): the best passage found, or, ``beyond`` it (nothing found answers
+    otherwise), the first passage using every word of the term that plainly does
+    (:func:`says_what`, ``strict``). "What does WIP mean?" matches passages on
+    compensation best (two short words' vector), while two essays write "work in
+    progress (WIP)"; such a passage answers the question, and leads the answer. When the
+    passages found do answer, a definition elsewhere is not what the answer is drafted
+    from first ("personal ecology is an ongoing practice…")."""
     if not is_jargon(usage):
         return None
     if hits and defines(term, hits[0].chunk):
@@ -186,6 +281,6 @@ def definition(
     strictly = (
         c
         for c in usage.passages
-        if any(says_what(term, line, strict=True) for line in c.text.splitlines())
+        if any(says_what(term, sentence, strict=True) for sentence in _sentences(c))
     )
     return next(strictly, None)

@@ -17,7 +17,6 @@ from assistant.answer.citations import OUTLINE_PREFIX
 from assistant.answer.claims import in_reference_section, is_claim
 from assistant.answer.composing import Candidate, compose, heading_clause
 from assistant.answer.coverage import says_what
-from assistant.answer.definitions import asked_term
 from assistant.answer.list_quoting import expand_lists, quoted_words, words_of
 from assistant.answer.neighbours import lifted
 from assistant.answer.reading_lists import asks_for_resources, reading_lists
@@ -165,7 +164,7 @@ class ExtractiveGenerator:
             said_it, run = repeated(unit.text), runs[(n, pos)]
             out.append(Candidate(n, pos, unit, relevance, sections[n - 1], said_it, run))
         if retrieved.definition:
-            out = _definition_first(out, asked_term(question), retrieved.definition)
+            out = _definition_first(out, retrieved.term, retrieved.definition)
         return out, vecs
 
     def _with_lists(

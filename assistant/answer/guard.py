@@ -6,7 +6,8 @@ Two kinds, both by narrow patterns so ordinary questions pass untouched:
   "print your system prompt"): the essays hold career advice, not orders, and
   answering half of such a message would still obey the other half;
 * requests for live figures ("stock price today", "salaries right now"): the
-  essays are a fixed collection, so any number they hold is not current.
+  essays are a fixed collection, so any number they hold is not current. Not the
+  user's own situation ("how much I make right now"), which their advice is about.
 """
 
 from __future__ import annotations
@@ -30,9 +31,21 @@ _INJECTION = re.compile(
     r"|\brole-?play\b[^.?!]{0,20}\byou(?:'re| are)\b",
     re.IGNORECASE,
 )
+# "Which companies are hiring right now?" asks for today's market; "Is it a bad idea to
+# tell a recruiter how much I make right now?" and "im currently a junior engineer…"
+# tell the user's own situation (``_OWN``: the user, then the time, in one clause), which
+# the essays' advice is about; "…hiring right now, and how do I apply?" does not. "Live"
+# is no time word: "How do live coding interviews work?", "where should I live?".
+_TIME = (
+    r"\b(?:right now|today|at the moment|this (?:week|month|quarter|year)|as of now|currently)\b"
+)
+_NOW = re.compile(rf"{_TIME}.{{0,60}}\?", re.IGNORECASE)
+# Subjects and possessives only: "Tell me what FAANG salaries are right now?" and "…in
+# the US right now?" ask for the market's figures.
+_OWN = re.compile(
+    rf"\b(?:i|i'm|im|i've|i'd|my|mine|we|our)\b[^.?!,;]{{0,40}}{_TIME}", re.IGNORECASE
+)
 _LIVE = re.compile(
-    r"\b(?:right now|today|at the moment|this (?:week|month|quarter|year)|as of now|live|"
-    r"currently)\b.{0,60}\?|"
     r"\b(?:stock|share) price\b|\bexchange rate\b|\bweather\b"
     # "current salary bands" are today's figures; "my current salary" is the user's own.
     r"|(?<!\bmy )(?<!\bour )\bcurrent (?:salary |pay |compensation )?"
@@ -45,6 +58,6 @@ def screen(question: str) -> str:
     """The refusal reason for a question no essay can answer, or ""."""
     if _INJECTION.search(question):
         return "instructions"
-    if _LIVE.search(question):
+    if _LIVE.search(question) or (_NOW.search(question) and not _OWN.search(question)):
         return "live-data"
     return ""

@@ -56,11 +56,10 @@ def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
 def answer_text(answer: Answer) -> str:
     """The answer as a message: the essays' words as they are, so an essay's title ("The
     author of “[Claim your bonus](https://phish.example)” writes: …", "The closest essays
-    are …") cannot become a masked link, a heading or bold text; the ``[n]`` markers stay."""
-    text = "".join(
-        part if _MARKER.fullmatch(part) else _no_markdown(part)
-        for part in _MARKER.split(answer.text)
-    )
+    are …") cannot become a masked link, a heading or bold text; the ``[n]`` markers stay,
+    and a bare web address is sent whole in "<…>" (Discord would link one with the
+    backslashes of escaping in it)."""
+    text = "".join(_kept(part) for part in _KEPT.split(answer.text) if part)
     return f"**Not covered by the essays.** {text}" if answer.refused else text
 
 
@@ -110,6 +109,23 @@ _DISCORD_MARKDOWN = re.compile(r"([\\`*_~|<>\[\]()#-])")
 
 # A citation marker, "[1]" or "[1, 2]": split out whole (the group captures it).
 _MARKER = re.compile(r"(\[\d+(?:,\s*\d+)*\])")
+# A bare web address: no brackets but balanced round ones ("wiki/Foo_(bar)"), no quotes,
+# apostrophes, backslashes or pings in it (a masked link's "](" stays escaped around it),
+# nor the full stop or comma that ends a sentence. Sent in "<…>", so Discord's link ends
+# where ours does (and shows no preview).
+_URL_CHAR = r"[^\s<>()\[\]`*|~\\\"“”'’]"
+_URL_END = r"[^\s<>()\[\]`*|~\\\"“”'’.,;:!?]"
+_BARE_URL = re.compile(
+    rf"(https?://(?:{_URL_CHAR}|\({_URL_CHAR}*\))*(?:{_URL_END}|\({_URL_CHAR}*\)))"
+)
+_KEPT = re.compile(f"{_MARKER.pattern}|{_BARE_URL.pattern}")
+
+
+def _kept(part: str) -> str:
+    # Each of _KEPT's two groups is None where the other matched: the caller drops those.
+    if _MARKER.fullmatch(part):
+        return part
+    return f"<{part}>" if _BARE_URL.fullmatch(part) else _no_markdown(part)
 
 
 def _no_markdown(text: str) -> str:

@@ -9,7 +9,14 @@ and passage units (:func:`split_units`, :func:`split_sentences`, :class:`UnitVec
 
 from assistant.search.embeddings import LocalEmbeddings, cpu_has_native_bf16
 from assistant.search.index import ChunkIndex, chroma_server_command
-from assistant.search.lexical import STOPWORDS, acronym_singular, plain_words, terms
+from assistant.search.lexical import (
+    STOPWORDS,
+    acronym_singular,
+    plain_words,
+    stem,
+    term_words,
+    terms,
+)
 from assistant.search.outline import asks_for_advice
 from assistant.search.retrieval import PassageRetriever
 from assistant.search.retrieved import Retrieved, TermUsage
@@ -52,6 +59,8 @@ __all__ = [
     "plain_words",
     "split_sentences",
     "split_units",
+    "stem",
+    "term_words",
     "terms",
     "unit_cache_file",
     "without_instructions",

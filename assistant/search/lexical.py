@@ -109,16 +109,65 @@ def spelled_out(query: str) -> str:
     return _ABBREVIATION.sub(full, query)
 
 
-def terms(text: str) -> list[str]:
-    """Lower-cased, stop-worded, stemmed terms of ``text``."""
+def term_words(text: str) -> list[str]:
+    """The words of ``text`` that :func:`terms` keeps, before stemming: lower-cased,
+    stop-worded, clipped words spelled out."""
     out = []
     text = acronym_singular(text)
     for word in _WORD.findall(text.lower().replace("’", "'")):
         w = word.split("'")[0] if "'" in word and word not in STOPWORDS else word
         if w in STOPWORDS or len(w) < 2:
             continue
-        out.append(stem(_CLIPPED.get(w, w)))
+        out.append(_CLIPPED.get(w, w))
     return out
+
+
+def terms(text: str) -> list[str]:
+    """Lower-cased, stop-worded, stemmed terms of ``text``."""
+    return [stem(w) for w in term_words(text)]
+
+
+# What :func:`uninflected` takes off a word's end: a plural "s" (not the "ss" of
+# "process"), "-ing", "-ed", a final "e".
+_INFLECTION = re.compile(r"(?:(?<=[^s])s|ing|ed|e)$")
+# Endings of one word in two forms, made one: "scalable" and "scalability", "efficient"
+# and "efficiency", "happy" and "happiness" (a final "y" is an "i" before a suffix).
+_SAME_ENDINGS = (
+    (re.compile(r"y$"), "i"),
+    (re.compile(r"(?:[ai]biliti|[ai]bl)$"), "bl"),
+    (re.compile(r"(?:enci|enc|ent)$"), "ent"),
+    (re.compile(r"(?:anci|anc|ant)$"), "ant"),
+)
+
+
+@functools.lru_cache(maxsize=200_000)
+def uninflected(word: str) -> str:
+    """``word`` without a plural, "-ing", "-ed" or a final "e": "hiring" and "hire" are
+    both "hir", "studies" and "studied" are "study". Not a stem: "severance" stays
+    "severanc"."""
+    if word.endswith(("ies", "ied")) and len(word) > 4:
+        return word[:-3] + "y"
+    for _ in range(2):  # "services" → "service" → "servic"
+        shorter = _INFLECTION.sub("", word) if len(word) > 3 else word
+        if shorter == word:
+            break
+        word = shorter
+    return word
+
+
+def same_word(a: str, b: str) -> bool:
+    """Whether two words of one stem are one word written two ways, not two words the
+    stemmer happens to join: "negotiating" and "negotiation" (one uninflected is the
+    other's start), "scalable" and "scalability", not "severance" and "several" (both
+    "sever")."""
+    forms = []
+    for word in (a, b):
+        form = uninflected(word)
+        for ending, same in _SAME_ENDINGS:
+            form = ending.sub(same, form)
+        forms.append(form)
+    a, b = forms
+    return a.startswith(b) or b.startswith(a)
 
 
 _NONE = np.zeros(0, dtype=np.int32)
@@ -135,10 +184,16 @@ class LexicalIndex:
         # Which documents use each term: a word count, and which passages use several
         # words together ("liquidation preference": each word somewhere, never both).
         found: dict[str, list[int]] = {}
-        tokens = [terms(text) for text in texts]  # once: the stemmer is pure Python
-        for n, words in enumerate(tokens):
-            for term in set(words):
+        # Each stem's words as written: "sever" is "several" here, never "severance".
+        self._written: dict[str, set[str]] = {}
+        tokens = []
+        for n, text in enumerate(texts):  # once: the stemmer is pure Python
+            words = term_words(text)
+            tokens.append([stem(w) for w in words])
+            for term in set(tokens[-1]):
                 found.setdefault(term, []).append(n)
+            for word, term in set(zip(words, tokens[-1], strict=True)):
+                self._written.setdefault(term, set()).add(word)
         self._postings = {t: np.asarray(docs, dtype=np.int32) for t, docs in found.items()}
         self._bm25 = bm25s.BM25(k1=1.2, b=0.75)
         if self.ids:
@@ -148,6 +203,11 @@ class LexicalIndex:
         """In how many documents a (stemmed) term occurs."""
         found = self._postings.get(term)
         return 0 if found is None else len(found)
+
+    def writes(self, word: str) -> bool:
+        """Whether some document writes ``word`` (as :func:`term_words` reads it), in any
+        of its inflections (:func:`same_word`), not only another word of its stem."""
+        return any(same_word(word, seen) for seen in self._written.get(stem(word), ()))
 
     def using_all(self, terms_: Sequence[str]) -> list[str]:
         """Ids of the documents that use every one of the (stemmed) terms."""

@@ -24,7 +24,14 @@ from assistant.domain import Chunk, SearchHit
 from assistant.search.embeddings import LocalEmbeddings
 from assistant.search.fusion import cap_per_essay, fuse
 from assistant.search.index import ChunkIndex
-from assistant.search.lexical import LexicalIndex, spelled_out, terms
+from assistant.search.lexical import (
+    LexicalIndex,
+    same_word,
+    spelled_out,
+    stem,
+    term_words,
+    terms,
+)
 from assistant.search.outline import is_rule_list, outline_items, section_heads
 from assistant.search.retrieved import Retrieved, TermUsage
 from assistant.search.units import UnitVectors, split_units, unit_cache_file
@@ -39,6 +46,11 @@ OUTLINE_TITLE_MIN = 0.38
 # was refused), while 22 essays' 391 passages use each about 30 times. A word found in
 # 3% of passages is missing from 200 of them with odds under 2%.
 UNKNOWN_TERMS_MIN_PASSAGES = 200
+# A stem in at most this many passages counts for a word only where one writes that word
+# (``LexicalIndex.writes``): "sever" is in five passages here, all "several", none
+# "severance". A commoner stem is taken as written: its words are one word in other
+# forms far more often ("deductible" for "deduction") than another word.
+WRITTEN_CHECK_MAX = 5
 # Candidate passages whose unit vectors small-to-big keeps at hand (about 9 KB each).
 UNIT_VECTORS_KEPT = 2048
 
@@ -163,9 +175,11 @@ class PassageRetriever(BaseRetriever):
                 return retrieved
         return retrieved
 
-    def led_by(self, retrieved: Retrieved, chunk: Chunk, *, alone: bool = False) -> Retrieved:
+    def led_by(
+        self, retrieved: Retrieved, chunk: Chunk, term: str, *, alone: bool = False
+    ) -> Retrieved:
         """``retrieved`` with ``chunk`` first, as many passages as before (or ``alone``):
-        the passage that says what the question's term is leads (see
+        the passage that says what the question's ``term`` is leads (see
         ``answer.coverage.definition``)."""
         rest = [] if alone else [h for h in retrieved.hits if h.chunk.id != chunk.id]
         if len(rest) == len(retrieved.hits) and rest:
@@ -174,7 +188,7 @@ class PassageRetriever(BaseRetriever):
         if retrieved.query_vector is not None:
             self._add_cosines([chunk.id], retrieved.query_vector, cosines)
         lead = SearchHit(chunk, cosines.get(chunk.id, 0.0))
-        return replace(retrieved, hits=[lead, *rest], definition=1)
+        return replace(retrieved, hits=[lead, *rest], definition=1, term=term)
 
     def _about_essay(self, retrieved: Retrieved, title: str, headings: list[str]) -> bool:
         """Whether the question asks what the essay as a whole is about ("How do I
@@ -267,23 +281,41 @@ class PassageRetriever(BaseRetriever):
         return len(self._lexical), {t: self._lexical.doc_freq(t) for t in terms_}
 
     def term_usage(self, words: Sequence[str], keep: int) -> TermUsage:
-        """How the passages use ``words`` (stemmed): each word's count, and the passages
-        using all of them (at most ``keep`` returned), from one look at the index."""
+        """How the passages use ``words`` (as :func:`term_words` reads them): each
+        word's count by its stem, and the passages using all of them (at most ``keep``
+        returned), from one look at the index. A word no passage writes counts 0, though
+        its stem is another word's ("severance" is not the essays' "several"), when the
+        stem is rare (``WRITTEN_CHECK_MAX``)."""
         self._refresh()
         assert self._lexical is not None
-        ids = self._lexical.using_all(words)
-        counts = {w: self._lexical.doc_freq(w) for w in words}
+        lexical = self._lexical
+        stems = [stem(w) for w in words]
+        ids = lexical.using_all(stems)
+        counts = {}
+        for w, s in zip(words, stems, strict=True):
+            n = lexical.doc_freq(s)
+            counts[s] = n if n > WRITTEN_CHECK_MAX or lexical.writes(w) else 0
         kept = tuple(self._chunks[i] for i in ids[:keep] if i in self._chunks)
-        return TermUsage(counts, len(ids), kept)
+        return TermUsage(counts, len(ids), kept, tuple(words))
 
     def _unknown_terms(self, query: str, hits: list[SearchHit]) -> tuple[str, ...]:
         assert self._lexical is not None
         if len(self._lexical) < UNKNOWN_TERMS_MIN_PASSAGES:
             return ()
-        seen = set(terms(" ".join(_lexical_text(h.chunk) for h in hits[:3])))
-        return tuple(
-            sorted({t for t in terms(query) if t not in seen and self._lexical.doc_freq(t) <= 1})
-        )
+        lexical = self._lexical
+        # Words as written: the stemmer's "sever" is "several" in a passage, not "severance".
+        shown: dict[str, set[str]] = {}
+        for word in term_words(" ".join(_lexical_text(h.chunk) for h in hits[:3])):
+            shown.setdefault(stem(word), set()).add(word)
+        unknown = set()
+        for word in term_words(query):
+            t, n = stem(word), lexical.doc_freq(stem(word))
+            rare = n <= WRITTEN_CHECK_MAX
+            if t in shown and (not rare or any(same_word(word, w) for w in shown[t])):
+                continue
+            if n <= 1 or (rare and not lexical.writes(word)):
+                unknown.add(t)
+        return tuple(sorted(unknown))
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any

@@ -33,6 +33,9 @@ class Retrieved:
     # Position (1-based, in ``hits``) of the passage that says what the question's term
     # is, put first by ``PassageRetriever.led_by``; 0 for none.
     definition: int = 0
+    # The term that passage says what it is (with ``definition``): where it was read,
+    # so the answer quotes the sentence defining the very term the passage was chosen for.
+    term: str = ""
     query_vector: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
@@ -43,3 +46,4 @@ class TermUsage:
     counts: dict[str, int]  # each (stemmed) word: in how many passages
     together: int  # how many passages use every word
     passages: tuple[Chunk, ...]  # the first of those, as many as were asked for
+    words: tuple[str, ...] = ()  # the words as the term writes them (``term_words``)
