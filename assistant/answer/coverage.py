@@ -194,9 +194,7 @@ def names_a_kind(words: list[str], written: str, chunk: Chunk) -> bool:
     """Whether ``chunk`` writes ``words`` right before a word naming a kind of thing
     ("the STAR format") or says what they are, as the question wrote them (``written``,
     :func:`defines`)."""
-    return _in_a_row([stem(w) for w in words], chunk, then=_GENERIC_HEADS) or defines(
-        written, chunk
-    )
+    return _before_a_kind([stem(w) for w in words], chunk) or defines(written, chunk)
 
 
 def _near(want: Sequence[str], chunk: Chunk) -> bool:
@@ -207,15 +205,15 @@ def _near(want: Sequence[str], chunk: Chunk) -> bool:
     return any(set(want) <= set(written[i : i + size]) for i in range(len(written)))
 
 
-def _in_a_row(want: list[str], chunk: Chunk, then: frozenset[str] | None = None) -> bool:
+def _before_a_kind(want: list[str], chunk: Chunk) -> bool:
     """Whether ``chunk`` (its section headings too) writes the stemmed words ``want`` in a
-    row, small words aside ("cost of living"), followed by one of ``then`` if given."""
+    row, small words aside, right before a word naming a kind (``_GENERIC_HEADS``)."""
     written = terms(f"{chunk.heading_path}\n{chunk.text}")
     n = len(want)
-    for i in range(len(written) - n + (0 if then else 1)):
-        if written[i : i + n] == want and (then is None or written[i + n] in then):
-            return True
-    return False
+    return any(
+        written[i : i + n] == want and written[i + n] in _GENERIC_HEADS
+        for i in range(len(written) - n)
+    )
 
 
 def asked_for_itself(question: str, term: str) -> bool:
@@ -236,9 +234,9 @@ def term_verdict(usage: TermUsage) -> str:
     passages, "prefer" in six, never together; "tech debt", "stock split"), or, jargon,
     never stand near each other (``NEAR``: "stack ranking", whose one passage with both
     asks "What is your stack?" 24 words from ranking anything) and no passage defines a
-    jargon word of it alone ("RSU grant"); else "" (the usual rules
-    decide, or :func:`definition` answers). Jargon's passages are all in
-    ``usage.passages`` when it keeps ``JARGON_IN``: one word is in no more."""
+    jargon word of it alone ("RSU grant"); else "" (the usual rules decide, or
+    :func:`definition` answers). Jargon's passages are all in ``usage.passages`` when it
+    keeps ``JARGON_IN``: one word is in no more."""
     if not usage.counts:
         return ""
     if min(usage.counts.values()) == 0 or not usage.together:
