@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from assistant.answer import Assistant
+from assistant.answer import Assistant, chain
 from assistant.answer.coverage import (
     JARGON_IN,
     defines,
@@ -20,6 +20,8 @@ from assistant.answer.coverage import (
     term_verdict,
 )
 from assistant.answer.definitions import asked_term
+from assistant.answer.followup import Reading
+from assistant.answer.term_reading import writes_term
 from assistant.config import Settings
 from assistant.domain import Chunk, SearchHit
 from assistant.ingest.pipeline import Ingester
@@ -412,3 +414,62 @@ def test_a_definition_beyond_the_passages_found_answers_and_leads(
     found = with_contributing.retriever.retrieve(answer.query)
     again = with_contributing.outlined("What does WIP mean?", found)
     assert answer.citations[0].chunk_id in {h.chunk.id for h in again.hits}
+
+
+@pytest.mark.parametrize(
+    ("question", "alone"),
+    [
+        ("batna meaning?", True),  # a passage found alone says what it is
+        ("What's a severance package?", True),  # no passage writes "severance"
+        ("And what's a cliff?", False),  # goes on from the last turn
+        ("What are the drawbacks?", False),  # the drawbacks of what was said
+        ("What's an example?", False),  # an example of the conversation's topic
+        ("How do I negotiate my offer?", False),  # asks no term's meaning
+    ],
+)
+def test_a_question_asking_what_a_term_means_is_read_alone(
+    bot: Assistant, question: str, alone: bool
+) -> None:
+    """Short and barely matched, a term question looks like a follow-up. Read with the
+    question before it, "batna meaning?" after "whats pramp" was refused as weak
+    evidence, and "What's a severance package?" after an offer question was answered
+    with signing bonuses."""
+    reading = Reading(bot.retriever, bot.settings, question, [], bot.settings.k)
+    assert bot.terms.read_alone(reading) is alone
+
+
+def test_a_term_the_conversation_s_passages_write_is_read_with_it(bot: Assistant) -> None:
+    """There the conversation says which sense: "What is a foundation?" after a question
+    on governance is the Apache Foundation's kind; read alone, it was answered with
+    grantmaking foundations."""
+
+    def alone(before: str) -> bool:
+        reading = Reading(bot.retriever, bot.settings, "batna meaning?", [before], 5)
+        return bot.terms.read_alone(reading)
+
+    assert alone("What should I ask at the end of an interview?")
+    assert not alone("Have a strong BATNA and communicate it")
+
+
+def test_a_passage_writes_a_term_as_whole_words() -> None:
+    """Spaces, hyphens and a plural aside; not inside other words ("ml" in "calmly")."""
+    assert writes_term("Webpack raises money through OpenCollective.", "open collective")
+    assert writes_term("Rora gives you customized scripts.", "script")
+    assert writes_term("Most companies use an ATS to screen resumes.", "ATS")
+    assert not writes_term("Answer calmly, like the team lead does.", "ml")
+    assert not writes_term("Is that something you want?", "ats")
+    assert not writes_term("Good answers are short.", "swe")
+
+
+def test_a_term_question_the_rules_read_as_a_follow_up_is_still_read_alone(
+    bot: Assistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever made the rules read it with the conversation (on all the corpora,
+    "batna meaning?" after "whats pramp" is barely matched and shares their essays),
+    the term decides: the chain reads it alone and answers from its definition."""
+    monkeypatch.setattr(chain, "leans_on_history", lambda *args, **kwargs: True)
+    answer = bot.ask("batna meaning?", ["whats pramp"])
+    assert answer.query == "batna meaning?"
+    assert "Best Alternative To a Negotiated Agreement" in answer.text, answer.text
+    leaning = bot.ask("What's an example?", ["How do I negotiate my offer?"])
+    assert leaning.query != "What's an example?"

@@ -11,6 +11,7 @@ from assistant.answer.chain import Assistant
 from assistant.answer.followup import user_turns, with_context, without_told_terms
 from assistant.answer.pointers import (
     looks_like_followup,
+    names_no_subject,
     own_pointers,
     points_back,
     points_back_strongly,
@@ -86,6 +87,26 @@ def test_user_turns_of_empty_history() -> None:
 )
 def test_looks_like_followup(question: str) -> None:
     assert looks_like_followup(question)
+
+
+@pytest.mark.parametrize(
+    ("question", "subjectless"),
+    [
+        ("Is there some kind of checklist I could go through?", True),
+        ("Are there any specific tools or templates you would recommend using here?", True),
+        ("Is there a checklist for choosing between two companies?", False),
+        ("Are there any good books on salary negotiation that you could recommend to me?", False),
+    ],
+)
+def test_a_question_that_names_no_subject_is_a_followup(question: str, subjectless: bool) -> None:
+    """Longer than a short follow-up, with no pointer, but a checklist of what? Read
+    alone it retrieved the essays' checklist for launching a project."""
+    assert names_no_subject(question) is subjectless
+    assert looks_like_followup(question) is subjectless
+
+
+def test_a_question_with_no_word_read_names_a_subject_we_cannot_see() -> None:
+    assert not names_no_subject("有什么建议吗？")
 
 
 @pytest.mark.parametrize(
@@ -227,7 +248,22 @@ def test_points_back(question: str, back: bool) -> None:
         ("Between a startup and big tech, which one is better for a new grad?", False),
         ("What should I say in the first one-on-one with my manager?", False),
         ("How do I explain the former company on my resume?", False),
-        ("ok so what do i actually write when i close one?", False),  # "so": weakly
+        # "One" ending a clause stands for a thing named before, unless the question
+        # names its own options ("…or pick one?") or means nobody ("no one").
+        ("ok so what do i actually write when i close one?", True),
+        ("Do I need one?", True),
+        ("Should I try to learn every subfield or pick one?", False),
+        ("Does no one read the docs?", False),
+        ("How do I write one quickly?", False),  # weakly: "one" before more words
+        ("How do I write a good one?", True),  # "a good" is the one's own
+        # A noun the question names may be what its "one" stands for.
+        ("Should I quit my job before I find a new one?", False),
+        ("How do I write a resume when I've never had one?", False),
+        ("Do I need a cover letter if the company doesn't ask for one?", False),
+        ("I got an offer from Google. Is it a good one?", False),
+        ("What should I ask in my first one on one?", False),
+        ("How do I prepare for a one-on-one?", False),
+        ("Tips for a good one-on-one?", False),
         ("Okay, and for interns?", True),
         ("Got it. What about interns?", True),
         ("Sure, and for interns?", True),
@@ -428,6 +464,101 @@ def test_a_question_that_points_back_and_alone_would_be_refused_leans_on_the_his
     assert leans()
     matches[question] = found("interviews.md", 0.32)  # answered alone: its own question
     assert not leans()
+
+
+def test_a_question_naming_no_subject_or_pointing_by_one_leans_on_the_history() -> None:
+    """ "Is there some kind of checklist I could go through?" after a question on
+    engineering culture: alone it matched the essays' launch checklist (another essay
+    than the culture turn's) well enough to stand alone, and was answered with it. "ok
+    so what do i actually write when i close one?" after a question on unwanted pull
+    requests matched cover letters alone. (Stand-in retriever.)"""
+    from assistant.answer.followup import Reading, leans_on_history
+    from assistant.config import Settings
+    from assistant.domain import Chunk, SearchHit
+    from assistant.search import Retrieved
+
+    def found(source: str, cosine: float) -> Retrieved:
+        chunk = Chunk(source, source, "T", (), "text", 0, 4, 0)
+        return Retrieved("q", [SearchHit(chunk, cosine)], cosine, unit_best=cosine)
+
+    culture, prs = "How can I tell a company's engineering culture?", "How do I handle PRs?"
+    matches = {
+        culture: found("choosing-between-companies.md", 0.6),
+        prs: found("best-practices.md", 0.6),
+        "Is there some kind of checklist I could go through?": found("launch.md", 0.46),
+        "Is there a checklist for launching a project?": found("launch.md", 0.46),
+        "ok so what do i actually write when i close one?": found("resume.md", 0.46),
+        "ok so what do i actually write in a cover letter?": found("resume.md", 0.46),
+    }
+
+    class Stand:
+        def retrieve(self, query: str, k: int) -> Retrieved:
+            return matches[query]
+
+    def leans(question: str, before: str) -> bool:
+        stand: Any = Stand()
+        reading = Reading(stand, Settings(), question, [before], 5)
+        return leans_on_history(reading, off_topic_below=0.18)
+
+    assert leans("Is there some kind of checklist I could go through?", culture)
+    assert not leans("Is there a checklist for launching a project?", culture)
+    assert leans("ok so what do i actually write when i close one?", prs)
+    assert not leans("ok so what do i actually write in a cover letter?", prs)
+
+
+def test_a_turn_naming_no_subject_hands_the_topic_on() -> None:
+    """ "Any tips?" took its topic from the turns before it; a question after it did not,
+    and was read with "Any tips?" alone."""
+    turns = ["How do I negotiate my salary?", "What about equity?", "Any tips?"]
+    query = with_context("Is there some kind of checklist I could go through?", turns)
+    assert query.endswith("Any tips? What about equity? How do I negotiate my salary?")
+
+
+def test_a_question_naming_no_subject_after_an_uncovered_topic_is_uncovered() -> None:
+    """ "Is there some kind of checklist of things I should bring up?" after a question
+    no essay covers took its words from that question and was answered with tips for
+    cover letters. A question of its own, or after a covered topic, is not affected.
+    (Stand-in retriever.)"""
+    from assistant.answer.followup import Reading, borrows_an_uncovered_topic
+    from assistant.config import Settings
+    from assistant.domain import Chunk, SearchHit
+    from assistant.search import Retrieved
+
+    def found(cosine: float) -> Retrieved:
+        chunk = Chunk("a.md", "a.md", "T", (), "text", 0, 4, 0)
+        return Retrieved("q", [SearchHit(chunk, cosine)], cosine, unit_best=cosine)
+
+    visa, offer = "How do I get a US work visa?", "How do I negotiate my offer?"
+    told = "I have three weeks before my Google phone screen."
+    matches = {visa: found(0.1), offer: found(0.6), told: found(0.1), f"{told} {offer}": found(0.5)}
+
+    class Stand:
+        def retrieve(self, query: str, k: int) -> Retrieved:
+            return matches[query]
+
+    def uncovered(question: str, *before: str) -> bool:
+        stand: Any = Stand()
+        return borrows_an_uncovered_topic(Reading(stand, Settings(), question, before, 5))
+
+    assert uncovered("Is there some kind of checklist of things I should bring up?", visa)
+    assert not uncovered("Is there some kind of checklist of things I should bring up?", offer)
+    assert not uncovered("Is there a checklist for the interview itself?", visa)
+    # The topic two turns back, before a told situation the essays barely match alone.
+    assert not uncovered("Anything else I should prepare?", offer, told)
+    assert uncovered("Anything else I should prepare?", told)
+
+
+def test_a_question_naming_no_subject_after_an_uncovered_topic_is_refused(
+    bot: Assistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The chain refuses what :func:`borrows_an_uncovered_topic` finds, as weak evidence."""
+    from assistant.answer import chain
+
+    monkeypatch.setattr(chain, "borrows_an_uncovered_topic", lambda reading: True)
+    answer = bot.ask("Any tips?", ["How do I negotiate my offer?"])
+    assert answer.refused and answer.reason == "weak-evidence", answer.text
+    monkeypatch.setattr(chain, "borrows_an_uncovered_topic", lambda reading: False)
+    assert not bot.ask("Any tips?", ["How do I negotiate my offer?"]).refused
 
 
 @needs_shared

@@ -49,6 +49,18 @@ def test_units_pieces_and_streaming_keep_the_quote():
     assert complete_sentences(text + " More").startswith('Ask for "the best offer."')
 
 
+def test_an_elision_mark_is_no_part_of_a_unit():
+    """An essay quoting someone elides with "(...)": it closed the sentence before it,
+    and the answer's marker went inside it ("…a simple question. ( [1]...)")."""
+    text = "Asking a simple question. (...) A code of conduct helps.\n[…] Be kind. (…)"
+    assert [u.text for u in split_units(text)] == [
+        "Asking a simple question.",
+        "A code of conduct helps.",
+        "Be kind.",
+    ]
+    assert split_sentences("One. (...) Two.") == ["One. (...)", "Two."]  # every character
+
+
 @needs_shared
 def test_every_closed_boundary_in_the_corpora_keeps_its_characters():
     boundaries = 0

@@ -30,6 +30,7 @@ from assistant.answer.extractive import ExtractiveGenerator
 from assistant.answer.followup import (
     Reading,
     barely_matched,
+    borrows_an_uncovered_topic,
     leans_on_history,
     told_situation,
     user_turns,
@@ -242,11 +243,13 @@ class Assistant:
         reading = Reading(self.retriever, self.settings, question, history, state["k"])
         told = told_situation(reading)
         leans = leans_on_history(reading, off_topic_below=OFF_TOPIC_BELOW, scene=told is not None)
-        if leans and self.terms.unwritten(question):
+        if leans and self.terms.read_alone(reading):
             # "What's a severance package?" after a question on offers is short and barely
-            # matched, like a follow-up; but no turn explains a word no essay writes, and
-            # read with the offer question it was answered with signing bonuses.
+            # matched, like a follow-up; read with the offer question it was answered with
+            # signing bonuses. "batna meaning?" after "whats pramp" was refused.
             leans = False
+        # A question with no subject of its own, about a topic the essays don't cover.
+        state["uncovered"] = leans and borrows_an_uncovered_topic(reading)
         # Deciding retrieves too (the question alone, and the previous turn): it counts.
         state["timings"]["retrieve_ms"] = (time.perf_counter() - t) * 1000
         query = question
@@ -294,7 +297,7 @@ class Assistant:
         off = weak and retrieved.dense_best < OFF_TOPIC_BELOW
         if usage is not None and term_verdict(usage) == "refuse" and not off:
             state.update(refused=True, reason="unexplained-term", unseen=(term,))
-        elif barely and lead is None:
+        elif (barely or state.get("uncovered")) and lead is None:
             state.update(refused=True, reason="off-topic" if off else "weak-evidence")
         elif name_words(unseen := self._unseen(state["question"], retrieved)) >= (
             s.refuse_unseen_names or 1

@@ -18,6 +18,7 @@ from typing import Any
 
 from assistant.answer.pointers import (
     looks_like_followup,
+    names_no_subject,
     own_pointers,
     points_back,
     points_back_strongly,
@@ -114,12 +115,43 @@ def with_context(question: str, history: Sequence[Any]) -> str:
     turns = user_turns(history)
     if not turns:
         return question
+    return " ".join([question, *topic_turns(turns)])
+
+
+def topic_turns(turns: Sequence[str]) -> list[str]:
+    """The turns a follow-up takes its topic from (see :func:`with_context`): the
+    previous user turn, and while a turn leans back, the one before it, latest first."""
     context = [turns[-1]]
     for earlier in reversed(turns[-TOPIC_TURNS - 1 : -1]):
         if not leans_back(context[-1]):
             break
         context.append(earlier)
-    return " ".join([question, *context])
+    return context
+
+
+def topic_of(reading: Reading) -> Retrieved | None:
+    """What the turns the question would take its topic from (:func:`topic_turns`)
+    retrieve, read together; None without earlier turns."""
+    if not reading.turns:
+        return None
+    return reading.retrieve(" ".join(topic_turns(reading.turns)))
+
+
+def borrows_an_uncovered_topic(reading: Reading) -> bool:
+    """The question names no subject (:func:`names_no_subject`), and the essays barely
+    match every earlier turn in reach (``TOPIC_TURNS`` before the previous one) read
+    together, a told situation's own particulars aside (:func:`without_told_terms`).
+    "Is there some kind of checklist of things I should bring up?" after a question on
+    one-on-ones with a new manager, which no essay covers: read with it, it was
+    answered with tips for cover letters; read alone, with the checklist for launching
+    a project. "Anything else I should prepare?" after "How do I prepare for coding
+    interviews?" and "I have three weeks before my Google phone screen." is covered."""
+    question, turns = reading.question, reading.turns
+    if not turns or not names_no_subject(question):
+        return False
+    context = list(reversed(turns[-TOPIC_TURNS - 1 :]))
+    found = without_told_terms(reading.retrieve(" ".join(context)), question, turns)
+    return barely_matched(found, reading.settings)
 
 
 def leans_back(text: str) -> bool:
@@ -127,9 +159,14 @@ def leans_back(text: str) -> bool:
     sure ("What if…", "And…", "those"), or by a weaker pointer ("it", "that") with
     next to nothing of its own ("Is that normal?", "Is it worth it?"). "Is it worth
     doing a PhD?" and "Is it rude to ask about work-life balance…?" point back by their
-    "it" alone, and are questions of their own."""
+    "it" alone, and are questions of their own. A turn with no subject at all ("Any
+    tips?") leans back too."""
     pointers = own_pointers(text)
-    return points_back_strongly(pointers) or (points_back(pointers) and says_little(text))
+    return (
+        points_back_strongly(pointers)
+        or (points_back(pointers) and says_little(text))
+        or names_no_subject(text)  # "Any tips?": tips on the turn before it
+    )
 
 
 def leans_on_history(reading: Reading, *, off_topic_below: float, scene: bool = False) -> bool:
@@ -159,6 +196,8 @@ def leans_on_history(reading: Reading, *, off_topic_below: float, scene: bool = 
             return False
     if scene or weak_evidence(alone, settings) or points_back_strongly(pointers):
         return True
+    if names_no_subject(question):
+        return True  # what it matched alone was no subject of its own
     if points_back(pointers) and barely_matched(alone, settings):
         # It points back, and alone it would be refused for words the essays never use:
         # "What should go in it besides install steps?" after a question on READMEs.

@@ -78,6 +78,21 @@ _STRONG_POINTERS = re.compile(
 # tech, which one…", "I got two offers, which one…".
 _WHICH_ONE = re.compile(r"\bwhich one\b(?!\s+of\b)", re.IGNORECASE)
 _OWN_OPTIONS = re.compile(r"\b(?:or|between|vs\.?|versus|both|two|three|either)\b", re.IGNORECASE)
+# "One" ending a clause stands for a thing named before, when the question names none it
+# could be: "ok so what do i actually write when i close one?", "Do I need one?"; not
+# "…every subfield or pick one?" (its own options), "no one", "a first one on one" or
+# "one-on-one".
+_PRONOUN_ONE = re.compile(
+    r"(?<!\bno )(?<!\bevery )(?<!\bon )(?<!-)\bone\s*(?:[?!.,;]|$)", re.IGNORECASE
+)
+# A determiner and the word after it: a noun the question names, that its "one" may stand
+# for ("Should I quit my job before I find a new one?", "…a resume when I've never had
+# one?"); not the one's own ("How do I write a good one?": "one" within two words).
+_NAMED = re.compile(
+    r"\b(?:a|an|the|my|your|our|their|his|her|this|that|these|those)\s+"
+    r"(?!(?:\S+\s+)?one\b)[A-Za-z]",
+    re.IGNORECASE,
+)
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’+#.-]*[A-Za-z0-9+#]|[A-Za-z]")
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+(?=[A-Z\"“])")
 # A question this short means little alone: "What about equity?", "Is it worth it?".
@@ -147,10 +162,12 @@ def _points_back_strongly(q: str, bare: str) -> bool:
     acknowledgements (read once by callers that need both)."""
     if _STRONG_POINTERS.search(q) or _SURE_AFTER_ACKNOWLEDGING.search(bare):
         return True
+    if _OWN_OPTIONS.search(q):
+        return False  # "…pick one?", "which one…" between options it names
     which = _WHICH_ONE.search(q)
+    if which is None:
+        return bool(_PRONOUN_ONE.search(q)) and not _NAMED.search(q)
     # Options named before it ("offers from a startup and from Google; which one…").
-    if which is None or _OWN_OPTIONS.search(q):
-        return False
     return " and " not in q[: which.start()]
 
 
@@ -183,10 +200,37 @@ def looks_like_followup(question: str) -> bool:
     words = [w.lower() for w in _WORD.findall(question)]
     if _FOLLOWUP_OPENERS.search(unacknowledged(question)):
         return True
+    if names_no_subject(question):
+        return True
     content = [w for w in words if w not in STOPWORDS and w not in _ANAPHORA]
     # Short and mostly pointers ("What about equity?" is short but has its own topic word,
     # so it still gets the context: equity *in the negotiation*).
     return len(words) <= SHORT_WORDS or (bool(_pointer_words(words)) and len(content) <= 4)
+
+
+# Words that ask for a form of help and name no subject: a question made only of them
+# (and stopwords) means something only with the conversation's topic.
+_ANY_SUBJECT = frozenset(
+    "kind kinds sort sorts type types checklist checklists list lists template templates"
+    " example examples sample samples tip tips advice resource resources guide guides step"
+    " steps tool tools idea ideas way ways thing things anything something everything else"
+    " good best better great recommend recommended recommendation recommendations suggest"
+    " suggestion suggestions go use using help helpful useful specific concrete practical"
+    " detail details exist exists available framework frameworks rule rules"
+    # Verbs that need the topic for an object: "What should I bring up?", "…to expect?"
+    " ask say tell know think consider bring mention raise cover check look follow keep need"
+    " try make start prepare expect avoid remember".split()
+)
+
+
+def names_no_subject(question: str) -> bool:
+    """Every word of the question is a stopword, a pointer, or asks for a form of help
+    (``_ANY_SUBJECT``): "Is there some kind of checklist I could go through?" asks for a
+    checklist of whatever the conversation is about. Read alone, it retrieved the essays'
+    checklist for launching a project."""
+    words = [w.lower() for w in _WORD.findall(question)]
+    # No word read at all ("有什么建议吗？"): nothing to judge it by.
+    return bool(words) and all(w in STOPWORDS or w in _ANAPHORA or w in _ANY_SUBJECT for w in words)
 
 
 def _pointer_words(words: list[str]) -> list[str]:

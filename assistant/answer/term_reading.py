@@ -7,18 +7,26 @@ to check its citations. Both read the term here, so they read it the same way.
 
 from __future__ import annotations
 
+import re
+
 from assistant.answer.coverage import (
     JARGON_IN,
     asked_for_itself,
     definition,
+    is_jargon,
     term_usage,
     unwritten,
 )
 from assistant.answer.definitions import asked_term
-from assistant.answer.followup import barely_matched
+from assistant.answer.followup import Reading, barely_matched, topic_of
+from assistant.answer.pointers import names_no_subject, points_back_strongly
 from assistant.config import Settings
 from assistant.domain import Chunk
 from assistant.search import PassageRetriever, Retrieved, TermUsage, asks_for_advice
+
+# A jargon term's passage among this many of the best found alone answers the question
+# alone (see :meth:`TermReader.read_alone`).
+LEADING = 3
 
 
 class TermReader:
@@ -36,11 +44,41 @@ class TermReader:
             return None
         return term_usage(term, lambda words: self.retriever.term_usage(words, keep=JARGON_IN))
 
-    def unwritten(self, question: str) -> bool:
-        """Whether ``question`` asks what a term means, for itself, and no passage writes
-        a word of it ("What's a severance package?")."""
+    def read_alone(self, reading: Reading) -> bool:
+        """Whether the question (``reading``: it in its conversation) asks what a term
+        means, for itself, and is answered or refused by that term whatever was asked
+        before: no passage writes a word of it ("What's a severance package?", refused
+        naming it); or the passages it finds alone hold one saying what it is ("batna
+        meaning?" after "whats pramp", which had been read with it and refused), or, for
+        jargon, lead with one writing it ("whats pramp", "fiscal sponsor meaning") and
+        would answer.
+
+        Not "What are the drawbacks?", "And what's a cliff?" (they point back), "What's
+        an example?" (an example of the topic), a term the question alone finds no such
+        passage for ("What's an ATS?" after a question on resumes, refused alone; "What
+        is a pull request?", whose words many passages use), nor one the passages of the
+        conversation's topic (:func:`topic_of`) write: there the conversation says which
+        sense ("What is a foundation?" after a question on governance is the Apache
+        Foundation's kind, not a grantmaker)."""
+        question = reading.question
         term = asked_term(question)
-        return asked_for_itself(question, term) and unwritten(self.usage(term))
+        if not asked_for_itself(question, term) or points_back_strongly(question):
+            return False
+        if names_no_subject(question) or (usage := self.usage(term)) is None:
+            return False
+        if unwritten(usage):
+            return True
+        topic = topic_of(reading)
+        if topic is not None and any(writes_term(h.chunk.text, term) for h in topic.hits):
+            return False
+        alone, barely = reading.alone, barely_matched(reading.alone, self.settings)
+        if definition(term, alone.hits, usage, beyond=barely) is not None:
+            return True
+        return (
+            is_jargon(usage)
+            and not barely
+            and any(writes_term(h.chunk.text, term) for h in alone.hits[:LEADING])
+        )
 
     def outlined(self, question: str, retrieved: Retrieved, term: str | None = None) -> Retrieved:
         """The passages an answer is drafted from: ``retrieved``, led by the passage
@@ -66,3 +104,27 @@ class TermReader:
         if self.settings.outlines and asks_for_advice(question):
             return self.retriever.with_outline(retrieved)
         return retrieved
+
+
+# How many words a passage may write a term in ("OpenCollective" is "open collective").
+_TERM_WORDS = 4
+_ALNUM = re.compile(r"[a-z0-9]+")
+
+
+def writes_term(text: str, term: str) -> bool:
+    """Whether ``text`` writes ``term``, or its plural, as whole words, spaces and
+    hyphens aside: "open collective" is the essays' "OpenCollective", and "script" their
+    "scripts"; "ml" is not in "calmly", nor "ats" in "that something"."""
+    wanted = "".join(_ALNUM.findall(term.lower()))
+    if not wanted:
+        return False
+    words = _ALNUM.findall(text.lower())
+    for i in range(len(words)):
+        run = ""
+        for word in words[i : i + _TERM_WORDS]:
+            run += word
+            if run in (wanted, wanted + "s", wanted + "es"):
+                return True
+            if len(run) >= len(wanted):
+                break
+    return False

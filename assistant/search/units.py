@@ -32,6 +32,9 @@ _ABBREVIATIONS = re.compile(r"\b(?:e\.g|i\.e|etc|vs|Mr|Mrs|Ms|Dr|St|No|Fig|appro
 # "a." or "plan b." still may; a sentence that really ends in a capital initial ("plan
 # B.") is rarer than a name with one.
 _INITIALS = re.compile(r"(?:^|[\s(])(?:[A-Z]\.)+$")
+# An elision mark quoting an essay ("…a simple question. (...) A code of conduct…") ends
+# no sentence and says nothing: kept, it took the answer's citation marker ("( [1]...)").
+_ELIDED = re.compile(r"^[(\[](?:\.{3}|…)[)\]]\s*|\s*[(\[](?:\.{3}|…)[)\]]$")
 # A sentence ends at . ! or ? plus any closing quotes or brackets; the next one starts
 # after the white space, maybe with an opening quote or bracket. Only the white space
 # (group 1) is cut, so `Ask for "the best offer." Then…` keeps its closing quote.
@@ -90,7 +93,8 @@ def split_units(passage: str) -> list[Unit]:
             if text:
                 units.append(Unit(text, line_no, True))
             continue
-        units.extend(Unit(s, line_no, False) for s in split_sentences(line))
+        sentences = (_ELIDED.sub("", s) for s in split_sentences(line))
+        units.extend(Unit(s, line_no, False) for s in sentences if s)
     if not units:
         return units  # a blank passage: nothing to pair with a next unit
     return [
