@@ -206,6 +206,24 @@ def test_admonition_title_kept_markers_dropped() -> None:
     assert _texts(md) == ["Expert tip", "Inside text.", "Plain note."]
 
 
+def test_an_admonition_linking_to_tracked_referrals_is_dropped() -> None:
+    """A sponsor's tip ("Get paid more. Receive salary negotiation help from Rora…") is
+    not the essay's advice: it had opened answers. An admonition without such links, and
+    what follows the dropped one, are read as before."""
+    ad = "https://www.teamrora.com/?utm_source=tih&utm_medium=referral"
+    md = (
+        f":::tip Expert tip\n\nGet paid more with [**Rora**]({ad}).\n\n:::\n\n"
+        ":::tip Expert tip\n\nNegotiate [always](https://example.com/rules).\n:::\n\n"
+        "Ask for more.\n\n:::info\nTemplates at [70% off](https://x.com?aff=1e80).\n:::\n"
+    )
+    assert _texts(md) == ["Expert tip", "Negotiate always.", "Ask for more."]
+    # An admonition never closed is read, not dropped with the rest of the essay.
+    assert _texts(f":::tip\nGet paid [more]({ad}).\n\nKeep going.\n") == [
+        "Get paid more.",
+        "Keep going.",
+    ]
+
+
 def test_table_rows_keep_cells_and_drop_separator() -> None:
     essay = _parse("| Level | Pay |\n|:---|---:|\n| **Senior** | [high](u) |\n")
     assert [(b.kind, b.text) for b in essay.blocks] == [

@@ -27,8 +27,8 @@ from assistant.ingest.inline import Piece, clean_inline, join_pieces
 # 2: a list the chunk boundary would cut moves whole to the next chunk; 3: a sentence
 # announcing a list leads it (its list text is embedded at ingest); 4: items that open a
 # section are read as one list under its heading (embedded at ingest too); 5: HTML
-# checklist boxes are list items.
-PARSER_VERSION = "5"
+# checklist boxes are list items; 6: an admonition linking to tracked referrals is dropped.
+PARSER_VERSION = "6"
 
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})(?:\s+(.*?))?(?:\s+#+)?\s*$")
@@ -48,6 +48,11 @@ _MDX_STATEMENT = re.compile(
 _LINK_DEFINITION = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*\S")
 _THEMATIC_BREAK = re.compile(r"^\s{0,3}(?:(?:\*\s*){3,}|(?:-\s*){3,}|(?:_\s*){3,})$")
 _ADMONITION = re.compile(r"^\s{0,3}:::\s*(\w*)\s*(.*)$")
+# A link tracked as a referral or an affiliate's ("?utm_medium=referral", "&aff=…"): an
+# admonition holding one is a sponsor's ("Expert tip: Get paid more. Receive salary
+# negotiation help from Rora…", "…resume templates and examples at 70% off"), not the
+# essay's advice. Quoted, it opened answers ("Any tips?" after a salary question).
+_REFERRAL = re.compile(r"[?&](?:utm_medium=referral|aff=|ref=)", re.IGNORECASE)
 _TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
 _TABLE_RULE = re.compile(r"^\s*\|?(?:\s*:?-+:?\s*\|)+\s*:?-*:?\s*\|?\s*$")
 # Block-level HTML whose content no reader sees.
@@ -202,6 +207,8 @@ class _BlockParser:
             return i + 1
         if (adm := _ADMONITION.match(line)) is not None:
             self._flush()
+            if adm.group(1) and (after := _sponsored(lines, i)):
+                return after
             if adm.group(2):  # an explicit admonition title is shown to the reader
                 self._lines = [(adm.group(2), off + adm.start(2))]
                 self._flush()
@@ -303,6 +310,16 @@ class _BlockParser:
         if body:
             body[0] = _with_space(body[0])
         return [self._marker, *body]
+
+
+def _sponsored(lines: list[tuple[str, int]], i: int) -> int:
+    """The index after the admonition opened at ``lines[i]`` when it links to a tracked
+    referral (``_REFERRAL``), else 0: it is read as any other."""
+    for j in range(i + 1, len(lines)):
+        if (end := _ADMONITION.match(lines[j][0])) is not None and not end.group(1):
+            sponsored = any(_REFERRAL.search(line) for line, _ in lines[i + 1 : j])
+            return j + 1 if sponsored else 0
+    return 0
 
 
 def _with_space(p: Piece) -> Piece:
