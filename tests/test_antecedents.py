@@ -39,6 +39,10 @@ FLOOR = 0.25
         "Instead, you'll reuse a few key stories.",
         "So if you care about one product, the choice is clearer.",
         "“This is why we vote,” she said.",
+        # A noun of what was said before.
+        "A corollary of this rule is that you keep your current salary to yourself.",
+        "The reason for that is simple: reviewers are busy.",
+        "An example of this is a project with a code of conduct.",
     ],
 )
 def test_openers_that_point_back(text: str) -> None:
@@ -67,6 +71,9 @@ def test_openers_that_point_back(text: str) -> None:
         "Itineraries matter less than you think.",
         "Thusly the team grew.",
         "In smaller companies, you wear many hats.",
+        "The rest of this guide covers the onsite.",
+        "The goal of this section is to list the steps.",
+        "The best time to negotiate is after the offer.",
     ],
 )
 def test_openers_that_do_not(text: str) -> None:

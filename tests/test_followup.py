@@ -209,6 +209,14 @@ def test_without_user_turns_the_question_is_unchanged() -> None:
         ("There is no budget for a raise. What now?", False),
         ("Is there anything else I should know?", True),  # "else": more of what was said
         ("What else can I ask for?", True),
+        # "they", "them", "those", "these" after a plural noun of the question's own stand
+        # for it; "those" before a noun stands for that noun, named before or not.
+        ("Recruiters keep calling me at work. How do I get them to stop?", False),
+        ("My startup grants options and my other offer grants RSUs. Are those taxed alike?", False),
+        ("What happens to them if I quit?", True),  # "happens": a verb, no noun
+        ("What kinds of questions should I ask on those calls?", True),
+        ("I have referrals at two companies. Should I mention those referrals?", False),
+        ("Are those worth it?", True),
     ],
 )
 def test_points_back(question: str, back: bool) -> None:
@@ -277,6 +285,10 @@ def test_points_back(question: str, back: bool) -> None:
         ("Right now I'm a student. How do I get an internship?", False),
         ("Okay, what is a vesting cliff?", False),
         ("Great resources for learning system design?", False),
+        ("Contributors open issues and never answer them. Can I close those automatically?", False),
+        ("How do I tell my team when they ask why I'm leaving?", True),  # no noun before
+        ("Do recruiters read cover letters, or do they skip them?", False),
+        ("Do maintainers prefer small pull requests for those fixes?", True),
     ],
 )
 def test_points_back_strongly(question: str, strong: bool) -> None:
@@ -320,6 +332,19 @@ def test_points_back_strongly(question: str, strong: bool) -> None:
         (
             "The recruiter keeps asking what I earn. So should I just tell them?",
             "The recruiter keeps asking what I earn.",
+        ),
+        # "those" in a later sentence points inside where the question named what it means.
+        (
+            "Both offers include stock options and a bonus. Are those negotiable?",
+            "Both offers include stock options and a bonus.",
+        ),
+        (
+            "I have two offers on the table. Are those negotiable?",
+            "I have two offers on the table.",
+        ),
+        (
+            "I have an offer on the table. Are those perks negotiable?",
+            "I have an offer on the table. Are those perks negotiable?",
         ),
     ],
 )

@@ -16,11 +16,11 @@ from assistant.answer.composing import Candidate
 from assistant.search import terms
 
 # Openers that stand for what the sentence before said ("It's great for…", "This means…",
-# "That way, people are less likely…", "Such projects…", "Doing so…") and connectives
-# that go on from it ("However, …", "But a candidate having multiple offers…", "E.g.
-# applying for…", "Instead, you'll likely…"). Not "Instead of…", "In addition to…",
-# "These days…", "Those who…", "This guide…", "So you want to…": they open a thought of
-# their own, or the essay's.
+# "That way, people are less likely…", "Such projects…", "Doing so…", "A corollary of
+# this rule…") and connectives that go on from it ("However, …", "But a candidate having
+# multiple offers…", "E.g. applying for…", "Instead, you'll likely…"). Not "Instead
+# of…", "In addition to…", "These days…", "Those who…", "This guide…", "So you want
+# to…": they open a thought of their own, or the essay's.
 _POINTS_BACK = re.compile(
     r"^(?!(?:this|that) (?:year|week|month|time|morning|day|guide|section|page|article|post)\b"
     r"|these (?:days|past)\b|those (?:who|of you)\b|they say\b|so you\b|in addition to\b)"
@@ -28,7 +28,11 @@ _POINTS_BACK = re.compile(
     r"|doing so|that way|this way|otherwise|he|she|and|but|also|in addition|moreover"
     r"|furthermore|in fact|as such|therefore|thus|as a result|on the other hand|similarly"
     r"|likewise|in that case|even so|for example|for instance|e\.g\."
-    r"|so(?!\s+(?:many|much|far|long)\b)|however(?=[*_]*\s*[,—–-])|instead(?!\s+of\b))"
+    r"|so(?!\s+(?:many|much|far|long)\b)|however(?=[*_]*\s*[,—–-])|instead(?!\s+of\b)"
+    # A noun of what was said: "A corollary of this rule…", "The reason for that…"; not
+    # "The rest of this guide…", the essay's own.
+    r"|(?:a|an|the)\s+\w+\s+(?:of|for|to|behind)\s+(?:this|that|these|those)"
+    r"(?!\s+(?:guide|section|page|article|post|chapter|year|week|month|day|time)s?\b))"
     r"(?:\b|(?<=\.))",
     re.IGNORECASE,
 )

@@ -10,38 +10,9 @@ from __future__ import annotations
 
 import re
 
+from assistant.answer.pointer_words import ANAPHORA, WORD, pointer_words, points_inside
 from assistant.search import STOPWORDS
 
-# Words that point back at something said before.
-_ANAPHORA = frozenset(
-    [
-        "it",
-        "its",
-        "they",
-        "them",
-        "their",
-        "that",
-        "this",
-        "those",
-        "these",
-        "there",
-        "he",
-        "she",
-        "him",
-        "her",
-        "such",
-        "one",
-        "ones",
-        "so",
-        "then",
-        "instead",
-        "also",
-        "too",
-        "either",
-        # "Is there anything else?", "What else can I ask for?": more of what was said.
-        "else",
-    ]
-)
 _FOLLOWUP_OPENERS = re.compile(
     r"^(what|how)\s+(if|about)\b|^(and|but|or|so|then|also|instead)\b|^(why|how)\s*\??$|"
     r"^(is|are|was|were|does|do|should|can|could|would)\s+(it|they|that|this|those|these)\b",
@@ -93,7 +64,6 @@ _NAMED = re.compile(
     r"(?!(?:\S+\s+)?one\b)[A-Za-z]",
     re.IGNORECASE,
 )
-_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’+#.-]*[A-Za-z0-9+#]|[A-Za-z]")
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+(?=[A-Z\"“])")
 # A question this short means little alone: "What about equity?", "Is it worth it?".
 SHORT_WORDS = 8
@@ -141,11 +111,11 @@ def unacknowledged(question: str) -> str:
 def points_back(question: str) -> bool:
     """The question points at an earlier turn: it opens like a follow-up ("What about…",
     "And…") or uses a word that stands for something said before ("it", "those")."""
-    words = [w.lower() for w in _WORD.findall(question)]
+    words = [w.lower() for w in WORD.findall(question)]
     bare = unacknowledged(question)
     return (
         bool(_FOLLOWUP_OPENERS.search(bare))
-        or bool(_pointer_words(words))
+        or bool(pointer_words(words))
         or _points_back_strongly(question.strip(), bare)
     )
 
@@ -160,7 +130,10 @@ def points_back_strongly(question: str) -> bool:
 def _points_back_strongly(q: str, bare: str) -> bool:
     """:func:`points_back_strongly` of ``q``, stripped, and ``bare``, ``q`` without its
     acknowledgements (read once by callers that need both)."""
-    if _STRONG_POINTERS.search(q) or _SURE_AFTER_ACKNOWLEDGING.search(bare):
+    if _SURE_AFTER_ACKNOWLEDGING.search(bare) or any(
+        not points_inside(m.group(0), q[: m.start()], q[m.end() :])
+        for m in _STRONG_POINTERS.finditer(q)
+    ):
         return True
     if _OWN_OPTIONS.search(q):
         return False  # "…pick one?", "which one…" between options it names
@@ -186,26 +159,32 @@ def own_pointers(question: str) -> str:
     sentences = _SENTENCE_END.split(question.strip())
     if len(sentences) < 2 or _ACKNOWLEDGES.match(sentences[0]):
         return question  # "Okay, I get the salary part now. What about equity?"
-    if any(_LATER_POINTERS.search(s) for s in sentences[1:]):
-        return question
+    before = sentences[0]
+    for sentence in sentences[1:]:
+        for m in _LATER_POINTERS.finditer(sentence):
+            if not points_inside(
+                m.group(0), f"{before} {sentence[: m.start()]}", sentence[m.end() :]
+            ):
+                return question
+        before = f"{before} {sentence}"
     first = sentences[0]
-    words = [w.lower() for w in _WORD.findall(first)]
-    scene = [w for w in words if w not in STOPWORDS and w not in _ANAPHORA]
+    words = [w.lower() for w in WORD.findall(first)]
+    scene = [w for w in words if w not in STOPWORDS and w not in ANAPHORA]
     if len(scene) >= SCENE_WORDS and not points_back_strongly(first):
         return first
     return question
 
 
 def looks_like_followup(question: str) -> bool:
-    words = [w.lower() for w in _WORD.findall(question)]
+    words = [w.lower() for w in WORD.findall(question)]
     if _FOLLOWUP_OPENERS.search(unacknowledged(question)):
         return True
     if names_no_subject(question):
         return True
-    content = [w for w in words if w not in STOPWORDS and w not in _ANAPHORA]
+    content = [w for w in words if w not in STOPWORDS and w not in ANAPHORA]
     # Short and mostly pointers ("What about equity?" is short but has its own topic word,
     # so it still gets the context: equity *in the negotiation*).
-    return len(words) <= SHORT_WORDS or (bool(_pointer_words(words)) and len(content) <= 4)
+    return len(words) <= SHORT_WORDS or (bool(pointer_words(words)) and len(content) <= 4)
 
 
 # Words that ask for a form of help and name no subject: a question made only of them
@@ -228,52 +207,9 @@ def names_no_subject(question: str) -> bool:
     (``_ANY_SUBJECT``): "Is there some kind of checklist I could go through?" asks for a
     checklist of whatever the conversation is about. Read alone, it retrieved the essays'
     checklist for launching a project."""
-    words = [w.lower() for w in _WORD.findall(question)]
+    words = [w.lower() for w in WORD.findall(question)]
     # No word read at all ("有什么建议吗？"): nothing to judge it by.
-    return bool(words) and all(w in STOPWORDS or w in _ANAPHORA or w in _ANY_SUBJECT for w in words)
-
-
-def _pointer_words(words: list[str]) -> list[str]:
-    """The words of ``words`` (lower case, in order) that stand for something said before:
-    "one" only as a pronoun ("when I close one?", "a cheaper one", "Can I negotiate one
-    later?"), not as a number before its noun ("I have one offer in hand", "One offer
-    gives me options…"); "there" only as a place, not as "Are there…" (:func:`_existential`)."""
-    return [
-        w
-        for i, w in enumerate(words)
-        if w in _ANAPHORA and not _counts(words, i) and not _existential(words, i)
-    ]
-
-
-_BE = frozenset("is are was were isn't aren't".split())
-
-
-def _existential(words: list[str], i: int) -> bool:
-    """Whether ``words[i]`` is "there" saying something exists ("Are there sites
-    where…?", "there is no…"), not a place said before ("Is it nice to work there?")."""
-    before = words[i - 1] if i else ""
-    after = words[i + 1] if i + 1 < len(words) else ""
-    return words[i] == "there" and (before in _BE or after in _BE)
-
-
-# Words after a pronoun "one" that are no noun it counts: "write one quickly", "negotiate
-# one later", "Is one enough?", "the Google one better".
-_AFTER_PRONOUN = frozenset(
-    "later now soon again enough better worse yet first last too either without before after"
-    " instead anyway".split()
-)
-
-
-def _counts(words: list[str], i: int) -> bool:
-    """Whether ``words[i]`` is "one" counting the noun after it (a number, not a pronoun)."""
-    after = words[i + 1] if i + 1 < len(words) else ""
-    return (
-        words[i] == "one"
-        and bool(after)
-        and after not in STOPWORDS
-        and after not in _AFTER_PRONOUN
-        and not after.endswith("ly")
-    )
+    return bool(words) and all(w in STOPWORDS or w in ANAPHORA or w in _ANY_SUBJECT for w in words)
 
 
 # Words that open a question or a request even without its "?": "how do i negotiate",
@@ -309,13 +245,13 @@ def sets_scene(turn: str) -> bool:
     requests ("how do i negotiate" is a question without its mark), and none that points
     at the last answer ("That makes sense for our team.")."""
     bare = unacknowledged(_GREETING.sub("", turn.strip()))
-    words = [w.lower() for w in _WORD.findall(bare)]
+    words = [w.lower() for w in WORD.findall(bare)]
     return (
         not any(mark in turn for mark in "?？¿")
         and len(words) > FEW_WORDS
         and not _ASKS.match(bare)
         # "Thanks, that makes a lot of sense for our team.": a reply to the last answer.
-        and words[0] not in _ANAPHORA
+        and words[0] not in ANAPHORA
         and words[0] not in _REPLIES
     )
 
@@ -323,4 +259,4 @@ def sets_scene(turn: str) -> bool:
 def says_little(question: str) -> bool:
     """At most ``FEW_WORDS`` words: "Is that normal?", "Is it worth it?", "Why not?"; not
     "Is it worth doing a PhD?"."""
-    return len(_WORD.findall(question)) <= FEW_WORDS
+    return len(WORD.findall(question)) <= FEW_WORDS
