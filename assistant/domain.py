@@ -300,6 +300,9 @@ class Answer:
     refused: bool
     reason: str  # why it refused, or "" (e.g. "weak-evidence", "off-topic", "unsupported")
     query: str  # the standalone query used for retrieval
+    # Other readings of the question whose passages were fused with ``query``'s (a
+    # follow-up as the conversation said it); not in the JSON contract.
+    variants: tuple[str, ...] = field(default=(), compare=False)
     timings: dict[str, float] = field(default_factory=dict)
     usage: dict[str, int | str] = field(default_factory=dict)  # token counts and their "source"
     generator: str = ""

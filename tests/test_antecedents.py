@@ -73,7 +73,7 @@ def test_openers_that_point_back(text: str) -> None:
         "In smaller companies, you wear many hats.",
         "The rest of this guide covers the onsite.",
         "The goal of this section is to list the steps.",
-        "The best time to negotiate is after the offer.",
+        "The rest of this article is about pay.",
     ],
 )
 def test_openers_that_do_not(text: str) -> None:
@@ -140,6 +140,30 @@ def test_nothing_is_brought_that_is_off_the_question_or_says_too_little() -> Non
     assert _leans(off + pointer).added(pointer) == pointer
     fragment = _paragraph("They do.")
     assert _leans(fragment + pointer).added(pointer) == pointer
+
+
+def test_a_sentence_naming_what_was_said_is_never_quoted_without_it() -> None:
+    """ "A corollary of this rule…" brings its rule however far off the question it is (a
+    pronoun's sentence does not), and where the rule cannot come (the paragraph starts
+    with the corollary, or the rule is a fragment) it is not used at all."""
+    corollary = _paragraph("A corollary of this rule is that you keep your pay private.", start=1)
+    rule = _paragraph("Protect information as much as possible.", relevance=0.1)
+    assert _leans(rule + corollary).rows(1) == [0]
+    assert not _leans(rule + corollary).orphaned(1)
+    pronoun = _paragraph("It's great for people who like to ship.", start=1)
+    assert _leans(rule + pronoun).rows(1) == []
+    assert not _leans(rule + pronoun).orphaned(1)
+    first = _paragraph("A corollary of this rule is that you keep your pay private.")
+    assert _leans(first).orphaned(0)
+    fragment = _paragraph("They do.")
+    assert _leans(fragment + corollary).orphaned(1)
+    # Brought by a sentence pointing at it, a corollary without its rule stays out too.
+    chain = _paragraph(
+        "They do.",
+        "A corollary of this rule is that you keep your pay private.",
+        "So given this offer, don't ask for more money.",
+    )
+    assert _leans(chain).rows(2) == []
 
 
 def test_a_sentence_already_chosen_is_not_added_twice() -> None:

@@ -285,7 +285,13 @@ def test_points_back(question: str, back: bool) -> None:
         ("Right now I'm a student. How do I get an internship?", False),
         ("Okay, what is a vesting cliff?", False),
         ("Great resources for learning system design?", False),
-        ("Contributors open issues and never answer them. Can I close those automatically?", False),
+        ("Contributors open issues that they never follow up on. Can I close those?", False),
+        # The subject of the pointer's own clause is not what it stands for.
+        ("Do startups usually give them to new grads?", True),
+        ("Do companies pay for those, or do candidates?", True),
+        ("How many years do engineers usually spend at each of them?", True),
+        ("Do engineering managers recommend those too?", True),
+        ("Do startups and big companies give them to interns?", True),
         ("How do I tell my team when they ask why I'm leaving?", True),  # no noun before
         ("Do recruiters read cover letters, or do they skip them?", False),
         ("Do maintainers prefer small pull requests for those fixes?", True),
@@ -382,10 +388,10 @@ def test_a_new_topic_after_another_is_read_alone_and_a_follow_up_is_not(
     say the number is final?" is still read with the negotiation question before it."""
     switch = "Is it rude to ask about work-life balance at the end of an interview?"
     before = "What makes an AI practitioner valuable?"
-    assert bot.standalone_query(switch, [before]) == switch
+    assert bot.standalone_queries(switch, [before]) == (switch,)
     # "them" is the recruiter of its own first sentence, not anything asked before.
     scene = "The recruiter keeps asking what I earn at my current job. Should I just tell them?"
-    assert bot.standalone_query(scene, [before]) == scene
+    assert bot.standalone_queries(scene, [before]) == (scene,)
     queries = retrievals(monkeypatch)
     answer = bot.ask(switch, [before])
     # Read alone, the question is retrieved once (deciding so), and the previous turn
@@ -394,11 +400,21 @@ def test_a_new_topic_after_another_is_read_alone_and_a_follow_up_is_not(
     assert not answer.refused
     assert "final-questions.md" in {c.source.rsplit("/", 1)[-1] for c in answer.citations}
     follow = "What if they say the number is final?"
-    assert bot.standalone_query(follow, [NEGOTIATE]) == f"{follow} {NEGOTIATE}"
+    assert bot.standalone_queries(follow, [NEGOTIATE]) == (
+        f"{follow} {NEGOTIATE}",
+        f"{NEGOTIATE} {follow}",  # as it was said: fused with the first
+    )
     queries.clear()
     answer = bot.ask(follow, [NEGOTIATE])
-    # Read with the previous turn, the answer is drafted from the joined query's passages.
-    assert queries[-1] == f"{follow} {NEGOTIATE}" and queries.count(follow) == 1
+    # Read with the previous turn, and as the conversation said it: the answer is drafted
+    # from the two queries' passages, fused.
+    assert queries[-2:] == [f"{follow} {NEGOTIATE}", f"{NEGOTIATE} {follow}"]
+    assert queries.count(follow) == 1
+    assert (answer.query, answer.variants) == (f"{follow} {NEGOTIATE}", (f"{NEGOTIATE} {follow}",))
+    # Every passage cited is one of the fused passages the answer was drafted from.
+    fused = bot.outlined(follow, bot.retriever.retrieve_all((answer.query, *answer.variants)))
+    assert answer.citations
+    assert {c.chunk_id for c in answer.citations} <= {h.chunk.id for h in fused.hits}
     assert answer.timings["retrieve_ms"] > 0
 
 
@@ -723,7 +739,8 @@ def test_a_question_after_a_told_situation_is_read_with_it_when_that_matches_bet
         "I'm leaving the startup I've been at for four years, and I never exercised my options."
     )
     money = "Is there anything about money I should handle before I resign?"
-    assert bot.standalone_query(money, [quitting]) == f"{money} {quitting}"
+    # Read with the situation for its own subject, not said as a follow-up: one reading.
+    assert bot.standalone_queries(money, [quitting]) == (f"{money} {quitting}",)
     queries = retrievals(monkeypatch)
     answer = bot.ask(money, [quitting])
     # Deciding retrieved the question read with the situation: the answer reuses it, and
@@ -734,7 +751,7 @@ def test_a_question_after_a_told_situation_is_read_with_it_when_that_matches_bet
     cited = {c.source.rsplit("/", 1)[-1] for c in answer.citations}
     assert "understanding-compensation.md" in cited, cited
     ask = "What questions should I ask the interviewer at the end of my onsite interview?"
-    assert bot.standalone_query(ask, ["I'm a senior engineer at a bank in Frankfurt."]) == ask
+    assert bot.standalone_queries(ask, ["I'm a senior engineer at a bank in Frankfurt."]) == (ask,)
 
 
 @needs_shared
@@ -768,7 +785,7 @@ def test_a_question_the_told_situation_does_not_make_covered_is_refused(bot: Ass
     off-topic."""
     offer = "I just got an offer from a big tech company and I'm negotiating my salary."
     cup = "Who won the world cup in 2018?"
-    assert bot.standalone_query(cup, [offer]) == cup
+    assert bot.standalone_queries(cup, [offer]) == (cup,)
     assert bot.ask(cup, [offer]).refused
 
 

@@ -15,6 +15,13 @@ import re
 from assistant.answer.composing import Candidate
 from assistant.search import terms
 
+# A noun of what was said before: "A corollary of this rule…", "The reason for that…";
+# not "The rest of this guide…", the essay's own. Alone, such a sentence says nothing.
+_NAMES_WHAT_WAS_SAID = (
+    r"(?:a|an|the)\s+\w+\s+(?:of|for|to|behind)\s+(?:this|that|these|those)"
+    r"(?!\s+(?:guide|section|page|article|post|chapter|year|week|month|day|time)s?\b)"
+)
+_NAMES_SAID = re.compile(_NAMES_WHAT_WAS_SAID, re.IGNORECASE)
 # Openers that stand for what the sentence before said ("It's great for…", "This means…",
 # "That way, people are less likely…", "Such projects…", "Doing so…", "A corollary of
 # this rule…") and connectives that go on from it ("However, …", "But a candidate having
@@ -29,10 +36,7 @@ _POINTS_BACK = re.compile(
     r"|furthermore|in fact|as such|therefore|thus|as a result|on the other hand|similarly"
     r"|likewise|in that case|even so|for example|for instance|e\.g\."
     r"|so(?!\s+(?:many|much|far|long)\b)|however(?=[*_]*\s*[,—–-])|instead(?!\s+of\b)"
-    # A noun of what was said: "A corollary of this rule…", "The reason for that…"; not
-    # "The rest of this guide…", the essay's own.
-    r"|(?:a|an|the)\s+\w+\s+(?:of|for|to|behind)\s+(?:this|that|these|those)"
-    r"(?!\s+(?:guide|section|page|article|post|chapter|year|week|month|day|time)s?\b))"
+    rf"|{_NAMES_WHAT_WAS_SAID})"
     r"(?:\b|(?<=\.))",
     re.IGNORECASE,
 )
@@ -103,7 +107,7 @@ class Antecedents:
         """Where the sentences candidate ``row`` leans on are, nearest first (at most
         ``MAX_BACK``)."""
         out: list[int] = []
-        here = self._candidates[row]
+        here, at = self._candidates[row], row
         for _ in range(MAX_BACK):
             if here.unit.is_item or not opens_by_pointing_back(here.unit.text):
                 break
@@ -113,13 +117,32 @@ class Antecedents:
             before = self._candidates[back]
             if before.unit.is_item or before.unit.line != here.unit.line:
                 break  # the paragraph's first sentence: what it points at is not ours
-            if before.relevance < self._floor or len(set(terms(before.unit.text))) < MIN_TERMS:
+            # What a sentence naming it ("A corollary of this rule…") cannot go without
+            # comes whatever its relevance: the rule and its corollary are one piece.
+            floor = 0.0 if self._names_said(at) else self._floor
+            if before.relevance < floor or len(set(terms(before.unit.text))) < MIN_TERMS:
                 # Off the question, not a claim (navigation, a question to the reader), or
                 # a fragment: quoting it would explain nothing; the sentence stays alone.
                 break
             out.append(back)
-            here = before
+            here, at = before, back
+        # The farthest sentence brought must not itself name what it follows (a chain
+        # cut at MAX_BACK, or a rule that is no claim): it would point at nothing.
+        while out and self._names_said(out[-1]):
+            out.pop()
         return out
+
+    def orphaned(self, row: int) -> bool:
+        """Candidate ``row`` names what the sentence before it said ("A corollary of this
+        rule is that you should not reveal…") and that sentence cannot come along
+        (:meth:`rows`: another paragraph, a fragment, no claim): quoted alone, it would
+        point at nothing. With its rule off the question, it had opened answers on
+        negotiation three times in a review's 75 conversations."""
+        return self._names_said(row) and not self.rows(row)
+
+    def _names_said(self, row: int) -> bool:
+        text = self._candidates[row].unit.text.strip().lstrip("\"“'*_")
+        return _NAMES_SAID.match(text) is not None
 
     def added(self, chosen: list[Candidate]) -> list[Candidate]:
         """``chosen`` plus the sentences each leans on (``chosen`` are ``candidates``)."""

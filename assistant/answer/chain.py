@@ -31,6 +31,7 @@ from assistant.answer.followup import (
     Reading,
     barely_matched,
     borrows_an_uncovered_topic,
+    joined,
     leans_on_history,
     told_situation,
     user_turns,
@@ -40,6 +41,7 @@ from assistant.answer.followup import (
 )
 from assistant.answer.guard import screen
 from assistant.answer.llm import LLMGenerator, describe_failure, llm_errors, make_chat_model
+from assistant.answer.pointers import looks_like_followup
 from assistant.answer.repeats import said_before
 from assistant.answer.support import SupportScorer
 from assistant.answer.term_reading import TermReader
@@ -189,13 +191,15 @@ class Assistant:
         async for item in self.chain.astream(state, config):
             yield item
 
-    def standalone_query(self, question: str, history: Sequence[Any] = ()) -> str:
-        """What ``question`` is retrieved with after ``history``: the question itself,
-        or read with the previous turn when it leans on it (the chain's first stage; a
-        follow-up the essays then barely match is read with earlier turns too, which
-        :attr:`Answer.query` shows)."""
+    def standalone_queries(self, question: str, history: Sequence[Any] = ()) -> tuple[str, ...]:
+        """How ``question`` is retrieved after ``history`` (the chain's first two stages):
+        the question itself, or, when it leans on the conversation, read with its topic
+        turns (the query :attr:`Answer.query` shows, widened to earlier turns when the
+        essays barely match it) and, said as a follow-up, also as the conversation said
+        it, the passages fused (:attr:`Answer.variants`)."""
         state = self._input(question, history, None, None, streaming=False)
-        return str(self._condense(state)["query"])
+        state = self._retrieve(self._condense(state))
+        return (str(state["query"]), *state.get("variants", ()))
 
     # -- the first two stages ------------------------------------------------------
 
@@ -253,17 +257,32 @@ class Assistant:
         # Deciding retrieves too (the question alone, and the previous turn): it counts.
         state["timings"]["retrieve_ms"] = (time.perf_counter() - t) * 1000
         query = question
+        variants: tuple[str, ...] = ()
         if leans:
             query = with_context(question, history)
+            if looks_like_followup(question):
+                # Said as a follow-up ("What if…", "…then?", a few words): read as the
+                # conversation said it too, and fused (see fuse_readings). Not one with a
+                # subject of its own ("…run my code to check it works?"): that may be a
+                # new question, and the earlier turn said first would lead it.
+                variants = (joined(question, history),)
             if state["generator"] != "extractive":
                 try:
                     query = self.llm(state["generator"]).condense(question, history, config)
+                    variants = ()  # the model's reading stands alone
                 except llm_errors() as exc:
                     why = describe_failure(state["generator"], self.settings, exc)
                     state["notes"].append(f"query rewrite skipped: {why}")
         # Deciding retrieved the question alone, and with a told situation: `_retrieve`
         # reads those from `reading` rather than retrieving them again.
-        return {**state, "query": query, "leans": leans, "reading": reading, "told": told}
+        return {
+            **state,
+            "query": query,
+            "variants": variants,
+            "leans": leans,
+            "reading": reading,
+            "told": told,
+        }
 
     def _retrieve(self, state: dict[str, Any]) -> dict[str, Any]:
         timings = state["timings"]
@@ -283,7 +302,10 @@ class Assistant:
             query, retrieved = widened(reading, (state["query"], retrieved))
             if query != state["query"] and state["generator"] != "extractive":
                 state["notes"].append("query read with earlier turns: the rewrite found too little")
-            state = {**state, "query": query}
+            if query == state["query"] and state.get("variants"):
+                retrieved = reading.fused(retrieved, state["variants"])
+            else:
+                state = {**state, "query": query, "variants": ()}
         timings["retrieve_ms"] = timings.get("retrieve_ms", 0.0) + (time.perf_counter() - t) * 1000
         s = self.settings
         state = {**state, "retrieved": retrieved}

@@ -208,7 +208,11 @@ class ExtractiveGenerator:
         rel = np.array([c.relevance for c in candidates])
         # Picking order: what the previous answer gave comes after what is new.
         order = rel - REPEAT_PENALTY * np.array([c.said for c in candidates], dtype=float)
-        usable = [i for i, c in enumerate(candidates) if c.relevance >= UNIT_FLOOR]
+        usable = [
+            i
+            for i, c in enumerate(candidates)
+            if c.relevance >= UNIT_FLOOR and not leans.orphaned(i)
+        ]
         if not usable:
             return []
         top = max(usable, key=lambda i: rel[i])

@@ -76,6 +76,11 @@ class Reading:
         """What the question retrieves read alone."""
         return self.retrieve(self.question)
 
+    def fused(self, first: Retrieved, variants: Sequence[str]) -> Retrieved:
+        """``first`` (what the question's reading retrieved) with what it retrieves read
+        as each of ``variants``, fused: ``first`` leads (:meth:`PassageRetriever.fused`)."""
+        return self.retriever.fused([first, *map(self.retrieve, variants)], self.k)
+
 
 def turn(item: Any) -> tuple[str, Any]:
     """(role, content) of one history item: a string (a user turn), a {"role", "content"}
@@ -116,6 +121,22 @@ def with_context(question: str, history: Sequence[Any]) -> str:
     if not turns:
         return question
     return " ".join([question, *topic_turns(turns)])
+
+
+def joined(question: str, history: Sequence[Any]) -> str:
+    """The conversation as it was said: the earlier user turns in reach (``TOPIC_TURNS``
+    before the previous one) and the question, oldest first. A follow-up said as one is
+    retrieved this way too, beside :func:`with_context`, and the two fused: each finds the
+    right essay first where the other does not (see
+    :func:`~assistant.search.fusion.fuse_readings`).
+
+    Every turn in reach, not only the topic turns :func:`with_context` follows: on
+    followup-tune, "Besides money, what else can I push for?" after "What does BATNA
+    mean?" and "What are the main rules for negotiating a job offer?" needed the first
+    turn too (right essay first 58 of 64 against 56). An older turn on another subject
+    comes along as well ("What if they say no?" after a turn on licenses and one on
+    salary brought a passage on licenses)."""
+    return " ".join([*user_turns(history)[-TOPIC_TURNS - 1 :], question])
 
 
 def topic_turns(turns: Sequence[str]) -> list[str]:

@@ -43,28 +43,42 @@ ANAPHORA = frozenset(
     ]
 )
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’+#.-]*[A-Za-z0-9+#]|[A-Za-z]")
-# Plural pointers that stand for a plural noun the question names before them: "…users
-# act like I'm on call for them", "One offer gives me options and the other gives RSUs.
-# Aren't those basically the same thing?". (A singular "it" or "that" has no such tell:
-# "My manager gave me feedback. Is that normal?" may well mean the last answer.)
+# Plural pointers that stand for a plural noun the question names before them, in an
+# earlier clause: "…users act like I'm on call for them", "One offer gives me options and
+# the other gives RSUs. Aren't those basically the same thing?". Not the subject of their
+# own clause: in "Do startups usually give them to new grads?" "them" is something said
+# before. (A singular "it" or "that" has no such tell: "My manager gave me feedback. Is
+# that normal?" may well mean the last answer.)
 _PLURAL_POINTERS = frozenset("they them those these".split())
 # Words after which a word in "-s" is a verb, not a plural noun: "What happens to them…".
 _SINGULAR_SUBJECTS = frozenset("what it that this he she who which one everyone".split())
+# Where a clause ends or another begins: punctuation, a word that opens a clause, or a
+# subject pronoun ("…users act like I'm on call for them"). Not "and"/"or", which join
+# nouns as often ("Do startups and big companies give them…?").
+_CLAUSE_BREAK = re.compile(
+    r"[,.;:?!—–]|\b(?:i|i'm|i’m|you|we|he|she|if|when|whenever|because|but|so|that|which"
+    r"|who|where|while|since|before|after|until|unless|like|though|although)\b",
+    re.IGNORECASE,
+)
+_BE = frozenset("is are was were isn't aren't weren't".split())
 
 
-def _names_plurals(words: list[str]) -> bool:
-    """Whether ``words`` (lower case) name a plural noun a later "they", "them", "those" or
-    "these" may stand for: a word of four letters or more ending in "s", no stopword,
-    pointer, "-ss", "-us" or "-is" word, nor a verb after a singular subject ("users",
-    "RSUs"; not "boss", "status", "this", "what happens")."""
+def _names_plurals(before: str) -> bool:
+    """Whether the text ``before`` a "they", "them", "those" or "these" names a plural noun
+    it may stand for, in an earlier clause (:data:`_CLAUSE_BREAK` between them): a word
+    of four letters or more ending in "s", no stopword, pointer, "-ss", "-us" or "-is"
+    word, nor a verb after a singular subject ("users", "RSUs"; not "boss", "status",
+    "this", "what happens")."""
+    words = [(m.group(0).lower(), m.end()) for m in WORD.finditer(before)]
     return any(
         len(w) > 3
         and w.endswith("s")
         and not w.endswith(("ss", "us", "is", "'s", "’s"))
         and w not in STOPWORDS
         and w not in ANAPHORA
-        and (i == 0 or words[i - 1] not in _SINGULAR_SUBJECTS)
-        for i, w in enumerate(words)
+        and (i == 0 or words[i - 1][0] not in _SINGULAR_SUBJECTS)
+        and _CLAUSE_BREAK.search(before, end) is not None
+        for i, (w, end) in enumerate(words)
     )
 
 
@@ -85,25 +99,25 @@ def points_inside(pointer: str, before: str, after: str) -> bool:
         and not (named and named[-1] in _BE)  # "Are those negotiable?": no noun of its own
     ):
         return noun in named
-    return _names_plurals(named)
+    return _names_plurals(before)
 
 
-def pointer_words(words: list[str]) -> list[str]:
-    """The words of ``words`` (lower case, in order) that stand for something said before:
+def pointer_words(text: str) -> list[str]:
+    """The words of ``text`` (lower case, in order) that stand for something said before:
     "one" only as a pronoun ("when I close one?", "a cheaper one", "Can I negotiate one
     later?"), not as a number before its noun ("I have one offer in hand", "One offer
-    gives me options…"); "there" only as a place, not as "Are there…" (:func:`_existential`)."""
+    gives me options…"); "there" only as a place, not as "Are there…" (:func:`_existential`);
+    "them" or "those" not for a noun of the text's own (:func:`points_inside`)."""
+    found = list(WORD.finditer(text))
+    words = [m.group(0).lower() for m in found]
     return [
         w
-        for i, w in enumerate(words)
+        for i, (m, w) in enumerate(zip(found, words, strict=True))
         if w in ANAPHORA
         and not _counts(words, i)
         and not _existential(words, i)
-        and not points_inside(w, " ".join(words[:i]), " ".join(words[i + 1 : i + 2]))
+        and not points_inside(w, text[: m.start()], text[m.end() :])
     ]
-
-
-_BE = frozenset("is are was were isn't aren't weren't".split())
 
 
 def _existential(words: list[str], i: int) -> bool:

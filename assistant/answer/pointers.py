@@ -111,11 +111,10 @@ def unacknowledged(question: str) -> str:
 def points_back(question: str) -> bool:
     """The question points at an earlier turn: it opens like a follow-up ("What about…",
     "And…") or uses a word that stands for something said before ("it", "those")."""
-    words = [w.lower() for w in WORD.findall(question)]
     bare = unacknowledged(question)
     return (
         bool(_FOLLOWUP_OPENERS.search(bare))
-        or bool(pointer_words(words))
+        or bool(pointer_words(question))
         or _points_back_strongly(question.strip(), bare)
     )
 
@@ -184,7 +183,7 @@ def looks_like_followup(question: str) -> bool:
     content = [w for w in words if w not in STOPWORDS and w not in ANAPHORA]
     # Short and mostly pointers ("What about equity?" is short but has its own topic word,
     # so it still gets the context: equity *in the negotiation*).
-    return len(words) <= SHORT_WORDS or (bool(pointer_words(words)) and len(content) <= 4)
+    return len(words) <= SHORT_WORDS or (bool(pointer_words(question)) and len(content) <= 4)
 
 
 # Words that ask for a form of help and name no subject: a question made only of them

@@ -182,6 +182,7 @@ def build_answer(state: Mapping[str, Any], checked: Verified, written: str, used
         refused=refused,
         reason=reason,
         query=state["query"],
+        variants=tuple(state.get("variants") or ()),
         timings=timings,
         usage=token_usage(state, written),
         generator=used,

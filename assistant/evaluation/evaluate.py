@@ -33,7 +33,7 @@ from assistant.evaluation.baseline import TutorialRetriever
 from assistant.evaluation.dataset import Item, load_dataset, topic_switches
 from assistant.evaluation.metrics import MODES, aggregate, mean
 from assistant.ingest import Ingester
-from assistant.search import LocalEmbeddings, PassageRetriever, terms
+from assistant.search import LocalEmbeddings, PassageRetriever, Retrieved, terms
 
 CUTOFFS = (1, 3, 5, 10)
 
@@ -121,14 +121,17 @@ class Evaluator:
             "cited_sources": sorted({c.source for c in answer.citations}),
             "timings": {**answer.timings, "wall_ms": elapsed},
         }
-        retrieved = a.retriever.retrieve(answer.query, max(10, a.settings.k))
+        # As the answer read the question: its query, and the readings fused with it.
+        readings = (answer.query, *answer.variants)
+        found = a.retriever.retrieve_all(readings)
+        hits = self._read(readings, max(10, a.settings.k), found)
         if item.answerable:
-            row.update(self._retrieval(item, answer.query, retrieved.hits))
+            row.update(self._retrieval(item, answer.query, hits))
         if item.answerable and switched_from:
             row.update(self._switch(item, switched_from))
-        given = a.outlined(item.question, a.retriever.retrieve(answer.query))
+        given = a.outlined(item.question, found)
         top_k = {h.chunk.id for h in given.hits}
-        row.update(self._citation_scores(answer, top_k, retrieved.hits))
+        row.update(self._citation_scores(answer, top_k, hits))
         if item.answerable and not answer.refused:
             row["key_points"] = self._key_points(answer, item.key_points)
             row["gold_cited"] = float(bool(set(item.sources) & set(row["cited_sources"])))
@@ -157,14 +160,28 @@ class Evaluator:
             )
         return out
 
+    def _read(
+        self, readings: Sequence[str], depth: int, found: Retrieved | None = None
+    ) -> list[SearchHit]:
+        """The passages of the question read as ``readings``, ``depth`` of them: first
+        their top k fused, as the answer was drafted from them (``found``, when already
+        retrieved), then the rest of what their top ``depth`` fuse to."""
+        retriever = self.assistant.retriever
+        deeper = retriever.retrieve_all(readings, depth).hits
+        if len(readings) == 1:
+            return deeper
+        top = (found or retriever.retrieve_all(readings)).hits
+        seen = {h.chunk.id for h in top}
+        return [*top, *(h for h in deeper if h.chunk.id not in seen)][:depth]
+
     def _switch(self, item: Item, before: str) -> dict[str, Any]:
         """The question asked after an unrelated one: retrieved as the assistant reads it
         in that conversation, and with the two naively joined."""
         a, k = self.assistant, self.assistant.settings.k
-        ours = a.standalone_query(item.question, [before])
-        naive = f"{before} {item.question}"
+        ours = a.standalone_queries(item.question, [before])
+        naive = (f"{before} {item.question}",)
         return {
-            name: retrieval_row(item, self._spans(a.retriever.retrieve(q, 10).hits), k)
+            name: retrieval_row(item, self._spans(self._read(q, 10)), k)
             for name, q in (("switch_ours", ours), ("switch_naive", naive))
         }
 

@@ -22,7 +22,7 @@ from pydantic import ConfigDict, PrivateAttr
 from assistant.config import Settings
 from assistant.domain import Chunk, SearchHit
 from assistant.search.embeddings import LocalEmbeddings
-from assistant.search.fusion import cap_per_essay, fuse
+from assistant.search.fusion import cap_per_essay, fuse, fuse_readings
 from assistant.search.index import ChunkIndex
 from assistant.search.lexical import (
     LexicalIndex,
@@ -150,6 +150,15 @@ class PassageRetriever(BaseRetriever):
             unknown_terms=self._unknown_terms(text, hits),
             query_vector=qvec,
         )
+
+    def retrieve_all(self, queries: Sequence[str], k: int | None = None) -> Retrieved:
+        """The question read several ways, ``queries`` (the one the answer goes by
+        first): each retrieved, and their passages fused (:func:`fuse_readings`)."""
+        return self.fused([self.retrieve(q, k) for q in queries], k)
+
+    def fused(self, found: Sequence[Retrieved], k: int | None = None) -> Retrieved:
+        """Retrievals of one question read several ways as one (:func:`fuse_readings`)."""
+        return fuse_readings(found, self.chunks, k or self.settings.k, self.settings)
 
     def with_outline(self, retrieved: Retrieved) -> Retrieved:
         """``retrieved`` plus the sections of the best-matching essay whose headings are
