@@ -63,13 +63,13 @@ _CLAUSE_BREAK = re.compile(
 _BE = frozenset("is are was were isn't aren't weren't".split())
 
 
-def _names_plurals(before: str) -> bool:
+def _names_plurals(before: str, found: list[re.Match[str]]) -> bool:
     """Whether the text ``before`` a "they", "them", "those" or "these" names a plural noun
     it may stand for, in an earlier clause (:data:`_CLAUSE_BREAK` between them): a word
     of four letters or more ending in "s", no stopword, pointer, "-ss", "-us" or "-is"
     word, nor a verb after a singular subject ("users", "RSUs"; not "boss", "status",
-    "this", "what happens")."""
-    words = [(m.group(0).lower(), m.end()) for m in WORD.finditer(before)]
+    "this", "what happens"). ``found`` are its words (``WORD`` matches)."""
+    words = [(m.group(0).lower(), m.end()) for m in found]
     return any(
         len(w) > 3
         and w.endswith("s")
@@ -89,7 +89,8 @@ def points_inside(pointer: str, before: str, after: str) -> bool:
     where it was named."""
     if pointer.lower() not in _PLURAL_POINTERS:
         return False
-    named = [w.lower() for w in WORD.findall(before)]
+    found = list(WORD.finditer(before))
+    named = [m.group(0).lower() for m in found]
     noun = next(iter(WORD.findall(after)), "").lower()
     if (
         pointer.lower() in ("those", "these")
@@ -99,7 +100,7 @@ def points_inside(pointer: str, before: str, after: str) -> bool:
         and not (named and named[-1] in _BE)  # "Are those negotiable?": no noun of its own
     ):
         return noun in named
-    return _names_plurals(before)
+    return _names_plurals(before, found)
 
 
 def pointer_words(text: str) -> list[str]:

@@ -25,17 +25,25 @@ def fuse(
     settings: Settings,
 ) -> list[tuple[str, float]]:
     """(chunk id, fused score) pairs, best first, ties broken by id (a stable order)."""
-    scores: dict[str, float] = {}
     if settings.fusion == "rrf":
-        weights = (1.0, settings.lexical_weight)
-        for ranking, weight in zip((dense, lexical), weights, strict=True):
-            for rank, cid in enumerate(ranking):
-                scores[cid] = scores.get(cid, 0.0) + weight / (settings.rrf_k + rank + 1)
-    else:
-        w = settings.dense_weight
-        top = max(bm25.values(), default=0.0) or 1.0
-        for cid in {*dense, *lexical}:
-            scores[cid] = w * cosines.get(cid, 0.0) + (1 - w) * bm25.get(cid, 0.0) / top
+        return reciprocal_ranks((dense, lexical), (1.0, settings.lexical_weight), settings.rrf_k)
+    scores: dict[str, float] = {}
+    w = settings.dense_weight
+    top = max(bm25.values(), default=0.0) or 1.0
+    for cid in {*dense, *lexical}:
+        scores[cid] = w * cosines.get(cid, 0.0) + (1 - w) * bm25.get(cid, 0.0) / top
+    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def reciprocal_ranks(
+    rankings: Sequence[Sequence[str]], weights: Sequence[float], rrf_k: int
+) -> list[tuple[str, float]]:
+    """Reciprocal rank fusion of ``rankings`` (chunk ids, best first), each weighted:
+    (chunk id, score) pairs, best first, ties broken by id (a stable order)."""
+    scores: dict[str, float] = {}
+    for ranking, weight in zip(rankings, weights, strict=True):
+        for rank, cid in enumerate(ranking):
+            scores[cid] = scores.get(cid, 0.0) + weight / (rrf_k + rank + 1)
     return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
@@ -76,13 +84,11 @@ def fuse_readings(
     first = found[0]
     if len(found) == 1:
         return first
-    scores: dict[str, float] = {}
     hits: dict[str, SearchHit] = {}
     for retrieved in found:
-        for rank, hit in enumerate(retrieved.hits):
-            cid = hit.chunk.id
-            scores[cid] = scores.get(cid, 0.0) + 1.0 / (settings.rrf_k + rank + 1)
-            hits.setdefault(cid, hit)
-    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+        for hit in retrieved.hits:
+            hits.setdefault(hit.chunk.id, hit)
+    rankings = [[h.chunk.id for h in retrieved.hits] for retrieved in found]
+    ranked = reciprocal_ranks(rankings, [1.0] * len(found), settings.rrf_k)
     chosen = cap_per_essay(ranked, chunks, k, settings.max_per_essay)
     return replace(first, hits=[hits[cid] for cid in chosen])
