@@ -79,6 +79,10 @@ class Settings:
     # above the one that answers in other words: 1 scored 0.53 on dev-tune, 0.1 0.68,
     # 0.2 0.64 (kept: it holds gold.jsonl's essays cited at 0.96, 0.1 dropped to 0.94).
     lexical_weight: float = 0.2
+    # Weight, in reciprocal rank fusion, of the candidates ranked by their sentence that
+    # states a quantity, for a question asking one ("How long should my resume be?"; see
+    # search/quantities.py); 0 turns it off.
+    quantity_weight: float = 0.5
     # For "how / what should / should I" questions, present the essay's own list of rules
     # or steps (its section headings, each cited to the section) when the best-matching
     # essay is written as one ("Ten rules of negotiation").
@@ -248,6 +252,8 @@ def _validate(settings: Settings) -> Settings:
         raise ConfigError("unit_weight must be between 0 (off) and 1.")
     if not 0.0 <= settings.lexical_weight <= 10.0:
         raise ConfigError("lexical_weight must be between 0 (dense only) and 10.")
+    if not 0.0 <= settings.quantity_weight <= 10.0:
+        raise ConfigError("quantity_weight must be between 0 (off) and 10.")
     if settings.generator not in {"extractive", "openai", "llamacpp"}:
         raise ConfigError(
             f"generator must be extractive, openai or llamacpp, not {settings.generator!r}."

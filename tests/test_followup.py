@@ -371,9 +371,9 @@ def retrievals(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     queries: list[str] = []
     real_retrieve = PassageRetriever.retrieve
 
-    def counted(self, query, k=None, mode=None):  # type: ignore[no-untyped-def]
+    def counted(self, query, k=None, mode=None, asks=None):  # type: ignore[no-untyped-def]
         queries.append(query)
-        return real_retrieve(self, query, k, mode)
+        return real_retrieve(self, query, k, mode, asks=asks)
 
     monkeypatch.setattr(PassageRetriever, "retrieve", counted)
     return queries
@@ -460,7 +460,7 @@ def test_the_topic_is_the_latest_turn_the_essays_cover() -> None:
     }
 
     class Stand:
-        def retrieve(self, query: str, k: int) -> Retrieved:
+        def retrieve(self, query: str, k: int, asks: str | None = None) -> Retrieved:
             return turns[query]
 
     def reading(turns: list[str]) -> Reading:
@@ -493,7 +493,7 @@ def test_a_question_that_points_back_and_alone_would_be_refused_leans_on_the_his
     }
 
     class Stand:
-        def retrieve(self, query: str, k: int) -> Retrieved:
+        def retrieve(self, query: str, k: int, asks: str | None = None) -> Retrieved:
             return matches[query]
 
     def leans() -> bool:
@@ -533,7 +533,7 @@ def test_a_question_naming_no_subject_or_pointing_by_one_leans_on_the_history() 
     }
 
     class Stand:
-        def retrieve(self, query: str, k: int) -> Retrieved:
+        def retrieve(self, query: str, k: int, asks: str | None = None) -> Retrieved:
             return matches[query]
 
     def leans(question: str, before: str) -> bool:
@@ -574,7 +574,7 @@ def test_a_question_naming_no_subject_after_an_uncovered_topic_is_uncovered() ->
     matches = {visa: found(0.1), offer: found(0.6), told: found(0.1), f"{told} {offer}": found(0.5)}
 
     class Stand:
-        def retrieve(self, query: str, k: int) -> Retrieved:
+        def retrieve(self, query: str, k: int, asks: str | None = None) -> Retrieved:
             return matches[query]
 
     def uncovered(question: str, *before: str) -> bool:
@@ -641,7 +641,7 @@ def test_widening_reads_earlier_turns_only_when_they_match() -> None:
     matches = {narrow: found(0.2), wide: found(0.6), history[1]: found(0.6)}
 
     class Stand:
-        def retrieve(self, query: str, k: int) -> Retrieved:
+        def retrieve(self, query: str, k: int, asks: str | None = None) -> Retrieved:
             return matches[query]
 
     def reading() -> Reading:
@@ -808,7 +808,7 @@ def test_a_told_situation_is_read_with_the_question_only_when_both_match_better(
     matches: dict[str, Retrieved] = {}
 
     class Stand:
-        def retrieve(self, query: str, k: int) -> Retrieved:
+        def retrieve(self, query: str, k: int, asks: str | None = None) -> Retrieved:
             return matches[query]
 
     def situation(
@@ -847,7 +847,9 @@ def test_a_told_situation_makes_any_question_lean_on_it() -> None:
 
         class Stand:
             # Asked for the question alone only: neither case needs the previous turn's topic.
-            def retrieve(self, query: str, k: int, alone: Retrieved = alone) -> Retrieved:
+            def retrieve(
+                self, query: str, k: int, asks: str | None = None, alone: Retrieved = alone
+            ) -> Retrieved:
                 assert query == long_question, query
                 return alone
 

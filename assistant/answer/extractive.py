@@ -25,10 +25,13 @@ from assistant.search import (
     Retrieved,
     Unit,
     UnitVectors,
+    asked_quantity,
     list_runs,
     list_spans,
     list_text,
+    measure_words,
     split_units,
+    states_quantity,
     terms,
 )
 
@@ -66,6 +69,12 @@ READING_LIST_PENALTY = 0.2
 # (by 0.2) cut repeats further but shortened answers and cost key points (0.64 → 0.58
 # over the 59 follow-ups): a follow-up is often answered by what was said, and still is.
 REPEAT_PENALTY = 0.5
+# Asked "how long / how many / how much", a unit of the best essay that states a quantity
+# of that kind gains this much (see search/quantities.py): a sentence vector barely
+# notices the number. With it, "How long should my resume be?" opens with "Use only 1
+# page for your resume" rather than with keyword advice; the tune sets score the same at
+# 0 and 0.1 (three answers differ, in their later sentences).
+QUANTITY_BONUS = 0.1
 # MMR trade-off: 1.0 = relevance only, 0.0 = novelty only.
 MMR_LAMBDA = 0.75
 # Two units this similar say the same thing; keep one.
@@ -148,7 +157,10 @@ class ExtractiveGenerator:
         topical = np.einsum("ij,ij->i", vecs, titles[at]) - RESTATES_TITLE
         sections = [(h.chunk.source, *h.chunk.heading[:1]) for h in ranked]
         references = [in_reference_section(h.chunk.heading) for h in ranked]
+        quantity = asked_quantity(question)
         qterms = set(terms(retrieved.query))
+        if quantity:  # "long" in "How long…?" names the measure, not the subject
+            qterms -= set(terms(" ".join(measure_words(question))))
         repeated = already_said(said)
         out = []
         for (n, pos, unit), c, t in zip(units, cos, topical, strict=True):
@@ -159,6 +171,8 @@ class ExtractiveGenerator:
             )
             if (n, pos) in unasked:
                 relevance -= READING_LIST_PENALTY
+            if quantity and sections[n - 1][0] == sections[0][0]:  # the best essay's
+                relevance += QUANTITY_BONUS * states_quantity(unit.text, quantity)
             if references[n - 1] or not is_claim(unit):
                 relevance = -1.0  # below every floor: composes nothing, still counts as a unit
             said_it, run = repeated(unit.text), runs[(n, pos)]

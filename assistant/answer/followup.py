@@ -66,9 +66,15 @@ class Reading:
     _found: dict[str, Retrieved] = field(default_factory=dict, init=False, repr=False)
 
     def retrieve(self, query: str) -> Retrieved:
-        """What ``query`` retrieves, from the retriever the first time it is asked."""
+        """What ``query`` retrieves, from the retriever the first time it is asked. A
+        reading of the question (it holds the question's words) asks what the question
+        asks: "…? How long should my resume be?" joined before it is not a length. An
+        earlier turn retrieved alone only tells the rules what it was about, so it asks
+        no quantity: ranked by its numbers, "How much is a typical signing bonus?" found
+        only the compensation essay, and "Can I negotiate it?" lost its topic."""
         if query not in self._found:
-            self._found[query] = self.retriever.retrieve(query, self.k)
+            asks = self.question if self.question in query else ""
+            self._found[query] = self.retriever.retrieve(query, self.k, asks=asks)
         return self._found[query]
 
     @property

@@ -123,8 +123,9 @@ class Evaluator:
         }
         # As the answer read the question: its query, and the readings fused with it.
         readings = (answer.query, *answer.variants)
-        found = a.retriever.retrieve_all(readings)
-        hits = self._read(readings, max(10, a.settings.k), found)
+        asks = item.question  # what the question asks, however it was read
+        found = a.retriever.retrieve_all(readings, asks=asks)
+        hits = self._read(readings, max(10, a.settings.k), found, asks)
         if item.answerable:
             row.update(self._retrieval(item, answer.query, hits))
         if item.answerable and switched_from:
@@ -161,16 +162,21 @@ class Evaluator:
         return out
 
     def _read(
-        self, readings: Sequence[str], depth: int, found: Retrieved | None = None
+        self,
+        readings: Sequence[str],
+        depth: int,
+        found: Retrieved | None = None,
+        asks: str | None = None,
     ) -> list[SearchHit]:
         """The passages of the question read as ``readings``, ``depth`` of them: first
         their top k fused, as the answer was drafted from them (``found``, when already
-        retrieved), then the rest of what their top ``depth`` fuse to."""
+        retrieved), then the rest of what their top ``depth`` fuse to. ``asks``: the
+        question the readings read (see :meth:`PassageRetriever.retrieve`)."""
         retriever = self.assistant.retriever
-        deeper = retriever.retrieve_all(readings, depth).hits
+        deeper = retriever.retrieve_all(readings, depth, asks=asks).hits
         if len(readings) == 1:
             return deeper
-        top = (found or retriever.retrieve_all(readings)).hits
+        top = (found or retriever.retrieve_all(readings, asks=asks)).hits
         seen = {h.chunk.id for h in top}
         return [*top, *(h for h in deeper if h.chunk.id not in seen)][:depth]
 
@@ -180,9 +186,10 @@ class Evaluator:
         a, k = self.assistant, self.assistant.settings.k
         ours = a.standalone_queries(item.question, [before])
         naive = (f"{before} {item.question}",)
+        ours_hits = self._read(ours, 10, None, item.question)
         return {
-            name: retrieval_row(item, self._spans(self._read(q, 10)), k)
-            for name, q in (("switch_ours", ours), ("switch_naive", naive))
+            "switch_ours": retrieval_row(item, self._spans(ours_hits), k),
+            "switch_naive": retrieval_row(item, self._spans(self._read(naive, 10)), k),
         }
 
     def _spans(self, hits: Sequence[SearchHit]) -> list[tuple[str, str]]:

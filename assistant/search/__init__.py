@@ -18,6 +18,7 @@ from assistant.search.lexical import (
     terms,
 )
 from assistant.search.outline import asks_for_advice
+from assistant.search.quantities import asked_quantity, measure_words, states_quantity
 from assistant.search.retrieval import PassageRetriever
 from assistant.search.retrieved import Retrieved, TermUsage
 from assistant.search.screening import INSTRUCTIONS_FLAG, instructs_assistant, without_instructions
@@ -46,6 +47,7 @@ __all__ = [
     "Unit",
     "UnitVectors",
     "acronym_singular",
+    "asked_quantity",
     "asks_for_advice",
     "chroma_server_command",
     "chunk_unit_texts",
@@ -55,10 +57,12 @@ __all__ = [
     "list_runs",
     "list_spans",
     "list_text",
+    "measure_words",
     "pieces",
     "plain_words",
     "split_sentences",
     "split_units",
+    "states_quantity",
     "stem",
     "term_words",
     "terms",

@@ -23,10 +23,18 @@ def fuse(
     cosines: dict[str, float],
     bm25: dict[str, float],
     settings: Settings,
+    *,
+    stating: Sequence[str] = (),
 ) -> list[tuple[str, float]]:
-    """(chunk id, fused score) pairs, best first, ties broken by id (a stable order)."""
+    """(chunk id, fused score) pairs, best first, ties broken by id (a stable order).
+    ``stating``, for a question that asks a quantity, ranks the candidates by their
+    sentence that states one (see search/quantities.py); reciprocal rank fusion only."""
     if settings.fusion == "rrf":
-        return reciprocal_ranks((dense, lexical), (1.0, settings.lexical_weight), settings.rrf_k)
+        return reciprocal_ranks(
+            (dense, lexical, stating),
+            (1.0, settings.lexical_weight, settings.quantity_weight),
+            settings.rrf_k,
+        )
     scores: dict[str, float] = {}
     w = settings.dense_weight
     top = max(bm25.values(), default=0.0) or 1.0

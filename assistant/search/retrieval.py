@@ -33,6 +33,7 @@ from assistant.search.lexical import (
     terms,
 )
 from assistant.search.outline import is_rule_list, outline_items, section_heads
+from assistant.search.quantities import asked_quantity, of_closest_essay, quantity_ranking
 from assistant.search.retrieved import Retrieved, TermUsage
 from assistant.search.units import UnitVectors, split_units, unit_cache_file
 
@@ -71,8 +72,11 @@ class PassageRetriever(BaseRetriever):
     _units: UnitVectors | None = PrivateAttr(default=None)
     # Each candidate passage's unit vectors, looked up once: splitting and hashing the
     # units of 60 candidates cost more per query than the rest of small-to-big.
-    # With them, which of those units say something (see :meth:`_best_sentence`).
-    _unit_vecs: dict[str, tuple[np.ndarray, np.ndarray]] = PrivateAttr(default_factory=dict)
+    # With them, which of those units say something (see :meth:`_best_sentence`), and
+    # their texts.
+    _unit_vecs: dict[str, tuple[np.ndarray, np.ndarray, tuple[str, ...]]] = PrivateAttr(
+        default_factory=dict
+    )
 
     @classmethod
     def from_settings(
@@ -114,7 +118,12 @@ class PassageRetriever(BaseRetriever):
     def hits(self, query: str, k: int | None = None, mode: str | None = None) -> list[SearchHit]:
         return self.retrieve(query, k, mode).hits
 
-    def retrieve(self, query: str, k: int | None = None, mode: str | None = None) -> Retrieved:
+    def retrieve(
+        self, query: str, k: int | None = None, mode: str | None = None, *, asks: str | None = None
+    ) -> Retrieved:
+        """The top ``k`` passages for ``query``. ``asks`` is the user's own question when
+        ``query`` reads it with the conversation: the quantity it asks ("How long…?") is
+        read from it, not from an earlier turn joined before it ("" asks none)."""
         mode = mode or self.mode
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
@@ -130,10 +139,20 @@ class PassageRetriever(BaseRetriever):
         bm25 = dict(lexical)
         ranking = [h.chunk.id for h in dense]
         units = mode == "hybrid" and self.settings.unit_weight > 0
+        stating: list[str] = []  # asked "how long…": passages by their sentence saying it
         if units:
             candidates = list(dict.fromkeys([*ranking, *bm25]))
             ranking = self._small_to_big(candidates, qvec, cosines)
-        fused = fuse(ranking, [i for i, _ in lexical], cosines, bm25, self.settings)
+            asked = asked_quantity(spelled_out(asks) if asks is not None else text)
+            if asked and ranking:
+                chunks = self._chunks  # one snapshot: a re-ingest may swap the dict
+                near = of_closest_essay(
+                    ranking[: 2 * self.settings.k], lambda c: getattr(chunks.get(c), "source", None)
+                )
+                stating = quantity_ranking(near, self._unit_vectors, qvec, asked)
+        fused = fuse(
+            ranking, [i for i, _ in lexical], cosines, bm25, self.settings, stating=stating
+        )
         chosen = cap_per_essay(fused, self._chunks, k, self.settings.max_per_essay)
         self._add_cosines([i for i in chosen if i not in cosines], qvec, cosines)
         fused_score = dict(fused)
@@ -151,10 +170,13 @@ class PassageRetriever(BaseRetriever):
             query_vector=qvec,
         )
 
-    def retrieve_all(self, queries: Sequence[str], k: int | None = None) -> Retrieved:
+    def retrieve_all(
+        self, queries: Sequence[str], k: int | None = None, *, asks: str | None = None
+    ) -> Retrieved:
         """The question read several ways, ``queries`` (the one the answer goes by
-        first): each retrieved, and their passages fused (:func:`fuse_readings`)."""
-        return self.fused([self.retrieve(q, k) for q in queries], k)
+        first): each retrieved, and their passages fused (:func:`fuse_readings`).
+        ``asks``: the user's own question (see :meth:`retrieve`)."""
+        return self.fused([self.retrieve(q, k, asks=asks) for q in queries], k)
 
     def fused(self, found: Sequence[Retrieved], k: int | None = None) -> Retrieved:
         """Retrievals of one question read several ways as one (:func:`fuse_readings`)."""
@@ -261,21 +283,21 @@ class PassageRetriever(BaseRetriever):
         do I get a US work visa?" at 0.52)."""
         best = 0.0
         for h in hits:
-            vecs, says = self._unit_vectors(h.chunk.id)
+            vecs, says, _ = self._unit_vectors(h.chunk.id)
             if says.any():
                 best = max(best, float((vecs[says] @ qvec).max()))
         return best
 
-    def _unit_vectors(self, cid: str) -> tuple[np.ndarray, np.ndarray]:
-        """The vectors of a passage's units, and which of them say something."""
+    def _unit_vectors(self, cid: str) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+        """The vectors of a passage's units, which of them say something, and their texts."""
         found = self._unit_vecs.get(cid)
         if found is None:
-            texts = [u.text for u in split_units(self._chunks[cid].text)]
-            vecs = self.units.get(texts) if texts else np.zeros((0, 1), dtype=np.float32)
+            texts = tuple(u.text for u in split_units(self._chunks[cid].text))
+            vecs = self.units.get(list(texts)) if texts else np.zeros((0, 1), dtype=np.float32)
             says = np.array([" | " not in t and len(set(terms(t))) >= 3 for t in texts], bool)
             if len(self._unit_vecs) >= UNIT_VECTORS_KEPT:
                 self._unit_vecs = {}  # a bound, not an LRU: refilled from the unit cache
-            found = self._unit_vecs[cid] = (vecs, says)
+            found = self._unit_vecs[cid] = (vecs, says, texts)
         return found
 
     def doc_freq(self, term: str) -> int:
