@@ -99,8 +99,9 @@ def unit(text: str, vec: list[float]) -> tuple[str, np.ndarray]:
 
 
 def test_passages_ranked_by_their_sentence_that_states_the_quantity() -> None:
-    """Only units that say something count: a table row states numbers but is never
-    quoted, so it brings no passage."""
+    """Only units that say something count: a table row as it stands states numbers but
+    says nothing on its own (it is quoted only read with its header), so it brings no
+    passage."""
     passages = {
         "keywords": [unit("Some ATS weigh a keyword by its frequency in your resume", [1, 0])],
         "less": [unit("Highlighting a few achievements", [0.2, 1]), unit("Use 1 page", [0.6, 1])],

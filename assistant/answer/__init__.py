@@ -3,11 +3,13 @@ generators, and the citation check every draft goes through.
 
 Public entry point: :class:`Assistant` (``ask``/``stream``/``aask``/``astream``). The
 evaluation reuses the verifier's pieces: :func:`split_claims`, :func:`shares_run`,
-:func:`supporting_text`, :class:`SupportScorer`, :func:`prompt` and :func:`already_said`.
+:func:`supporting_text`, :func:`chunk_support`, :class:`SupportScorer`, :func:`prompt`
+and :func:`already_said`.
 """
 
 from assistant.answer.chain import Assistant
 from assistant.answer.citations import (
+    chunk_support,
     shares_run,
     split_claims,
     supporting_text,
@@ -22,6 +24,7 @@ __all__ = [
     "Assistant",
     "SupportScorer",
     "already_said",
+    "chunk_support",
     "prompt",
     "shares_run",
     "split_claims",

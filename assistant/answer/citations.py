@@ -22,10 +22,16 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from assistant.answer.quotes import locate_quote
+from assistant.answer.quotes import locate_quote, table_headers
 from assistant.answer.support import SupportScorer
 from assistant.domain import Chunk, Citation, SearchHit
-from assistant.search import instructs_assistant, plain_words, split_sentences
+from assistant.search import (
+    instructs_assistant,
+    plain_words,
+    row_of_reading,
+    split_sentences,
+    split_units,
+)
 
 MARKERS = re.compile(r"\s*\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
 _MARKERS_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d{1,3}(?:\s*,\s*\d{1,3})*\])+)")
@@ -176,10 +182,24 @@ def _supported(
 ) -> list[tuple[int, float, str]]:
     scored = []
     for n in numbers:
-        score, quote = scorer.score(claim, supporting_text(passages[n - 1].chunk))
+        score, quote = chunk_support(claim, passages[n - 1].chunk, scorer)
         if score >= threshold:
             scored.append((n, score, quote))
     return sorted(scored, key=lambda t: -t[1])
+
+
+def chunk_support(claim: str, chunk: Chunk, scorer: SupportScorer) -> tuple[float, str]:
+    """How well ``chunk`` backs ``claim``, with the quote that does. A table row read with
+    its header word for word, as the extractive answer reads it ("Google, L6 (Staff SWE):
+    Total (USD) $489,000, …"), is the row's own statement: 1, the row as the quote. Any
+    other claim is scored on the passage under its headings."""
+    heading = chunk.heading[-1] if chunk.heading else ""
+    units = split_units(chunk.text)
+    if any(u.is_row for u in units) and (
+        row := row_of_reading(claim, units, heading, table_headers(chunk))
+    ):
+        return 1.0, row
+    return scorer.score(claim, supporting_text(chunk))
 
 
 def supporting_text(chunk: Chunk) -> str:

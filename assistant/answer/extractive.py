@@ -19,6 +19,7 @@ from assistant.answer.composing import Candidate, compose, heading_clause
 from assistant.answer.coverage import says_what
 from assistant.answer.list_quoting import expand_lists, quoted_words, words_of
 from assistant.answer.neighbours import lifted
+from assistant.answer.quotes import table_headers
 from assistant.answer.reading_lists import asks_for_resources, reading_lists
 from assistant.answer.repeats import already_said
 from assistant.search import (
@@ -30,6 +31,7 @@ from assistant.search import (
     list_spans,
     list_text,
     measure_words,
+    read_tables,
     split_units,
     states_quantity,
     terms,
@@ -135,13 +137,22 @@ class ExtractiveGenerator:
         ranked = retrieved.hits[: len(retrieved.hits) - retrieved.outline_only]
         unasked: set[tuple[int, int]] = set()  # units of reading lists nobody asked for
         asked = asks_for_resources(question, retrieved.query)
-        for n, hit in enumerate(ranked, 1):
-            split = split_units(hit.chunk.text)
+        headings = [h.chunk.heading[-1] if h.chunk.heading else "" for h in ranked]
+        # A table row is read with its header ("Google, L6 (Staff SWE): Total (USD)
+        # $489,000, …"); the rows of levels the question did not ask are passed over.
+        read, passed = read_tables(
+            question,
+            retrieved.query,
+            [
+                (split_units(h.chunk.text), heading, table_headers(h.chunk))
+                for h, heading in zip(ranked, headings, strict=True)
+            ],
+        )
+        for n, split in enumerate(read, 1):
             units.extend((n, pos, u) for pos, u in enumerate(split))
             runs.update(((n, pos), run) for pos, run in enumerate(list_runs(split)))
             if not asked:
-                heading = hit.chunk.heading[-1] if hit.chunk.heading else ""
-                unasked.update((n, pos) for pos in reading_lists(split, heading))
+                unasked.update((n, pos) for pos in reading_lists(split, headings[n - 1]))
         if not units or retrieved.query_vector is None:
             return [], np.zeros((0, 1))
         vecs = self.vectors.get([u.text for _, _, u in units])
@@ -149,7 +160,6 @@ class ExtractiveGenerator:
         if question != retrieved.query:  # a follow-up: the user's own words matter most
             qvec = qvec + np.asarray(self.vectors.get([question])[0])
             qvec = qvec / (np.linalg.norm(qvec) or 1.0)
-        headings = [h.chunk.heading[-1] if h.chunk.heading else "" for h in ranked]
         at = [n - 1 for n, _, _ in units]
         plain = [u for _, _, u in units]
         cos = lifted(self._with_lists(plain, at, vecs @ qvec, qvec, headings), plain, at)
@@ -173,7 +183,7 @@ class ExtractiveGenerator:
                 relevance -= READING_LIST_PENALTY
             if quantity and sections[n - 1][0] == sections[0][0]:  # the best essay's
                 relevance += QUANTITY_BONUS * states_quantity(unit.text, quantity)
-            if references[n - 1] or not is_claim(unit):
+            if references[n - 1] or not is_claim(unit) or (n, pos) in passed:
                 relevance = -1.0  # below every floor: composes nothing, still counts as a unit
             said_it, run = repeated(unit.text), runs[(n, pos)]
             out.append(Candidate(n, pos, unit, relevance, sections[n - 1], said_it, run))

@@ -21,6 +21,7 @@ from typing import Any
 from assistant.answer import (
     Assistant,
     already_said,
+    chunk_support,
     prompt,
     shares_run,
     split_claims,
@@ -218,6 +219,7 @@ class Evaluator:
         passages = {c.n: c for c in answer.citations}
         # What the verifier lets a claim rest on: the passage under its headings.
         texts = {h.chunk.id: supporting_text(h.chunk) for h in pool}
+        chunks = {h.chunk.id: h.chunk for h in pool}
         scorer, t = self.assistant.scorer, self.assistant.settings.support_min
         recall, precision, cited = [], [], []
         for claim in split_claims(answer.text):
@@ -230,9 +232,16 @@ class Evaluator:
                 continue
             said = without_attribution(claim.text)  # as the verifier measures it
             union = " ".join(texts.get(c.chunk_id, c.quote) for c in cites)
-            recall.append(float(scorer.score(said, union)[0] >= t))
-            for c in cites:  # ALCE: a citation is precise if it alone supports the claim
-                precision.append(float(scorer.score(said, texts.get(c.chunk_id, c.quote))[0] >= t))
+            # ALCE: a citation is precise if it alone supports the claim (as the verifier
+            # checks it: a table row's reading word for word).
+            precise = [
+                float(chunk_support(said, chunks[c.chunk_id], scorer)[0] >= t)
+                if c.chunk_id in chunks
+                else float(scorer.score(said, c.quote)[0] >= t)
+                for c in cites
+            ]
+            recall.append(max([float(scorer.score(said, union)[0] >= t), *precise]))
+            precision.extend(precise)
         return {
             "citation_validity": float(all(valid)),
             "citation_recall": mean(recall),

@@ -22,6 +22,7 @@ import yaml
 
 from assistant.domain import clean_text
 from assistant.ingest.inline import Piece, clean_inline, join_pieces
+from assistant.search import TABLE_ROW, TABLE_RULE
 
 # Bump when parsing or chunking changes what a chunk contains: the index is then rebuilt.
 # 2: a list the chunk boundary would cut moves whole to the next chunk; 3: a sentence
@@ -53,8 +54,6 @@ _ADMONITION = re.compile(r"^\s{0,3}:::\s*(\w*)\s*(.*)$")
 # negotiation help from Rora…", "…resume templates and examples at 70% off"), not the
 # essay's advice. Quoted, it opened answers ("Any tips?" after a salary question).
 _REFERRAL = re.compile(r"[?&](?:utm_medium=referral|aff=|ref=)", re.IGNORECASE)
-_TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
-_TABLE_RULE = re.compile(r"^\s*\|?(?:\s*:?-+:?\s*\|)+\s*:?-*:?\s*\|?\s*$")
 # Block-level HTML whose content no reader sees.
 _HIDDEN_OPEN = re.compile(r"^\s*<(head|script|style)\b", re.IGNORECASE)
 _COMMENT_OPEN = re.compile(r"^\s*<!--")
@@ -213,9 +212,9 @@ class _BlockParser:
                 self._lines = [(adm.group(2), off + adm.start(2))]
                 self._flush()
             return i + 1
-        if _TABLE_ROW.match(line):
+        if TABLE_ROW.match(line):
             self._flush()
-            if not _TABLE_RULE.match(line):
+            if not TABLE_RULE.match(line):
                 self._table_row(line, off)
             return i + 1
         if (q := _QUOTE.match(line)) is not None:

@@ -22,6 +22,13 @@ from assistant.search.quantities import asked_quantity, measure_words, states_qu
 from assistant.search.retrieval import PassageRetriever
 from assistant.search.retrieved import Retrieved, TermUsage
 from assistant.search.screening import INSTRUCTIONS_FLAG, instructs_assistant, without_instructions
+from assistant.search.tables import (
+    TABLE_ROW,
+    TABLE_RULE,
+    read_tables,
+    row_of_reading,
+    table_row_headers,
+)
 from assistant.search.units import (
     Unit,
     UnitVectors,
@@ -39,6 +46,8 @@ from assistant.search.units import (
 __all__ = [
     "INSTRUCTIONS_FLAG",
     "STOPWORDS",
+    "TABLE_ROW",
+    "TABLE_RULE",
     "ChunkIndex",
     "LocalEmbeddings",
     "PassageRetriever",
@@ -60,10 +69,13 @@ __all__ = [
     "measure_words",
     "pieces",
     "plain_words",
+    "read_tables",
+    "row_of_reading",
     "split_sentences",
     "split_units",
     "states_quantity",
     "stem",
+    "table_row_headers",
     "term_words",
     "terms",
     "unit_cache_file",

@@ -57,6 +57,9 @@ class Unit:
     # The last sentence before a list, announcing it without a colon: "There are many
     # reasons why a person would not want to be paid for their open source work."
     announces: bool = False
+    # A table row: cells joined by " | " on a line of its own, no list marker ("- Python
+    # | Java | Go" is a list item that happens to hold bars).
+    is_row: bool = False
 
     @property
     def lead_in(self) -> bool:
@@ -91,7 +94,7 @@ def split_units(passage: str) -> list[Unit]:
         if marker or " | " in line:
             text = line[marker.end() :] if marker else line
             if text:
-                units.append(Unit(text, line_no, True))
+                units.append(Unit(text, line_no, True, is_row=not marker))
             continue
         sentences = (_ELIDED.sub("", s) for s in split_sentences(line))
         units.extend(Unit(s, line_no, False) for s in sentences if s)
