@@ -246,6 +246,15 @@ class Citation:
     end: int
     score: float  # support score of the best sentence citing it
     chunk_id: str
+    # Every sentence of the passage the answer rests on, in the order it used them (the
+    # quote above is the best supported): the sources panel marks them all. One passage
+    # often backs several sentences ("Less is more: … Use only 1 page…"), and marking
+    # only the best left the others for the reader to find.
+    quotes: tuple[str, ...] = ()
+
+    @property
+    def all_quotes(self) -> tuple[str, ...]:
+        return self.quotes or (self.quote,)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -258,6 +267,7 @@ class Citation:
             "end": self.end,
             "score": round(self.score, 4),
             "chunk_id": self.chunk_id,
+            "quotes": list(self.all_quotes),
         }
 
 

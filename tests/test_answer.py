@@ -27,7 +27,18 @@ from assistant.search.retrieval import PassageRetriever
 from tests.conftest import CORPUS, SHARED, needs_shared
 
 ANSWER_KEYS = ["text", "citations", "refused", "reason", "query", "timings", "usage", "read_more"]
-CITATION_KEYS = ["n", "source", "title", "heading", "quote", "start", "end", "score", "chunk_id"]
+CITATION_KEYS = [
+    "n",
+    "source",
+    "title",
+    "heading",
+    "quote",
+    "start",
+    "end",
+    "score",
+    "chunk_id",
+    "quotes",
+]
 SEED = "building-an-ai-career.md"
 
 

@@ -172,6 +172,24 @@ def test_verbatim_claim_keeps_its_citation_and_quotes_the_supporting_unit(
     assert c.score == pytest.approx(1.0)
 
 
+def test_every_sentence_a_passage_backs_is_among_its_quotes(scorer: SupportScorer) -> None:
+    """Two sentences from one passage: one citation, both quotes, in the answer's order
+    (the sources panel marks them all); ``quote`` stays the best supported."""
+    second = "Implementation skills: The ability to translate concepts into working code."
+    first = "Domain expertise: Familiarity with the specific problems and constraints of their"
+    v = verify(f"{second} [2]. {first} application area [2].", PASSAGES, scorer, THRESHOLD)
+    [c] = v.citations
+    assert c.quotes == (
+        second,
+        "Domain expertise: Familiarity with the specific problems and constraints of their "
+        "application area.",
+    )
+    assert c.quote in c.quotes and c.all_quotes == c.quotes
+    assert c.to_json()["quotes"] == list(c.quotes)
+    [once] = verify(f"{second} [2].", PASSAGES, scorer, THRESHOLD).citations
+    assert once.quotes == (second,)  # a sentence used once is quoted once
+
+
 def test_list_item_claim_quotes_the_list_item(scorer: SupportScorer) -> None:
     claim = "Implementation skills are the ability to translate concepts into working code"
     v = verify(f"{claim} [2].", PASSAGES, scorer, THRESHOLD)

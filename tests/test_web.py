@@ -11,8 +11,9 @@ import pytest
 
 from assistant.answer.chain import Assistant
 from assistant.apps.web import WebChat
-from assistant.apps.web_render import export_markdown
+from assistant.apps.web_render import export_markdown, highlight_quote, sources_html
 from assistant.config import Settings
+from assistant.domain import Answer, Chunk, Citation
 from assistant.ingest.pipeline import Ingester
 from assistant.search.retrieval import PassageRetriever
 from tests.conftest import ARTIFACTS, show_untrusted, watch
@@ -372,11 +373,52 @@ def hostile_turns() -> list[dict]:
                         "start": 0,
                         "end": 9,
                         "quote": f"{link} {image} <iframe src=javascript:alert(4)></iframe>",
+                        "quotes": [f"{link} <iframe src=javascript:alert(4)></iframe>", HOSTILE],
                     }
                 ],
             },
         }
     ]
+
+
+def test_every_quote_of_a_source_is_marked_once() -> None:
+    paragraph = "Less is more. Keep it short.\nUse only 1 page for your resume. Be <brief>."
+    marked = highlight_quote(
+        paragraph,
+        ["Use only 1 page for your resume.", "Less is more.", "only 1 page", "Not in it."],
+    )
+    assert marked == (
+        "<mark>Less is more.</mark> Keep it short.<br>"
+        "<mark>Use only 1 page for your resume.</mark> Be &lt;brief&gt;."
+    )  # a quote inside one marked is not marked again; one not there is skipped
+    assert highlight_quote(paragraph, "Keep it short.").count("<mark>") == 1
+
+
+def test_the_sources_panel_marks_every_sentence_the_answer_took() -> None:
+    text = "Less is more. Keep it short. Use only 1 page for your resume."
+    chunk = Chunk(
+        source="resume.md",
+        path="/x/resume.md",
+        title="Resume",
+        heading=("Less is more",),
+        text=text,
+        start=0,
+        end=len(text),
+        ordinal=0,
+    )
+    quotes = ("Use only 1 page for your resume.", "Less is more.")
+    cite = Citation(
+        1, "resume.md", "Resume", "Less is more", quotes[0], 40, 72, 1.0, chunk.id, quotes=quotes
+    )
+    answer = Answer(
+        text="Less is more [1]. Use only 1 page for your resume [1].",
+        citations=(cite,),
+        refused=False,
+        reason="",
+        query="resume",
+    )
+    panel = sources_html(answer, 0, {chunk.id: chunk})
+    assert panel.count("<mark>") == 2
 
 
 def html_tags(markup: str) -> list[tuple[str, list]]:

@@ -120,6 +120,7 @@ def verify(
     out = Verified(text="", citations=[])
     numbering: dict[int, int] = {}  # passage index -> citation number
     best: dict[int, tuple[float, str]] = {}  # passage index -> (support, quote)
+    used: dict[int, list[str]] = {}  # passage index -> every quote, in the answer's order
     sentences: dict[int, list[str]] = {}
     said_before: set[str] = set()
     for claim in split_claims(draft):
@@ -163,11 +164,13 @@ def verify(
             numbering.setdefault(n, len(numbering) + 1)
             if score > best.get(n, (-1.0, ""))[0]:
                 best[n] = (score, quote)
+            if quote not in used.setdefault(n, []):
+                used[n].append(quote)
             marks.append(f"[{numbering[n]}]")
         sentences.setdefault(claim.sentence, []).append(f"{shown} {''.join(marks)}{claim.tail}")
     out.text = _join(sentences)
     out.citations = [
-        _citation(numbering[n], passages[n - 1], *best[n])
+        _citation(numbering[n], passages[n - 1], *best[n], quotes=tuple(used[n]))
         for n in sorted(numbering, key=lambda n: numbering[n])
     ]
     return out
@@ -245,7 +248,9 @@ def _join(sentences: dict[int, list[str]]) -> str:
     return " ".join(p for p in parts if p)
 
 
-def _citation(n: int, hit: SearchHit, score: float, quote: str) -> Citation:
+def _citation(
+    n: int, hit: SearchHit, score: float, quote: str, quotes: tuple[str, ...] = ()
+) -> Citation:
     chunk = hit.chunk
     span = (chunk.start, chunk.end)
     start, end = locate_quote(chunk.path, chunk.file_sha256, *span, quote)
@@ -265,4 +270,5 @@ def _citation(n: int, hit: SearchHit, score: float, quote: str) -> Citation:
         end=end,
         score=score,
         chunk_id=chunk.id,
+        quotes=quotes,
     )

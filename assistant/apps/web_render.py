@@ -103,7 +103,7 @@ def sources_html(answer: Answer | None, turn: int, chunks: dict[str, Chunk]) -> 
 
 def _source_item(c: Citation, turn: int, chunk: Chunk | None) -> str:
     where = f" — {html.escape(c.heading)}" if c.heading else ""
-    paragraph = highlight_quote(chunk.text if chunk else c.quote, c.quote)
+    paragraph = highlight_quote(chunk.text if chunk else c.quote, c.all_quotes)
     return (
         f'<div class="ca-source" id="ca-src-{turn}-{c.n}">'
         f'<div class="ca-source-title"><span class="ca-n">[{c.n}]</span> '
@@ -114,17 +114,23 @@ def _source_item(c: Citation, turn: int, chunk: Chunk | None) -> str:
     )
 
 
-def highlight_quote(paragraph: str, quote: str) -> str:
-    """The paragraph, escaped, with the quote marked where it occurs."""
-    at = paragraph.find(quote)
-    if at < 0:
-        return html.escape(paragraph).replace("\n", "<br>")
-    before, after = paragraph[:at], paragraph[at + len(quote) :]
-    return (
-        html.escape(before).replace("\n", "<br>")
-        + f"<mark>{html.escape(quote)}</mark>"
-        + html.escape(after).replace("\n", "<br>")
-    )
+def highlight_quote(paragraph: str, quotes: str | Sequence[str]) -> str:
+    """The paragraph, escaped, with every quote marked where it first occurs (a quote
+    inside one already marked, or overlapping it, is not marked twice)."""
+    spans: list[tuple[int, int]] = []
+    for text in [quotes] if isinstance(quotes, str) else quotes:
+        at = paragraph.find(text) if text else -1
+        while at >= 0 and any(at < e and s < at + len(text) for s, e in spans):
+            at = paragraph.find(text, at + 1)
+        if at >= 0:
+            spans.append((at, at + len(text)))
+    out, pos = [], 0
+    for start, end in sorted(spans):
+        out.append(html.escape(paragraph[pos:start]).replace("\n", "<br>"))
+        out.append(f"<mark>{html.escape(paragraph[start:end])}</mark>")
+        pos = end
+    out.append(html.escape(paragraph[pos:]).replace("\n", "<br>"))
+    return "".join(out)
 
 
 def viewer_message(text: str) -> str:
@@ -179,7 +185,10 @@ def export_markdown(turns: Sequence[dict[str, Any]]) -> str:
                     f"[{int(c['n'])}] {md_inline(c['title'])}{heading} "
                     f"({md_inline(c['source'])}, chars {int(c['start'])}-{int(c['end'])})"
                 )
-                lines.append(f"> {_no_block(md_inline(c['quote']))}")
+                quoted = c.get("quotes")
+                for k, text in enumerate(quoted if isinstance(quoted, list) else [c["quote"]]):
+                    lines += [">"] if k else []  # each quote its own paragraph
+                    lines.append(f"> {_no_block(md_inline(text))}")
                 lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
