@@ -41,9 +41,13 @@ UNSUPPORTED_MARK = "[unsupported]"
 ATTRIBUTION_PREFIX = "The author of “{title}” writes: "
 # An essay's outline is introduced the same way, naming the essay whose headings follow.
 OUTLINE_PREFIX = "The essay “{title}” sets these out: "
+# Someone else's "I", set in the essay as a blockquote (a maintainer quoted, a sample
+# script or cover letter): the essay quotes it, its author did not say it.
+QUOTED_PREFIX = "“{title}” quotes: "
 _ATTRIBUTION = re.compile(
     r"^(?:The author of “(?P<title>[^”]{1,300})” writes|"
-    r"The essay “(?P<outline>[^”]{1,300})” sets these out): "
+    r"The essay “(?P<outline>[^”]{1,300})” sets these out|"
+    r"“(?P<quoted>[^”]{1,300})” quotes): "
 )
 
 
@@ -156,7 +160,9 @@ def verify(
                 )
             continue
         shown = claim.text
-        named = attribution and (attribution["title"] or attribution["outline"])
+        named = attribution and (
+            attribution["title"] or attribution["outline"] or attribution["quoted"]
+        )
         if named and named != passages[supported[0][0] - 1].chunk.title:
             shown = said  # an attribution naming another essay goes
         marks = []
@@ -217,7 +223,8 @@ def supporting_text(chunk: Chunk) -> str:
 
 
 def without_attribution(claim: str) -> str:
-    """The claim as the essay says it: an attribution ("The author of “X” writes: ")
+    """The claim as the essay says it: an attribution ("The author of “X” writes: ",
+    "“X” quotes: ")
     carries no facts, so support is measured without it."""
     found = _ATTRIBUTION.match(claim)
     return claim[found.end() :] if found else claim

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.answer.citations import ATTRIBUTION_PREFIX
+from assistant.answer.citations import ATTRIBUTION_PREFIX, QUOTED_PREFIX
 from assistant.search import Unit, instructs_assistant
 
 # An author speaking of themselves ("I was able to", "my first job").
@@ -34,6 +34,8 @@ _NOT_A_CLAIM = re.compile(
     # Cheers and farewells to the reader ("If you've received an offer, congratulations!").
     r"|\bwe hope you\b|\bcongratulations\b|^hooray\b|^good luck\b|\bthanks for reading\b"
     r"|\b\d{1,2}% off\b|\bcurrently offering\b|\bpromo(?:tion)? code\b|\bcoupon\b|\baffiliate\b"
+    # A call to action: a link's text ending in an arrow ("Get lifetime access today →").
+    r"|\s→\s*$"
     r"|^(?:summary|figure|image|diagram|screenshot|checklist)\b[^.]{0,100}(?::|\.?$)"
     r"|\bI (?:will|'ll) (?:also )?be (?:adding|writing|covering)\b"
     r"|\bwe(?:'ll|’ll| will| are going to|'re going to|’re going to)"
@@ -110,6 +112,22 @@ def _label(text: str) -> bool:
     return len(words) == 1 and text.endswith("!")
 
 
+# A pull quote's credit at the end of its block: "… — @lord, "Tips for new open source
+# maintainers"", "… — @thisisnic, maintainer of Apache Arrow", "… — open source
+# maintainer", "… — Peter Cooper & Robert Nyman, "How to Spread the Word…"" (a name,
+# then a quoted title: "— Python, Java, Go" is a list, and "I told them — "I need more
+# time"" the author's own).
+_CREDIT = re.compile(
+    r"\s—\s+(?:@[\w.-]+\b[^—]{0,200}|(?:an? )?open source maintainer"
+    r"|[A-Z][\w.'’-]*(?:\s+(?:&\s+)?[A-Z][\w.'’-]*){1,4},\s*[\"“][^—]{1,200})\s*$"
+)
+
+
+def credited(block: str) -> bool:
+    """A block that ends by crediting someone else: a pull quote, whose "I" is theirs."""
+    return _CREDIT.search(block) is not None
+
+
 def speaks_as_author(text: str) -> bool:
     """The unit is in the author's first person ("I was able to", "my first job"), outside
     quotation marks: in "Tell me about your journey into tech" the "me" is an
@@ -117,7 +135,11 @@ def speaks_as_author(text: str) -> bool:
     return _FIRST_PERSON.search(_QUOTED.sub(" ", text)) is not None
 
 
-def attribute(sentence: str, title: str) -> str:
-    """An essay's "I" is its author's, not the assistant's: say whose it is. The
-    attribution carries no facts; the verifier checks the sentence without it."""
-    return f"{ATTRIBUTION_PREFIX.format(title=title)}{sentence}" if title else sentence
+def attribute(sentence: str, title: str, *, quoted: bool = False) -> str:
+    """An essay's "I" is its author's, not the assistant's: say whose it is. In a
+    blockquote (``quoted``) it is someone the essay quotes, or a sample it gives ("I did
+    my degree at…" in a model cover letter): the essay quotes it. The attribution carries
+    no facts; the verifier checks the sentence without it."""
+    if not title:
+        return sentence
+    return f"{(QUOTED_PREFIX if quoted else ATTRIBUTION_PREFIX).format(title=title)}{sentence}"

@@ -42,6 +42,8 @@ class Candidate:
     # Which list of its passage it is an item (or the lead-in) of, -1 for none: items of
     # one list read as one sentence even when an item between them was left out.
     run: int = -1
+    # It sits in a blockquote of the essay file: its "I" is someone the essay quotes.
+    quoted: bool = False
 
 
 def lowercase_vocabulary(texts: Iterable[str]) -> frozenset[str]:
@@ -102,30 +104,56 @@ def compose(
                     # The section's next passage goes on the same list, under one heading.
                     opened.items.extend(group)
                     opened.said += f" {said}"
-                    sentences[-1], voice = _voiced(opened.text(), opened.said, title, opened.voice)
+                    sentences[-1], voice = _voiced(
+                        opened.text(),
+                        opened.said,
+                        title,
+                        opened.voice,
+                        quoted=_speaker(opened.items[0]),
+                    )
                 else:
                     listed = _list_sentences(group, vocab, heading)
                     before, opened = voice, None
                     if listed:
-                        listed[0], voice = _voiced(listed[0], said, title, voice)
+                        quoted = _speaker(group[0])  # the attribution is its first unit's
+                        listed[0], voice = _voiced(listed[0], said, title, voice, quoted=quoted)
                         if label:
                             opened = _HeadedList((essay_of[n], label), group, said, before)
                     sentences.extend(listed)
             else:
-                sentence, voice = _voiced(_cite(c.unit.text, c.n), c.unit.text, title, voice)
+                sentence, voice = _voiced(
+                    _cite(c.unit.text, c.n),
+                    c.unit.text,
+                    title,
+                    voice,
+                    quoted=_speaker(c),
+                )
                 sentences.append(sentence)
                 opened = None
             i += 1
     return " ".join(sentences)
 
 
-def _voiced(sentence: str, said: str, title: str, voice: str) -> tuple[str, str]:
-    """``sentence`` attributed when its unit ``said`` is in the author's first person,
-    once per run: the next "I started by…" from the same essay goes on quoting them.
-    Returns the sentence and whose voice it leaves the answer in."""
+def _speaker(c: Candidate) -> str:
+    """Who a quoted unit's "I" is, as far as the answer can tell: whoever its block of its
+    passage quotes (two blockquotes are two speakers, "I've received another offer…" and
+    "I'm also considering going back to grad school…"); "" for the author."""
+    return f"{c.n}:{c.unit.line}" if c.quoted else ""
+
+
+def _voiced(
+    sentence: str, said: str, title: str, voice: str, *, quoted: str = ""
+) -> tuple[str, str]:
+    """``sentence`` attributed when its unit ``said`` is in the first person, once per
+    run: the next "I started by…" from the same essay goes on quoting them. A quoted "I"
+    (``quoted``: its :func:`_speaker`) is someone the essay quotes, attributed as such
+    once per speaker. Returns the sentence and whose voice it leaves the answer in."""
     if not speaks_as_author(said):
         return sentence, ""
-    return (sentence if title and title == voice else attribute(sentence, title)), title
+    speaker = f"quoted in {title} ({quoted})" if quoted else title
+    if title and speaker == voice:
+        return sentence, speaker
+    return attribute(sentence, title, quoted=bool(quoted)), speaker
 
 
 def _is_name(text: str) -> bool:

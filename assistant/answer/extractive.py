@@ -19,20 +19,16 @@ from assistant.answer.composing import Candidate, compose, heading_clause
 from assistant.answer.coverage import says_what
 from assistant.answer.list_quoting import expand_lists, quoted_words, words_of
 from assistant.answer.neighbours import lifted
-from assistant.answer.quotes import table_headers
-from assistant.answer.reading_lists import asks_for_resources, reading_lists
+from assistant.answer.passage_units import passage_units
 from assistant.answer.repeats import already_said
 from assistant.search import (
     Retrieved,
     Unit,
     UnitVectors,
     asked_quantity,
-    list_runs,
     list_spans,
     list_text,
     measure_words,
-    read_tables,
-    split_units,
     states_quantity,
     terms,
 )
@@ -130,29 +126,12 @@ class ExtractiveGenerator:
     def _candidates(
         self, question: str, retrieved: Retrieved, said: str = ""
     ) -> tuple[list[Candidate], np.ndarray]:
-        units: list[tuple[int, int, Unit]] = []
-        runs: dict[tuple[int, int], int] = {}  # (passage, position) -> its list
         # Sections added only for the outline are named by it; the sentences come from
         # the passages retrieval ranked for the question.
         ranked = retrieved.hits[: len(retrieved.hits) - retrieved.outline_only]
-        unasked: set[tuple[int, int]] = set()  # units of reading lists nobody asked for
-        asked = asks_for_resources(question, retrieved.query)
         headings = [h.chunk.heading[-1] if h.chunk.heading else "" for h in ranked]
-        # A table row is read with its header ("Google, L6 (Staff SWE): Total (USD)
-        # $489,000, …"); the rows of levels the question did not ask are passed over.
-        read, passed = read_tables(
-            question,
-            retrieved.query,
-            [
-                (split_units(h.chunk.text), heading, table_headers(h.chunk))
-                for h, heading in zip(ranked, headings, strict=True)
-            ],
-        )
-        for n, split in enumerate(read, 1):
-            units.extend((n, pos, u) for pos, u in enumerate(split))
-            runs.update(((n, pos), run) for pos, run in enumerate(list_runs(split)))
-            if not asked:
-                unasked.update((n, pos) for pos in reading_lists(split, headings[n - 1]))
+        read = passage_units(question, retrieved, ranked, headings)
+        units, runs, unasked, passed = read.units, read.runs, read.unasked, read.passed
         if not units or retrieved.query_vector is None:
             return [], np.zeros((0, 1))
         vecs = self.vectors.get([u.text for _, _, u in units])
@@ -186,7 +165,8 @@ class ExtractiveGenerator:
             if references[n - 1] or not is_claim(unit) or (n, pos) in passed:
                 relevance = -1.0  # below every floor: composes nothing, still counts as a unit
             said_it, run = repeated(unit.text), runs[(n, pos)]
-            out.append(Candidate(n, pos, unit, relevance, sections[n - 1], said_it, run))
+            quoted = (n, pos) in read.quoted
+            out.append(Candidate(n, pos, unit, relevance, sections[n - 1], said_it, run, quoted))
         if retrieved.definition:
             out = _definition_first(out, retrieved.term, retrieved.definition)
         return out, vecs

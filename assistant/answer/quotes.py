@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from assistant.domain import Chunk, path_on_disk
@@ -34,11 +35,15 @@ def locate_quote(path: str, sha256: str, start: int, end: int, quote: str) -> tu
     between them. Falls back to the chunk's own span.
     """
     raw = _read_source(path, sha256)
-    if raw is None:
-        return start, end
+    found = None if raw is None else _find_quote(raw, start, end, quote)
+    return found or (start, end)
+
+
+def _find_quote(raw: str, start: int, end: int, quote: str) -> tuple[int, int] | None:
+    """Offsets of ``quote``'s words, in order, within ``raw[start:end]``; None if absent."""
     qwords = plain_words(quote)
     if not qwords:
-        return start, end
+        return None
     spans = [
         (m.group().lower(), start + m.start(), start + m.end())
         for m in re.finditer(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?", raw[start:end])
@@ -55,7 +60,7 @@ def locate_quote(path: str, sha256: str, start: int, end: int, quote: str) -> tu
             while last < end and raw[last] in ".!?;:,)\"'”’":
                 last += 1
             return s, last
-    return start, end
+    return None
 
 
 def table_headers(chunk: Chunk) -> frozenset[int]:
@@ -79,3 +84,52 @@ def table_headers(chunk: Chunk) -> frozenset[int]:
     if len(headers) not in (len(rows), len(rows) + 1):  # the line after may be a row
         return frozenset()
     return frozenset(n for n, header in zip(rows, headers, strict=False) if header)
+
+
+# A blockquote's marker at the start of a file line (in a list item it is indented).
+_BLOCKQUOTE = re.compile(r"[ \t]*>")
+_BLOCKQUOTE_LINE = re.compile(r"^[ \t]*>", re.MULTILINE)
+# A line that begins a block of its own: a heading, a list item.
+_BLOCK_START = re.compile(r"[ \t]*(?:#{1,6}\s|[-*+]\s|\d{1,9}[.)]\s)")
+# A fenced code block's fence: a line starting "> " inside one is code, not a quote.
+_FENCE = re.compile(r"^[ \t]*(?:```|~~~)", re.MULTILINE)
+
+
+def blockquoted(chunk: Chunk, texts: Sequence[str]) -> set[int]:
+    """Which of ``texts``, the passage's units in order, sit in a blockquote of the essay
+    file ("> I've talked to maintainers…", a model cover letter). The passage's text has
+    lost the ">" markers, so the file is read, and each unit is found after the one
+    before it: most first-person units open with "I", and the first "I" of the passage
+    is seldom theirs. Empty when the file changed since ingest or quotes nothing here."""
+    raw = _read_source(chunk.path, chunk.file_sha256)
+    if raw is None:
+        return set()
+    start = raw.rfind("\n", 0, chunk.start) + 1  # the passage may open mid-line
+    if _BLOCKQUOTE_LINE.search(raw, start, chunk.end) is None:
+        return set()  # most passages
+    out, cursor = set(), chunk.start
+    for i, text in enumerate(texts):
+        found = _find_quote(raw, cursor, chunk.end, text)
+        if found is None:
+            continue  # a table reading, or a unit the file spells otherwise
+        cursor = found[1]
+        if _in_blockquote(raw, found[0]):
+            out.add(i)
+    return out
+
+
+def _in_blockquote(raw: str, pos: int) -> bool:
+    """The block holding ``pos`` is quoted: its line, or an earlier line of the same block
+    (a lazy continuation line has no ">" of its own), opens with ">", outside code."""
+    line = raw.rfind("\n", 0, pos) + 1
+    if len(_FENCE.findall(raw, 0, line)) % 2:
+        return False
+    while True:
+        if _BLOCKQUOTE.match(raw, line):
+            return True
+        if line == 0 or _BLOCK_START.match(raw, line):
+            return False  # a heading or list item begins a block of its own
+        previous = raw.rfind("\n", 0, line - 1) + 1
+        if not raw[previous : line - 1].strip():
+            return False  # the block begins at ``line``
+        line = previous
