@@ -70,13 +70,14 @@ eval-gate: dev
 
 test: lint typecheck unit eval-gate
 
-# The dev sets (tune, test, refusal-tune, followup-tune and terms-test) on one index, with
+# The dev sets (tune, test, refusal-tune, followup-tune, terms-test and broad-test) on one index, with
 # the LangChain-tutorial baseline beside ours; then the seed sets on the bundled essay
 # alone (what `make run` serves), in their own index.
 eval: $(VENV)/.stamp-eval
 	$(CA) eval --dataset eval/datasets/dev-tune.jsonl --dataset eval/datasets/dev-test.jsonl \
 		--dataset eval/datasets/refusal-tune.jsonl --dataset eval/datasets/followup-tune.jsonl \
-		--dataset eval/datasets/terms-test.jsonl --root ../shared
+		--dataset eval/datasets/terms-test.jsonl --dataset eval/datasets/broad-test.jsonl \
+		--root ../shared
 	$(CA) eval --dataset eval/datasets/seed-tune.jsonl --dataset eval/datasets/seed-test.jsonl \
 		--root corpus --data-dir .data/seed-eval --no-baseline
 

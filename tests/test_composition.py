@@ -27,6 +27,7 @@ from assistant.search import Unit
         "Here we'll provide some insights into choosing a team.",
         "We’re going to look at how offers are structured.",
         "We go into this more in the Negotiation section.",
+        "The Understanding Compensation section goes into more detail.",
         "From my years as a recruiter, I'd like to share insights that might help others.",
         "And that is it from me in terms of resume preparation - hope this helps!",
         "Summary checklist of the four key steps to create a great software engineering resume",
@@ -77,6 +78,7 @@ def test_navigation_captions_and_questions_are_not_claims(text: str) -> None:
         "I'd like to share some tips: never give a number first.",
         "I'd like to share a few lessons I learned: ask for time.",
         "We would like to offer you the position.",
+        "Be ready to go into more detail on your projects.",
         # Ending on a capital "A" or a preposition is a whole sentence.
         "Have a backup offer: a Plan B, not just Plan A.",
         "Note down everything, as it may be helpful later on.",

@@ -33,7 +33,7 @@ def test_seed_sets_are_valid_against_the_bundled_corpus(name):
 
 @needs_shared
 @pytest.mark.parametrize(
-    "name", ["dev-tune", "dev-test", "refusal-tune", "followup-tune", "terms-test"]
+    "name", ["dev-tune", "dev-test", "refusal-tune", "followup-tune", "terms-test", "broad-test"]
 )
 def test_dev_sets_are_valid(name):
     assert check(REPO / f"eval/datasets/{name}.jsonl", SHARED) == []
@@ -51,6 +51,10 @@ def test_dev_sets_are_valid(name):
         ("refusal-tune", "terms-test"),
         ("followup-tune", "terms-test"),
         ("gold", "terms-test"),
+        ("dev-tune", "broad-test"),
+        ("refusal-tune", "broad-test"),
+        ("followup-tune", "broad-test"),
+        ("gold", "broad-test"),
     ],
 )
 def test_no_tune_set_repeats_a_test_question_in_other_words(tune, test):

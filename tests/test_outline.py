@@ -10,11 +10,17 @@ import pytest
 
 from assistant.answer import Assistant
 from assistant.answer.citations import verify
+from assistant.answer.composing import heading_clause
 from assistant.config import Settings
 from assistant.domain import Chunk
 from assistant.ingest import Ingester
 from assistant.search import PassageRetriever, asks_for_advice
-from assistant.search.outline import is_rule_list, outline_items, section_heads
+from assistant.search.outline import (
+    is_rule_list,
+    outline_items,
+    section_heads,
+    weighs_options,
+)
 from tests.conftest import SHARED_CORPORA, needs_shared
 
 HANDBOOK = SHARED_CORPORA / "tech-interview-handbook"
@@ -43,6 +49,9 @@ def test_headings_that_are_instructions_make_a_list_and_topics_do_not() -> None:
     )
     topics = ["Compensation", "Products", "Company prospects", "Career growth", "Culture"]
     assert not is_rule_list("Choosing between companies", topics)
+    # Asked how to choose, an essay's topics are the factors of the choice.
+    assert is_rule_list("Choosing between companies", topics, factors=True)
+    assert not is_rule_list("Choosing between companies", topics[:3], factors=True)
     assert not is_rule_list("Ten rules", RULES[:3])  # too short to be a list
     # The bundled essay's sections are topics: gerunds in Title Case name them.
     seed = [
@@ -53,8 +62,22 @@ def test_headings_that_are_instructions_make_a_list_and_topics_do_not() -> None:
         "Continuous Learning Strategies",
     ]
     assert not is_rule_list("Building an AI Career: Lessons from My Journey", seed)
+    # Nor are they factors of a choice: chapter titles, not things to weigh.
+    assert not is_rule_list("Building an AI Career: Lessons from My Journey", seed, factors=True)
     steps = ["Funding your own time", "Finding funding for your project", "Experiment more"]
     assert is_rule_list("Getting Paid for Open Source Work", [*steps, "Building a case for it"])
+
+
+def test_an_item_keeps_the_capital_of_a_name() -> None:
+    vocab = frozenset({"compensation", "career", "get", "hello"})
+    assert heading_clause("Compensation", vocab) == "compensation"
+    assert heading_clause("Career growth", vocab) == "career growth"
+    assert heading_clause("Get everything in writing", vocab) == "get everything in writing"
+    # Platforms a list of options is headed by: names the essays never write lower-cased.
+    assert heading_clause("Pramp", vocab) == "Pramp"
+    assert heading_clause("Hello Interview", vocab) == "Hello Interview"
+    assert heading_clause("Always be positive", vocab) == "always be positive"  # a common start
+    assert heading_clause("Pramp") == "pramp"  # without the corpus's words, as before
 
 
 def test_questions_and_boilerplate_sections_are_not_items() -> None:
@@ -83,6 +106,23 @@ def test_questions_and_boilerplate_sections_are_not_items() -> None:
 )
 def test_advice_questions(question: str, advice: bool) -> None:
     assert asks_for_advice(question) is advice
+
+
+@pytest.mark.parametrize(
+    ("question", "weighing"),
+    [
+        ("How do I choose between two job offers?", True),
+        ("I have an offer from a big company and one from a startup. How do I pick?", True),
+        ("What factors should I consider when deciding which company to join?", True),
+        ("What should I look for in a company when job hunting?", True),
+        ("How do I negotiate a job offer?", False),
+        ("Can I pick up a second language while working?", False),
+        ("What's the difference between senior and staff?", False),
+    ],
+)
+def test_questions_weighing_options(question: str, weighing: bool) -> None:
+    assert weighs_options(question) is weighing
+    assert asks_for_advice(question) or not weighing
 
 
 @pytest.fixture(scope="module")
@@ -116,6 +156,38 @@ def test_a_broad_question_gets_the_essays_rules_each_cited_to_its_heading(negoti
             f"[{cite.n}]" in body and cite.quote.rstrip(".!?")[:40] in body
         ), (rule, quoted)
     assert len(answer.text.split()) > len(lead.split()) + 10  # then the essays' sentences
+
+
+@needs_shared
+def test_the_rules_answer_a_broad_question_where_another_essay_leads(negotiation) -> None:
+    """ "How do I negotiate an offer?" matches "Negotiation" and "Choosing between
+    companies" first; the rules essay holds two of the top five passages and the
+    question is about it as a whole, so its rules still lead the answer."""
+    answer = negotiation.ask("How do I negotiate an offer?")
+    assert answer.text.startswith("The essay “Ten rules of negotiation” sets these out: ")
+
+
+@needs_shared
+@pytest.mark.parametrize(
+    "question", ["How do I choose between two job offers?", "How should I pick between two offers?"]
+)
+def test_a_question_weighing_options_gets_the_essays_factors(negotiation, question) -> None:
+    answer = negotiation.ask(question)
+    lead = answer.text.split(". ", 1)[0]
+    assert lead.startswith("The essay “Choosing between companies” sets these out: ")
+    by_n = {c.n: c for c in answer.citations}
+    for factor in ["Compensation", "Career growth", "Work-life balance"]:
+        found = re.search(re.escape(factor.lower()) + r" \[(\d+)\]", lead)
+        assert found, f"factor {factor!r} missing from {lead!r}"
+        cite = by_n[int(found.group(1))]
+        assert cite.source.endswith("choosing-between-companies.md")
+        assert cite.heading == factor
+    # Not asked how to choose, the topics are no outline: the same question as advice.
+    plain = negotiation.ask("How do I negotiate a better salary?")
+    assert "“Choosing between companies” sets these out" not in plain.text
+    # Asked about one of its sections, the section answers, not the whole list.
+    culture = negotiation.ask("What should I look for in a company's culture?")
+    assert not culture.refused and "sets these out" not in culture.text
 
 
 @needs_shared

@@ -46,6 +46,9 @@ _NOT_A_CLAIM = re.compile(
     r"(?:insights|thoughts|lessons|experiences?|tips)\b(?![^.]*:)"
     r"|\bwe (?:go into|cover|talk about|discuss) (?:this|that|it) (?:more|further|in (?:more )?"
     r"detail)\b"
+    # "The Understanding Compensation section goes into more detail": a pointer elsewhere
+    # ("be ready to go into more detail on your projects" is advice).
+    r"|\b(?:section|guide|page|post|article|chapter) goes into (?:more|further|greater) detail\b"
     # Credit lines: where the essay's content came from, not what it says.
     r"|^(?:key points|excerpts?) (?:extracted |taken )?from\b|^(?:adapted|summari[sz]ed) from\b"
     r"|^originally (?:published|posted)\b|^(?:via|credits?|source):"

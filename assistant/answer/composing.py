@@ -48,14 +48,22 @@ class Candidate:
 
 def lowercase_vocabulary(texts: Iterable[str]) -> frozenset[str]:
     """Words safe to lower-case at the start of a clause: those the corpus writes in lower
-    case at least as often as it capitalises them mid-sentence, like a name ("at Samsung")."""
+    case at least as often as it capitalises them mid-sentence, like a name ("at Samsung").
+    Also the pairs of words it writes together in lower case ("system design"): words a
+    name is made of may be common, but not written so together ("Hello Interview")."""
     lower: Counter[str] = Counter()
     capital: Counter[str] = Counter()
+    pairs: set[str] = set()
     for t in texts:
         lower.update(re.findall(r"(?<![\w'’])[a-z][a-z-]+", t))
         capital.update(w.lower() for w in re.findall(r"(?<=[a-z,] )[A-Z][a-z-]+", t))
         lower.update(w.lower() for w in re.findall(r"(?:^|(?<=\n))(?:\d+\. |- )?([A-Z][a-z-]+)", t))
-    return frozenset(w for w in lower if lower[w] >= capital[w])
+        pairs.update(" ".join(p) for p in _PAIR.findall(t))
+    return frozenset(w for w in lower if lower[w] >= capital[w]) | pairs
+
+
+# Two words written together in lower case: "system design" in "…a system design round".
+_PAIR = re.compile(r"(?<![\w'’.])(?=([a-z][a-z-]+) ([a-z][a-z-]+)(?![\w'’]))")
 
 
 def compose(
@@ -176,16 +184,26 @@ def _is_name(text: str) -> bool:
     return len(rest) >= 1 and all(w[0].isupper() for w in rest)
 
 
-def heading_clause(heading: str) -> str:
+def heading_clause(heading: str, vocab: frozenset[str] | None = None) -> str:
     """'Proclaim reasons for everything!' -> 'proclaim reasons for everything': a heading
     is capitalised as a heading, so its first word is lower-cased, unless it is an
-    acronym or the heading is in Title Case ("Finding Your Focus" stays as written)."""
+    acronym or the heading is in Title Case ("Finding Your Focus" stays as written),
+    or, given the corpus's ``vocab``, a name it never writes in lower case ("Pramp",
+    "Codemia": the platforms a list of options is headed by)."""
     text = heading.strip().rstrip(".!:;")
     words = re.findall(r"[A-Za-z][\w'’-]*", text)
     title_case = len(words) > 2 and sum(w[0].isupper() for w in words[1:]) > len(words[1:]) / 2
+    title_case = title_case or (len(words) == 2 and words[1][0].isupper())  # "Hello Interview"
     if len(text) > 1 and text[0].isupper() and not text[1].isupper() and not title_case:
+        first = words[0].lower() if words else ""
+        if vocab is not None and len(words) <= 2 and not _common_word(first, vocab):
+            return text
         return text[0].lower() + text[1:]
     return text
+
+
+def _common_word(word: str, vocab: frozenset[str]) -> bool:
+    return word in vocab or word in _COMMON_STARTS or bool(_COMMON_SUFFIX.search(word))
 
 
 def _cite(text: str, n: int) -> str:

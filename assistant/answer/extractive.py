@@ -20,6 +20,7 @@ from assistant.answer.coverage import says_what
 from assistant.answer.list_quoting import expand_lists, quoted_words, words_of
 from assistant.answer.neighbours import lifted
 from assistant.answer.passage_units import passage_units
+from assistant.answer.plugs import sold_outline
 from assistant.answer.repeats import already_said
 from assistant.search import (
     Retrieved,
@@ -96,7 +97,7 @@ class ExtractiveGenerator:
     def generate(self, question: str, retrieved: Retrieved, said: str = "") -> str:
         """A draft with ``[n]`` markers (numbers = positions in ``retrieved.hits``), or "".
         ``said`` is the conversation's previous answer: what it gave comes last."""
-        outline = self._outline(retrieved)
+        outline = self._outline(question, retrieved)
         candidates, vecs = self._candidates(question, retrieved, said)
         if not candidates:
             return outline
@@ -113,13 +114,17 @@ class ExtractiveGenerator:
         body = compose(chosen, self.lowercase_words, titles, essays, headings)
         return " ".join(p for p in (outline, body) if p)
 
-    def _outline(self, retrieved: Retrieved) -> str:
+    def _outline(self, question: str, retrieved: Retrieved) -> str:
         """The essay's own list of rules, one clause per section heading, each cited to
         the passage under it: "The essay “Ten rules…” sets these out: get … [1]; …"."""
         if not retrieved.outline:
             return ""
         heads = [(n, retrieved.hits[n - 1].chunk) for n in retrieved.outline]
-        clauses = [f"{heading_clause(chunk.heading[0])} [{n}]" for n, chunk in heads]
+        chunks = [chunk for _, chunk in heads]
+        if sold_outline(chunks, self.lowercase_words, question, retrieved.query):
+            return ""
+        vocab = self.lowercase_words or None
+        clauses = [f"{heading_clause(chunk.heading[0], vocab)} [{n}]" for n, chunk in heads]
         body = "; ".join(clauses[:-1]) + "; and " + clauses[-1]
         return f"{OUTLINE_PREFIX.format(title=heads[0][1].title)}{body}."
 
@@ -130,8 +135,9 @@ class ExtractiveGenerator:
         # the passages retrieval ranked for the question.
         ranked = retrieved.hits[: len(retrieved.hits) - retrieved.outline_only]
         headings = [h.chunk.heading[-1] if h.chunk.heading else "" for h in ranked]
-        read = passage_units(question, retrieved, ranked, headings)
-        units, runs, unasked, passed = read.units, read.runs, read.unasked, read.passed
+        read = passage_units(question, retrieved, ranked, headings, self.lowercase_words)
+        units, runs, unasked = read.units, read.runs, read.unasked
+        passed = read.passed | read.plugs  # rows passed over; plugs nobody asked for
         if not units or retrieved.query_vector is None:
             return [], np.zeros((0, 1))
         vecs = self.vectors.get([u.text for _, _, u in units])

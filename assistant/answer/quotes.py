@@ -27,6 +27,12 @@ def _read_source(path: str, sha256: str) -> str | None:
     return data.decode("utf-8", errors="replace")
 
 
+def essay_text(path: str, sha256: str) -> str | None:
+    """The essay file as ingested (``Chunk.path``, ``Chunk.file_sha256``), or None when it
+    changed or vanished since: what the passage says is then all there is to read."""
+    return _read_source(path, sha256)
+
+
 def locate_quote(path: str, sha256: str, start: int, end: int, quote: str) -> tuple[int, int]:
     """Offsets of ``quote`` in the file, searched within the chunk's span.
 

@@ -22,7 +22,13 @@ from assistant.answer.followup import Reading, barely_matched, topic_of
 from assistant.answer.pointers import names_no_subject, points_back_strongly
 from assistant.config import Settings
 from assistant.domain import Chunk
-from assistant.search import PassageRetriever, Retrieved, TermUsage, asks_for_advice
+from assistant.search import (
+    PassageRetriever,
+    Retrieved,
+    TermUsage,
+    asks_for_advice,
+    weighs_options,
+)
 
 # A jargon term's passage among this many of the best found alone answers the question
 # alone (see :meth:`TermReader.read_alone`).
@@ -102,7 +108,7 @@ class TermReader:
         if lead is not None:
             retrieved = self.retriever.led_by(retrieved, lead, term)
         if self.settings.outlines and asks_for_advice(question):
-            return self.retriever.with_outline(retrieved)
+            return self.retriever.with_outline(retrieved, factors=weighs_options(question))
         return retrieved
 
 

@@ -17,7 +17,7 @@ from assistant.search.lexical import (
     term_words,
     terms,
 )
-from assistant.search.outline import asks_for_advice
+from assistant.search.outline import asks_for_advice, weighs_options
 from assistant.search.quantities import asked_quantity, measure_words, states_quantity
 from assistant.search.retrieval import PassageRetriever
 from assistant.search.retrieved import Retrieved, TermUsage
@@ -79,5 +79,6 @@ __all__ = [
     "term_words",
     "terms",
     "unit_cache_file",
+    "weighs_options",
     "without_instructions",
 ]

@@ -30,6 +30,10 @@ _IMPERATIVE = frozenset(
 )
 # An outline shorter than this is not a list; longer than this is a table of contents.
 MIN_ITEMS, MAX_ITEMS = 4, 12
+# A factor is named in a few words ("Company culture", "Work-life balance"); longer
+# headings are the titles of an essay's chapters ("Finding Your Focus in a Vast Field"),
+# which answered "Should I learn every subfield or pick one?" with the essay's contents.
+FACTOR_WORDS = 4
 # Share of headings that must read as instructions when the title doesn't announce a
 # list, and when it does ("Lessons from…" may have a topic or two among its lessons).
 IMPERATIVE_SHARE, LIST_TITLE_SHARE = 0.6, 0.3
@@ -48,9 +52,24 @@ _ADVICE = re.compile(
 )
 
 
+# Questions weighing options ("How do I choose between two offers?", "What should I look
+# for in a company?"): an essay on making that choice lists the factors as its headings,
+# nouns ("Compensation", "Career growth") that are its summary though no instruction.
+_WEIGHING = re.compile(
+    r"\b(choos(e|ing)|pick(ing)?(?! up)|decid(e|ing) (between|on|which)|compar(e|ing)"
+    r"|weigh(ing)?|factors?|look (at|for) (in|when)|consider (when|in|before))\b",
+    re.I,
+)
+
+
 def asks_for_advice(question: str) -> bool:
-    """A "how / what should / should I / tips" question."""
-    return bool(_ADVICE.search(question))
+    """A "how / what should / should I / tips" question, or one weighing options."""
+    return bool(_ADVICE.search(question)) or weighs_options(question)
+
+
+def weighs_options(question: str) -> bool:
+    """A question asking how to choose: an essay's topic headings are then its factors."""
+    return bool(_WEIGHING.search(question))
 
 
 def section_heads(chunks: Iterable[Chunk], source: str) -> list[Chunk]:
@@ -73,12 +92,15 @@ def outline_items(heads: list[Chunk]) -> list[Chunk]:
     ]
 
 
-def is_rule_list(title: str, headings: list[str]) -> bool:
+def is_rule_list(title: str, headings: list[str], *, factors: bool = False) -> bool:
     """Whether an essay's top-level headings (after :func:`outline_items`) are its own
     list of advice: enough of them read as instructions, fewer when the title says
-    it is a list."""
+    it is a list; with ``factors`` (the question weighs options), any list of short
+    names ("Compensation", "Career growth"): the things to weigh."""
     if not MIN_ITEMS <= len(headings) <= MAX_ITEMS:
         return False
+    if factors and all(len(h.split()) <= FACTOR_WORDS for h in headings):
+        return True
     instructions = sum(_instruction(h) for h in headings)
     share = LIST_TITLE_SHARE if _LIST_TITLE.search(title) else IMPERATIVE_SHARE
     return instructions >= share * len(headings)

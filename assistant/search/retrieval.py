@@ -182,28 +182,38 @@ class PassageRetriever(BaseRetriever):
         """Retrievals of one question read several ways as one (:func:`fuse_readings`)."""
         return fuse_readings(found, self.chunks, k or self.settings.k, self.settings)
 
-    def with_outline(self, retrieved: Retrieved) -> Retrieved:
+    def with_outline(self, retrieved: Retrieved, *, factors: bool = False) -> Retrieved:
         """``retrieved`` plus the sections of the best-matching essay whose headings are
-        its own list of rules or steps, when there is one.
+        its own list of rules or steps, when there is one; with ``factors`` (the question
+        weighs options), whose headings are any list, such as the factors of a choice.
 
-        The essay must lead the ranking or hold two of its passages: an outline of
-        an essay that only brushes the question would answer something else.
+        The essay must lead the ranking (be among the first three, for ``factors``) or
+        hold two of the top ``k`` passages: an outline of an essay that only brushes the
+        question would answer something else.
+        And the question must be about the essay as a whole (``_about_essay``).
         """
         hits = retrieved.hits
         if retrieved.outline or not hits:
             return retrieved
+        top = hits[: self.settings.k]
         per_essay: dict[str, int] = {}
-        for hit in hits:
+        for hit in top:
             per_essay[hit.chunk.source] = per_essay.get(hit.chunk.source, 0) + 1
-        for rank, hit in enumerate(hits[:3]):
+        tried: set[str] = set()
+        for rank, hit in enumerate(top):
             source = hit.chunk.source
-            if rank > 0 and per_essay[source] < 2:
+            # Asked how to choose, an essay among the first three may be about the choice
+            # ("Choosing between companies" for "How should I pick between two offers?").
+            lone = rank >= (3 if factors else 1) and per_essay[source] < 2
+            if source in tried or lone:
                 continue
+            tried.add(source)
             heads = outline_items(section_heads(self.chunks.values(), source))
-            if is_rule_list(hit.chunk.title, [c.heading[0] for c in heads]):
-                if self._about_essay(retrieved, hit.chunk.title, [c.heading[0] for c in heads]):
-                    return self._add_outline(retrieved, heads)
-                return retrieved
+            headings = [c.heading[0] for c in heads]
+            if is_rule_list(hit.chunk.title, headings, factors=factors) and self._about_essay(
+                retrieved, hit.chunk.title, headings
+            ):
+                return self._add_outline(retrieved, heads)
         return retrieved
 
     def led_by(
