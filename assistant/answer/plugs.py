@@ -90,9 +90,9 @@ def _named(name: str, vocab: frozenset[str]) -> bool:
         return False  # "70" of "Join today for a 70% discount →"
     if len(words) == 1 and "." in name:
         return True
-    if any(_word(w) not in vocab for w in words):
-        return True
     lowered = [_word(w) for w in words]
+    if any(w not in vocab for w in lowered):
+        return True
     return any(f"{a} {b}" not in vocab for a, b in itertools.pairwise(lowered))
 
 
