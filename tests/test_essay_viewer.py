@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 import pytest
 
 from assistant.apps.essay_render import VIEWER_MAX_CHARS, body_start, essay_html
-from assistant.ingest.markdown import split_front_matter
+from assistant.ingest.front_matter import split_front_matter
 from tests.conftest import ARTIFACTS, CORPUS, show_untrusted, watch
 
 SEED = (CORPUS / "building-an-ai-career.md").read_text(encoding="utf-8")

@@ -92,3 +92,32 @@ def test_entry_points_run(entry):
     )
     assert out.returncode == 0, out.stderr
     assert "career" in (out.stdout + out.stderr).lower()
+
+
+# Third-party packages one module owns: the store, and the LLM providers.
+OWNED = {
+    "chromadb": "assistant/search/index.py",
+    "langchain_openai": "assistant/answer/llm.py",
+    "llama_cpp": "assistant/answer/llm.py",
+    "openai": "assistant/answer/llm.py",
+}
+
+
+def test_one_module_owns_chroma_and_one_the_llm_providers():
+    """Only search/index.py imports chromadb (lazily or not), only answer/llm.py an LLM
+    provider's package: the rest receive what they build."""
+    problems = []
+    for _, path in modules():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                owner = OWNED.get(name.split(".")[0])
+                rel = path.relative_to(REPO).as_posix()
+                if owner and rel != owner:
+                    problems.append(f"{rel}:{node.lineno} imports {name}; only {owner} may")
+    assert not problems, "\n".join(problems)

@@ -17,13 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.ingest.markdown import (
-    Block,
-    ParsedEssay,
-    essay_metadata,
-    parse_essay,
-    split_front_matter,
-)
+from assistant.ingest.front_matter import essay_metadata, split_front_matter
+from assistant.ingest.markdown import Block, ParsedEssay, parse_essay
 from tests.conftest import CORPUS, needs_shared, shared_essays, words_in_order
 
 SEED = CORPUS / "building-an-ai-career.md"

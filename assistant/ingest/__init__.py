@@ -7,7 +7,7 @@ Public entry points: :class:`Ingester` (incremental, kill-safe ingestion), its
 """
 
 from assistant.ingest.discover import Candidate, Problem, discover, read_essay
-from assistant.ingest.markdown import body_start
+from assistant.ingest.front_matter import body_start
 from assistant.ingest.pipeline import Ingester
 from assistant.ingest.report import IngestReport
 

@@ -3,7 +3,7 @@
 Below ``exact_search_max`` chunks this is faster than an HNSW query and its recall is
 1.0, so a curated corpus never loses its best passage to an approximate index. The
 matrix is rebuilt only when the index's generation (chunk count, collection version)
-changes (see ``ChunkIndex.generation``).
+changes (see ``CachedIndex.generation`` in :mod:`assistant.search.index_cache`).
 """
 
 from __future__ import annotations

@@ -31,13 +31,13 @@ from assistant.domain import Chunk, SearchHit
 from assistant.errors import IndexMissingError, IndexUnavailableError
 from assistant.search.collection_meta import check_model, stamped, version_of
 from assistant.search.embeddings import LocalEmbeddings
-from assistant.search.exact import ExactSearch, page_chunks, query_hits
+from assistant.search.exact import page_chunks, query_hits
+from assistant.search.index_cache import CachedIndex
 from assistant.search.index_health import (
     damage_before_open,
     damaged,
     diagnose,
     rebuilt,
-    store_stamp,
     unusable,
 )
 
@@ -121,16 +121,14 @@ def make_client(settings: Settings, *, create: bool) -> ClientAPI:
         raise unusable(settings, exc) from exc
 
 
-class ChunkIndex:
-    """Chunks and their vectors in one Chroma collection."""
+class ChunkIndex(CachedIndex):
+    """Chunks and their vectors in one Chroma collection; a reader's caches of it in
+    :class:`~assistant.search.index_cache.CachedIndex`."""
 
     def __init__(self, settings: Settings, embeddings: LocalEmbeddings, *, create: bool) -> None:
         self._client_lock = threading.Lock()
         self._closed = False  # the client was closed and no new one could be opened
-        self._matrix = ExactSearch()
-        self._texts: tuple[tuple[int, int], list[Chunk]] = ((-1, -1), [])  # above exact_search_max
-        # The last generation read, and the store file's stamp taken just before reading it.
-        self._known: tuple[tuple[int, int, int] | None, tuple[int, int]] = (None, (-1, -1))
+        super().__init__()
         self.settings = settings
         self.embeddings = embeddings
         self.client = make_client(settings, create=create)
@@ -242,25 +240,12 @@ class ChunkIndex:
         """Refuse an index whose vectors another embedding model made."""
         check_model(self.stamp(), self.embeddings, self.location)
 
-    def generation(self) -> tuple[int, int]:
-        """(chunk count, collection version): it changes whenever an ingest on any machine
-        committed, so caches reload. The count alone misses an edit that keeps the number
-        of chunks; the version is in the collection, seen by every process sharing it.
-
-        An embedded store whose file is untouched since the last read is not asked again:
-        two Chroma calls were a fifth of a query's time.
-        """
-        stamp = None if self.settings.chroma_url else store_stamp(self.settings.chroma_dir)
-        seen, known = self._known
-        if stamp is not None and stamp == seen and not self._closed:
-            return known
+    def _read_generation(self) -> tuple[int, int]:
         current = self._current()
         check_model(current.metadata, self.embeddings, self.location)
         if current.id != self.collection.id:  # rebuilt by another process: use the new one
             self.collection = current
-        generation = self.count(), version_of(current.metadata)
-        self._known = (stamp, generation)  # the stamp from before the read: never too new
-        return generation
+        return self.count(), version_of(current.metadata)
 
     def existing_ids(self, ids: Sequence[str]) -> set[str]:
         found: set[str] = set()
@@ -292,36 +277,15 @@ class ChunkIndex:
             yield self.collection.get(include=include, limit=PAGE, offset=offset)
             offset += PAGE
 
-    def snapshot(self) -> tuple[tuple[int, int], list[Chunk]]:
-        """Every stored chunk and the generation it was read at, from one read of the
-        collection per generation: below ``exact_search_max`` chunks the read that loads
-        the exact-search vectors, else one of texts only (HNSW answers dense queries)."""
-        generation = self.generation()
-        if generation[0] <= self.settings.exact_search_max:
-            self._refresh_matrix(generation)
-            return self._matrix.generation, self._matrix.chunks
-        with self._client_lock:
-            held = self._texts
-        if held[0] != generation:
-            held = (generation, self.all_chunks())
-            with self._client_lock:
-                self._texts = held
-        return held
-
     def all_chunks(self) -> list[Chunk]:
         """Every stored chunk (text and metadata), for the lexical index."""
         pages = self._read(lambda: list(self._pages(["documents", "metadatas"])))
         return [chunk for got in pages for chunk in page_chunks(got)]
 
-    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
-        """Stored vectors by id (to score chunks that only BM25 found): from the exact-search
-        matrix when it holds them, else read from the collection."""
-        found = self._matrix.vectors(ids)
-        rest = [i for i in ids if i not in found]
-        if not rest:
-            return found
-        got = self._read(lambda: self.collection.get(ids=rest, include=["embeddings"]))
+    def _stored_vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
+        got = self._read(lambda: self.collection.get(ids=ids, include=["embeddings"]))
         embeddings = got["embeddings"] if got["embeddings"] is not None else []
+        found: dict[str, np.ndarray] = {}
         for cid, vector in zip(got["ids"], embeddings, strict=True):
             found[cid] = np.asarray(vector, dtype=np.float32)
         return found
@@ -330,29 +294,13 @@ class ChunkIndex:
         """Every chunk's metadata; used to rebuild a lost manifest from the index."""
         return [dict(m or {}) for got in self._pages(["metadatas"]) for m in got["metadatas"] or []]
 
-    def search_by_vector(self, vector: Sequence[float] | np.ndarray, k: int) -> list[SearchHit]:
-        """Top-``k`` by cosine: exact below ``exact_search_max`` chunks, else Chroma's HNSW.
-
-        A curated corpus must never lose its best passage to an approximate index, and
-        exact search over a few thousand vectors costs less than one HNSW query.
-        """
-        generation = self.generation()
-        count = generation[0]
-        k = min(k, count)
-        if k <= 0:
-            return []
-        if count <= self.settings.exact_search_max:
-            return self._exact(np.asarray(vector, dtype=np.float32), k, generation)
+    def _nearest(self, vector: Sequence[float] | np.ndarray, k: int) -> list[SearchHit]:
         got = self.collection.query(
             query_embeddings=np.asarray(vector, dtype=np.float32)[np.newaxis],  # a batch of one
             n_results=k,
             include=["documents", "metadatas", "distances"],
         )
         return query_hits(got)
-
-    def _exact(self, vector: np.ndarray, k: int, generation: tuple[int, int]) -> list[SearchHit]:
-        self._refresh_matrix(generation)
-        return self._matrix.top_k(vector, k)
 
     def _refresh_matrix(self, generation: tuple[int, int]) -> None:
         dim = self.embeddings.dimension
