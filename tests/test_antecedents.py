@@ -4,6 +4,8 @@ extractive generator and embedding model."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -191,6 +193,24 @@ def test_a_pointing_sentence_pays_for_what_it_brings(embeddings: LocalEmbeddings
     assert [c.pos for c in chosen] == [1]  # 24 words with what it brings: the budget is spent
     chosen = generator._select(cands, vecs, 60, _leans(cands))
     assert sorted(c.pos for c in chosen) == [1, 2]  # what it brought is not picked again
+
+
+def test_a_list_item_pays_for_the_list_it_brings() -> None:
+    """An item of a short list brings the whole list (``expand_lists``), so choosing it
+    costs the list's words: three lists of five items, every item as relevant, and a
+    budget of 60 words give one list, not an item of each and then all three whole."""
+    generator = ExtractiveGenerator(None, answer_words=200)  # type: ignore[arg-type]
+    cands = [
+        Candidate(n, pos, Unit(f"Item {pos} of list {n} says eight words here.", pos, True), 0.8)
+        for n in (1, 2, 3)
+        for pos in range(5)
+    ]
+    cands = [replace(c, run=0, section=(f"essay{c.n}",)) for c in cands]
+    vecs = np.eye(len(cands), dtype=np.float32)
+    leans = _leans(cands)
+    chosen = generator._expand_lists(generator._select(cands, vecs, 60, leans), cands)
+    assert {c.n for c in chosen} == {1} and len(chosen) == 5
+    assert sum(len(c.unit.text.split()) for c in chosen) <= 60 * 1.2
 
 
 def test_the_generator_quotes_what_it_refers_to(embeddings: LocalEmbeddings) -> None:

@@ -55,6 +55,8 @@ from assistant.search import Unit
         "Frequency: Occasional",
         "Awesome!",
         "The following article was written in a collaboration with a recruiter.",
+        "(See more detailed instructions here.)",
+        "See also the section on licenses.",
     ],
 )
 def test_navigation_captions_and_questions_are_not_claims(text: str) -> None:
@@ -79,6 +81,7 @@ def test_navigation_captions_and_questions_are_not_claims(text: str) -> None:
         "I'd like to share a few lessons I learned: ask for time.",
         "We would like to offer you the position.",
         "Be ready to go into more detail on your projects.",
+        "You will see more contributors once the README says how to start.",
         # Ending on a capital "A" or a preposition is a whole sentence.
         "Have a backup offer: a Plan B, not just Plan A.",
         "Note down everything, as it may be helpful later on.",
@@ -144,3 +147,27 @@ def test_sections_about_resources_or_contributors_still_hold_claims(
     heading: tuple[str, ...],
 ) -> None:
     assert not in_reference_section(heading)
+
+
+def test_an_items_sentence_that_points_elsewhere_is_left_out() -> None:
+    """A list item is a claim though one of its sentences only points elsewhere: the
+    answer quotes the item without it."""
+    from assistant.answer.composing import _as_clause, _cited_clause
+
+    item = (
+        'Pull in changes from "upstream" often so that you stay up to date. '
+        "(See more detailed instructions here.)"
+    )
+    assert is_claim(Unit(item, 0, True))
+    clause = _as_clause(item, frozenset({"pull"}))
+    assert _cited_clause(clause, 4) == (
+        'pull in changes from "upstream" often so that you stay up to date [4]'
+    )
+    # An item of one sentence is quoted as it is.
+    assert _as_clause("See more here.", frozenset()) == "See more here"
+    # A caption's or a summary's words inside an item are advice, not navigation.
+    for advice in (
+        "Sketch the high-level components first. Diagram the data flow before details.",
+        "Keep your resume short. Summary sections should be one or two lines.",
+    ):
+        assert _as_clause(advice, frozenset()) == advice.rstrip(".")

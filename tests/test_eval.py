@@ -96,6 +96,7 @@ def test_compare_flags_drops_beyond_the_interval_only():
         "answers.gold_essay_cited": {"mean": 0.9, "lo": 0.8, "hi": 0.97, "n": 40},
         "refusal.false_refusal_rate": {"mean": 0.05, "lo": 0.0, "hi": 0.12, "n": 40},
         "latency.total_ms": {"p50": 10.0, "p95": 20.0, "n": 40},
+        "answers.words": {"mean": 200.0, "lo": 190.0, "hi": 210.0, "n": 40},
     }
     same = {k: dict(v) for k, v in base.items()}
     assert compare(same, base) == []
@@ -106,14 +107,22 @@ def test_compare_flags_drops_beyond_the_interval_only():
         "answers.gold_essay_cited": {**base["answers.gold_essay_cited"], "mean": 0.6},
         "refusal.false_refusal_rate": {**base["refusal.false_refusal_rate"], "mean": 0.3},
         "latency.total_ms": {"p50": 1e6, "p95": 1e6, "n": 40},
+        "answers.words": {"mean": 100.0, "lo": 90.0, "hi": 110.0, "n": 40},
     }
     flagged = compare(worse, base)
-    assert len(flagged) == 2 and not any("latency" in f for f in flagged)
+    # Neither latency nor an answer's length is a regression: shorter is no worse.
+    assert len(flagged) == 2 and not any("latency" in f or "words" in f for f in flagged)
 
 
 def test_aggregate_counts_refusals_both_ways():
     rows = [
-        {"answerable": True, "refused": False, "kind": "factual", "timings": {"total_ms": 5.0}},
+        {
+            "answerable": True,
+            "refused": False,
+            "kind": "factual",
+            "timings": {"total_ms": 5.0},
+            "words": 120,
+        },
         {"answerable": True, "refused": True, "kind": "factual", "timings": {"total_ms": 5.0}},
         {"answerable": False, "refused": True, "kind": "offtopic", "timings": {"total_ms": 1.0}},
     ]
@@ -122,6 +131,7 @@ def test_aggregate_counts_refusals_both_ways():
     assert m["refusal.recall"]["mean"] == 1.0
     assert m["refusal.precision"]["mean"] == 0.5
     assert m["latency.total_ms"]["p50"] == 5.0
+    assert m["answers.words"]["mean"] == 120.0  # the answered one only
 
 
 @needs_shared

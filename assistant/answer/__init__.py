@@ -9,6 +9,7 @@ and :func:`already_said`.
 
 from assistant.answer.chain import Assistant
 from assistant.answer.citations import (
+    MARKERS,
     chunk_support,
     shares_run,
     split_claims,
@@ -20,6 +21,7 @@ from assistant.answer.repeats import SAID_CHARS, already_said
 from assistant.answer.support import SupportScorer
 
 __all__ = [
+    "MARKERS",
     "SAID_CHARS",
     "Assistant",
     "SupportScorer",

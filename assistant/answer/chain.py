@@ -46,7 +46,7 @@ from assistant.answer.repeats import said_before
 from assistant.answer.support import SupportScorer
 from assistant.answer.term_reading import TermReader
 from assistant.answer.verification import Verifier
-from assistant.config import Settings
+from assistant.config import GENERATORS, Settings
 from assistant.domain import Answer
 from assistant.errors import AssistantError
 from assistant.search import (
@@ -220,7 +220,7 @@ class Assistant:
                 f"{self.settings.max_question_chars}. Shorten it."
             )
         kind = generator or self.settings.generator
-        if kind not in {"extractive", "openai", "llamacpp"}:
+        if kind not in GENERATORS:
             raise AssistantError(f"Unknown generator {kind!r}: use extractive, openai or llamacpp.")
         if k is not None and not 1 <= k <= 50:
             raise AssistantError("k must be between 1 and 50.")

@@ -27,6 +27,7 @@ _QUOTED = re.compile(r'"[^"]*(?:"|$)|“[^”]*(?:”|$)')
 _NOT_A_CLAIM = re.compile(
     r"\b(?:this|our|my) (?:guide|article|post|page|handbook|section|course)\b"
     r"|\bcheck out\b|\bsee (?:our|my|the|this)\b|\bread (?:more|on)\b|\bclick\b"
+    r"|^\(?see (?:more|further|also)\b"
     r"|\brefer to (?:my|our)\b|\bguide here\b"
     r"|^here,? (?:I|we)(?: will|'ll|’ll)? (?:present|list|share|provide)\b"
     r"|\bsubscribe\b|\bsign up\b|\bdiscount\b|\bthat is all\b|\bthat's all\b"
@@ -56,6 +57,12 @@ _NOT_A_CLAIM = re.compile(
     r"(?:a )?collaboration\b"
     r"|^[^.]{0,40}\b(?:data|figures|statistics|chart) (?:taken|sourced|obtained) from\b"
     r"|^(?:summary|figure|image|table|source|note)\b[^.]{0,60}(?::|$)",
+    re.IGNORECASE,
+)
+
+# A sentence that only points elsewhere, as a sentence of a list item.
+_NAVIGATION = re.compile(
+    r"^\(?(?:see|read|refer to|check out|click)\b|\bguide here\b|\bread more\b",
     re.IGNORECASE,
 )
 
@@ -102,6 +109,14 @@ def is_claim(unit: Unit) -> bool:
     if not unit.is_item and not unit.lead_in and _label(text):
         return False  # a label on its own line ("Expert tip", "Don'ts") or a cheer
     return _NOT_A_CLAIM.search(text) is None
+
+
+def navigates(sentence: str) -> bool:
+    """Whether a sentence only points elsewhere (``_NAVIGATION``): a list item may hold one
+    among its advice ("Pull in changes from upstream often… (See more detailed
+    instructions here.)"). Not the rest of ``_NOT_A_CLAIM``: "Diagram the data flow…" or
+    "Summary sections should be one line" inside an item are advice."""
+    return _NAVIGATION.search(sentence) is not None
 
 
 def _label(text: str) -> bool:

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from assistant.answer.claims import attribute, speaks_as_author
+from assistant.answer.claims import attribute, navigates, speaks_as_author
 from assistant.search import STOPWORDS, Unit, split_sentences
 
 
@@ -282,7 +282,12 @@ def _heading_lead(heading: str) -> str:
 
 def _as_clause(item: str, vocab: frozenset[str], keep_case: bool = False) -> str:
     """'Implementation skills: The ability to' -> 'implementation skills — the ability to'
-    (capitals kept as written with ``keep_case``)."""
+    (capitals kept as written with ``keep_case``). A sentence of the item that only points
+    elsewhere is left out ("…stay up to date. (See more detailed instructions here.)"):
+    the item is a claim, that sentence none."""
+    sentences = split_sentences(item)
+    if len(sentences) > 1 and any(navigates(s) for s in sentences):
+        item = " ".join(s for s in sentences if not navigates(s)) or item
     text = item.strip().rstrip(".;?!")  # a question item is a clause of the lead-in too
 
     def lower(t: str) -> str:

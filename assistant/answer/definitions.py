@@ -16,7 +16,10 @@ for?", "What is Google like?" or "What's BATNA? And how do I use it?" ask more.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
+from assistant.answer.composing import Candidate
+from assistant.answer.coverage import says_what
 from assistant.answer.pointers import unacknowledged
 
 # How a definition is asked for, before the term: "What's (a)", "What is (an)", "what are",
@@ -106,3 +109,21 @@ def asked_term(question: str) -> str:
     ):
         return ""
     return term
+
+
+def definition_first(
+    candidates: list[Candidate], term: str, n: int, floor: float
+) -> list[Candidate]:
+    """ "What does WIP mean?": the sentence of passage ``n`` that says what the asked term
+    is ("…mark it as a work in progress (WIP).") is picked first, however little two
+    words' vector matches it (``coverage.definition`` found the passage). ``floor``: the
+    least relevance a sentence is chosen at."""
+    if not term:
+        return candidates
+    top = max([floor, *(c.relevance for c in candidates)])
+    return [
+        replace(c, relevance=top + 0.01)
+        if c.n == n and c.relevance > -1 and says_what(term, c.unit.text)
+        else c
+        for c in candidates
+    ]

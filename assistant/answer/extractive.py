@@ -8,16 +8,14 @@ clause ends in the ``[n]`` of the passage it came from.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
 from assistant.answer.antecedents import Antecedents
 from assistant.answer.citations import OUTLINE_PREFIX
 from assistant.answer.claims import in_reference_section, is_claim
 from assistant.answer.composing import Candidate, compose, heading_clause
-from assistant.answer.coverage import says_what
-from assistant.answer.list_quoting import expand_lists, quoted_words, words_of
+from assistant.answer.definitions import definition_first
+from assistant.answer.list_quoting import expand_lists, words_of
 from assistant.answer.neighbours import lifted
 from assistant.answer.passage_units import passage_units
 from assistant.answer.plugs import sold_outline
@@ -74,6 +72,11 @@ REPEAT_PENALTY = 0.5
 # page for your resume" rather than with keyword advice; the tune sets score the same at
 # 0 and 0.1 (three answers differ, in their later sentences).
 QUANTITY_BONUS = 0.1
+# A list is quoted whole when one of its units is chosen if it takes at most this share
+# of the answer's words (90 at least). 0.6 of 240 keeps the 140 words that 0.7 of 200
+# allowed: raising the answer's words to pay for the lists it quotes should not also let
+# longer lists in whole, one of which can take the answer's words alone.
+LIST_SHARE = 0.6
 # MMR trade-off: 1.0 = relevance only, 0.0 = novelty only.
 MMR_LAMBDA = 0.75
 # Two units this similar say the same thing; keep one.
@@ -86,7 +89,7 @@ class ExtractiveGenerator:
     def __init__(
         self,
         vectors: UnitVectors,
-        answer_words: int = 200,
+        answer_words: int = 240,
         lowercase_words: frozenset[str] = frozenset(),
     ) -> None:
         self.vectors = vectors
@@ -174,7 +177,7 @@ class ExtractiveGenerator:
             quoted = (n, pos) in read.quoted
             out.append(Candidate(n, pos, unit, relevance, sections[n - 1], said_it, run, quoted))
         if retrieved.definition:
-            out = _definition_first(out, retrieved.term, retrieved.definition)
+            out = definition_first(out, retrieved.term, retrieved.definition, UNIT_FLOOR)
         return out, vecs
 
     def _with_lists(
@@ -232,9 +235,10 @@ class ExtractiveGenerator:
             i: (SECTION_FLOOR if candidates[i].section == home else RELATIVE_FLOOR) * best
             for i in usable
         }
+        place = {(c.n, c.pos): i for i, c in enumerate(candidates)}
         chosen: list[int] = []
-        # Sentences that chosen ones lean on, already in: not picked again, and MMR counts
-        # them as said.
+        # Sentences that chosen ones lean on, and the rest of their lists, already in: not
+        # picked again, and MMR counts them as said.
         brought: set[int] = set()
         words = 0
         while words < limit:
@@ -253,9 +257,15 @@ class ExtractiveGenerator:
                 pick = pool[int(np.argmax(scores))]
             else:
                 pick = int(max(pool, key=lambda i: order[i]))
-            # A sentence that points back costs the sentences it brings along.
-            along = [b for b in leans.rows(pick) if b not in chosen and b not in brought]
-            length = self._words(candidates[pick], candidates) + sum(
+            # A sentence that points back costs the sentences it brings along, and a
+            # list item or lead-in the rest of its list quoted with it.
+            along = [
+                b
+                for b in [*leans.rows(pick), *self._listed(pick, candidates, place)]
+                if b not in chosen and b not in brought and b != pick
+            ]
+            along = list(dict.fromkeys(along))
+            length = len(candidates[pick].unit.text.split()) + sum(
                 len(candidates[b].unit.text.split()) for b in along
             )
             if chosen and words + length > limit * 1.2:
@@ -266,29 +276,22 @@ class ExtractiveGenerator:
             words += length
         return [candidates[i] for i in chosen]
 
-    def _words(self, c: Candidate, all_: list[Candidate]) -> int:
-        """What choosing ``c`` adds to the answer: a lead-in brings its short list."""
-        return quoted_words(c, all_, self._list_budget)
+    def _listed(
+        self, pick: int, candidates: list[Candidate], place: dict[tuple[int, int], int]
+    ) -> list[int]:
+        """The rest of the list that choosing candidate ``pick`` quotes with it (see
+        :func:`expand_lists`), counted against the answer's words when it is chosen: counted
+        as the one item, five short lists each quoted whole for one item made answers of
+        400 words where 200 were asked for."""
+        c = candidates[pick]
+        if not (c.unit.is_item or c.unit.lead_in):
+            return []
+        return [place[(m.n, m.pos)] for m in expand_lists([c], candidates, self._list_budget)[1:]]
 
     @property
     def _list_budget(self) -> int:
         """Words a list may take to be quoted whole when one of its units is chosen."""
-        return max(90, int(self.answer_words * 0.7))
+        return max(90, int(self.answer_words * LIST_SHARE))
 
     def _expand_lists(self, chosen: list[Candidate], all_: list[Candidate]) -> list[Candidate]:
         return expand_lists(chosen, all_, self._list_budget)
-
-
-def _definition_first(candidates: list[Candidate], term: str, n: int) -> list[Candidate]:
-    """ "What does WIP mean?": the sentence of passage ``n`` that says what the asked term
-    is ("…mark it as a work in progress (WIP).") is picked first, however little two
-    words' vector matches it (``coverage.definition`` found the passage)."""
-    if not term:
-        return candidates
-    top = max([UNIT_FLOOR, *(c.relevance for c in candidates)])
-    return [
-        replace(c, relevance=top + 0.01)
-        if c.n == n and c.relevance > -1 and says_what(term, c.unit.text)
-        else c
-        for c in candidates
-    ]

@@ -58,16 +58,6 @@ def expand_lists(chosen: list[Candidate], all_: list[Candidate], budget: int) ->
     return out
 
 
-def quoted_words(c: Candidate, all_: list[Candidate], budget: int) -> int:
-    """What choosing ``c`` adds to an answer, in words: a lead-in brings its list when
-    the list takes at most ``budget`` words."""
-    own = len(c.unit.text.split())
-    if not c.unit.lead_in:
-        return own
-    whole = words_of([m.unit for m in members_of(c, all_)])
-    return whole if whole <= budget else own
-
-
 def counts(lead_in: str) -> bool:
     """Whether a list's lead-in says how many items follow (see ``_COUNT``)."""
     return bool(_COUNT.search(lead_in))

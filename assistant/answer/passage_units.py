@@ -13,7 +13,15 @@ from assistant.answer.plugs import asks_for_services, plugs, sponsors
 from assistant.answer.quotes import blockquoted, table_headers
 from assistant.answer.reading_lists import asks_for_resources, reading_lists
 from assistant.domain import Chunk, SearchHit
-from assistant.search import Retrieved, Unit, list_runs, read_tables, split_units
+from assistant.search import (
+    Retrieved,
+    Section,
+    Unit,
+    list_runs,
+    read_tables,
+    siblings_not_asked,
+    split_units,
+)
 
 Place = tuple[int, int]  # (passage number from 1, position of the unit in it)
 
@@ -51,6 +59,19 @@ def passage_units(
             for h, heading in zip(ranked, headings, strict=True)
         ],
     )
+    # Sections of one kind (the levels, the platforms) the question names some of.
+    sections = [
+        Section(
+            h.chunk.source,
+            h.chunk.title,
+            h.chunk.heading,
+            " ".join(u.text for u in split[:2]),
+            h.chunk.text,
+        )
+        for h, split in zip(ranked, read, strict=True)
+    ]
+    for i in siblings_not_asked(question, sections):
+        out.passed.update((i + 1, pos) for pos in range(len(read[i])))
     for n, split in enumerate(read, 1):
         out.units.extend((n, pos, u) for pos, u in enumerate(split))
         runs = list_runs(split)

@@ -10,9 +10,7 @@ import argparse
 from typing import Any
 
 from assistant import __version__
-from assistant.config import Settings, load_settings
-
-GENERATORS = ["extractive", "openai", "llamacpp"]
+from assistant.config import GENERATORS, Settings, load_settings
 
 
 def settings_arguments() -> argparse.ArgumentParser:

@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from assistant.answer import Assistant
-from assistant.apps.web_chat import GENERATORS, FeedbackLog, WebChat, chat_messages
+from assistant.apps.web_chat import FeedbackLog, WebChat, chat_messages
 from assistant.apps.web_curator import curator_tab
 from assistant.apps.web_render import sources_html, viewer_message
-from assistant.config import Settings
+from assistant.config import GENERATORS, Settings
 
-__all__ = ["GENERATORS", "FeedbackLog", "WebChat", "build_app", "chat_messages", "launch"]
+__all__ = ["FeedbackLog", "WebChat", "build_app", "chat_messages", "launch"]
 
 VIEWER_HINT = "Click a source to read the whole essay."
 # Gradio's copies of served files (the exports) are deleted every GRADIO_CACHE_SWEEP

@@ -33,7 +33,7 @@ from assistant.apps.web_render import (
     sources_html,
     viewer_message,
 )
-from assistant.config import Settings
+from assistant.config import GENERATORS, Settings
 from assistant.domain import Answer, Chunk, path_on_disk
 from assistant.errors import AssistantError
 from assistant.evaluation import (
@@ -45,7 +45,6 @@ from assistant.evaluation import (
 
 log = logging.getLogger(__name__)
 
-GENERATORS = ["extractive", "openai", "llamacpp"]
 # Bounds on what a long-running server keeps (they could become settings). An export is
 # a download link, not an archive: the newest EXPORT_KEEP live for EXPORT_MAX_AGE_S.
 EXPORT_KEEP = 100

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.answer import (
+    MARKERS,
     Assistant,
     already_said,
     chunk_support,
@@ -136,6 +137,7 @@ class Evaluator:
         row.update(self._citation_scores(answer, top_k, hits))
         if item.answerable and not answer.refused:
             row["key_points"] = self._key_points(answer, item.key_points)
+            row["words"] = len(MARKERS.sub("", answer.text).split())  # the essays' words
             row["gold_cited"] = float(bool(set(item.sources) & set(row["cited_sources"])))
             row["evidence_cited"] = self._evidence_cited(item, answer)
             if said:

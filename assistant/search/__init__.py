@@ -22,6 +22,7 @@ from assistant.search.quantities import asked_quantity, measure_words, states_qu
 from assistant.search.retrieval import PassageRetriever
 from assistant.search.retrieved import Retrieved, TermUsage
 from assistant.search.screening import INSTRUCTIONS_FLAG, instructs_assistant, without_instructions
+from assistant.search.siblings import Section, siblings_not_asked
 from assistant.search.tables import (
     TABLE_ROW,
     TABLE_RULE,
@@ -52,6 +53,7 @@ __all__ = [
     "LocalEmbeddings",
     "PassageRetriever",
     "Retrieved",
+    "Section",
     "TermUsage",
     "Unit",
     "UnitVectors",
@@ -71,6 +73,7 @@ __all__ = [
     "plain_words",
     "read_tables",
     "row_of_reading",
+    "siblings_not_asked",
     "split_sentences",
     "split_units",
     "states_quantity",

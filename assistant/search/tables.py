@@ -45,7 +45,7 @@ _SEPARATOR = " | "
 _SENTENCE_INSIDE = re.compile(r"[.!?](?:\s|$)")
 # Words that name the job every row of a pay table is about: "software engineers" asks
 # about no one level, though "L8 (Principal Engineer)" is the one label that has one.
-_ROLE_WORDS = frozenset(terms("engineer software developer SWE employee"))
+ROLE_WORDS = frozenset(terms("engineer software developer SWE employee"))
 # A name the question writes (capitalised after its first word, or with a digit: "Amazon",
 # "L6"): a table whose readings never write it is about something else.
 _NAME = re.compile(r"(?<=[a-z,;:'’)] )[A-Z][\w&.+-]*\w|\b[A-Za-z]+\d\w*")
@@ -131,7 +131,7 @@ def rows_not_asked(asked: str, units: Sequence[Unit], headers: Collection[int] =
     about as near the question, and the answer gave four levels but the one asked about.
     Every row of a table no label of which it names ("What heading should the skills
     section have?" asks for no row of the resume's other sections)."""
-    words = set(terms(asked)) - _ROLE_WORDS
+    words = set(terms(asked)) - ROLE_WORDS
     out: set[int] = set()
     for _, rows in _tables(units, headers):
         labels = {k: set(terms(_cells(units[k])[0])) for k in rows}
