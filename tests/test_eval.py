@@ -207,3 +207,17 @@ def test_each_standalone_question_switches_from_the_next_one_on_other_essays():
     # Follow-ups and unanswerables neither switch nor are switched from; "b" shares an
     # essay with "a", so "a" follows "c" (cyclically, the next on other essays).
     assert topic_switches(items) == {"a": "qc", "b": "qc", "c": "qa"}
+
+
+def test_an_eval_index_holding_the_essays_from_another_folder_says_so(settings, tmp_path):
+    """The eval index keeps one essay per file name: the same essays from another folder
+    are skipped by name, and the error says so rather than "nothing could be indexed"."""
+    from assistant.evaluation.evaluate import prepare
+
+    essay = "---\ntitle: Negotiation\n---\n\n# Negotiation\n\nAlways negotiate an offer.\n"
+    for name in ("first", "second"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "negotiation.md").write_text(essay)
+    prepare(settings, tmp_path / "first", baseline=False)
+    with pytest.raises(ValueError, match=r"same name 'negotiation\.md'"):
+        prepare(settings, tmp_path / "second", baseline=False)

@@ -121,3 +121,47 @@ def test_a_heading_of_role_words_is_named_as_written_alone():
 def test_a_comparison_naming_one_sibling_compares_it_with_the_history():
     asked = "And how is that different from a senior engineer?"
     assert siblings_not_asked(asked, SECTIONS) == set()
+
+
+def test_a_word_a_heading_only_starts_with_names_nothing():
+    def prospect(heading: str, opening: str) -> Section:
+        parent = ("Career prospects as a Software Engineer",)
+        return Section("landscape.md", "Landscape", (*parent, heading), opening, opening)
+
+    prospects = [
+        prospect("High demand", "Engineers are in demand."),
+        prospect("Stable career", "A starting salary of more than USD 100,000."),
+        prospect("Requires lifelong learning", "Technology moves fast."),
+    ]
+    assert siblings_not_asked("Is software engineering a high paying career?", prospects) == set()
+    assert siblings_not_asked("Is demand for engineers still high?", prospects) == {1, 2}
+
+
+def test_siblings_named_alike_both_stay_unless_one_heading_holds_the_other():
+    def skill(heading: str) -> Section:
+        return Section("growth.md", "Career growth", ("Getting better", heading), "", "")
+
+    skills = [skill("Learn people skills"), skill("Improve existing skills"), skill("Be proactive")]
+    assert siblings_not_asked("What skills can I learn at work?", skills) == {2}
+
+
+def test_a_follow_up_asking_the_same_of_another_sibling_passes_nothing_over():
+    for asked in (
+        "Is that also true for senior engineers?",
+        "Is it the same for a senior engineer?",
+        "And how is that different from a senior engineer?",
+    ):
+        assert siblings_not_asked(asked, SECTIONS) == set(), asked
+    # Senior's two passages are one section, not two named.
+    twice = [*SECTIONS, SECTIONS[2]._replace(opening="Leads complex projects.")]
+    assert siblings_not_asked("How is that different from a senior engineer?", twice) == set()
+
+
+def test_a_role_heading_after_any_other_word_is_not_written_alone():
+    # "lead" is no sibling's word, but it makes another role: the mid level is not named.
+    assert siblings_not_asked("What does a lead software engineer do?", SECTIONS) == set()
+    assert siblings_not_asked("Software   engineer or junior: which one am I?", SECTIONS) == {
+        2,
+        3,
+        4,
+    }

@@ -59,7 +59,7 @@ def passage_units(
             for h, heading in zip(ranked, headings, strict=True)
         ],
     )
-    # Sections of one kind (the levels, the platforms) the question names some of.
+    # Sections of one kind (the levels, the kinds of stock) the question names some of.
     sections = [
         Section(
             h.chunk.source,

@@ -292,8 +292,14 @@ def prepare(
         generator=generator or settings.generator,
     )
     embeddings = LocalEmbeddings(s)
-    if not Ingester(s, embeddings=embeddings).run([corpus_root]).ok:
-        raise ValueError(f"Nothing could be indexed from {corpus_root}.")
+    report = Ingester(s, embeddings=embeddings).run([corpus_root])
+    if not report.ok:
+        # Say why: an index that already holds these essays from another folder skips
+        # them by name, and "nothing could be indexed" alone left that to guess.
+        why = "; ".join(f"{p.path}: {p.reason}" for p in report.problems[:3])
+        raise ValueError(
+            f"Nothing could be indexed from {corpus_root}" + (f" ({why})." if why else ".")
+        )
     assistant = Assistant(s, embeddings, PassageRetriever.from_settings(s, embeddings))
     assistant.vectors.warm(assistant.retriever.chunks.values())
     tutorial = TutorialRetriever(corpus_root, embeddings) if baseline else None

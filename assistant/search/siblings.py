@@ -9,19 +9,21 @@ mid-level?" and opens "Do staff engineers still write code?" with Senior Staff a
 Junior. As for a table's rows (:func:`assistant.search.tables.rows_not_asked`), where the
 question names one of the sections, the others are passed over.
 
-A section names what it is in its heading and, often, in its first sentence ("Mid-level
-role with…" under "Software Engineer"), though a word the named sections use too
-("experience" opens Junior's, and every level states its experience) names none of them,
-and neither does a word of the parent heading or the essay's title ("interview" in "4.
-Phone screen interviews" under "Find out the interview format"). A heading of role words
-only ("Software Engineer") is named by the question writing it, not as the end of
-another's ("a senior software engineer"). Only short headings of subsections are labels:
-"Never be the first to name a number" is a rule, and an essay's top-level sections are
-its parts (the rules of negotiation are "Be winnable", "Have alternatives"…), which a
-question sharing a word with one still wants the others of. Only the question's own
-words count: a follow-up's earlier turn names the level it asked about, and "one level
-above that" wants another; and a question comparing ("How is that different from a
-senior engineer?") that names one sibling compares it with one its history names, so
+A question names a heading by its last word ("staff" names "Senior Staff") or by all of
+them: "high" alone names no "High demand". A section fits the question by its heading
+and, often, its first sentence ("Mid-level role with…" under "Software Engineer"),
+though a word the named sections use too ("experience" opens Junior's, and every level
+states its experience) names none of them, and neither does a word of the parent heading
+or the essay's title ("interview" in "4. Phone screen interviews" under "Find out the
+interview format"). A heading of role words only ("Software Engineer") is named by the
+question writing it, not as the end of another's ("a senior software engineer"). Only
+short headings of subsections are labels: "Never be the first to name a number" is a
+rule, and an essay's top-level sections are its parts (the rules of negotiation are "Be
+winnable", "Have alternatives"…), which a question sharing a word with one still wants
+the others of. Only the question's own words count: a follow-up's earlier turn names the
+level it asked about, and "one level above that" wants another; and a question comparing
+("How is that different from a senior engineer?", "Is that also true for…", "the same
+for stock grants?") that names one sibling compares it with one its history names, so
 nothing is passed over.
 """
 
@@ -49,9 +51,12 @@ class Section(NamedTuple):
     text: str
 
 
-# A question that sets things side by side.
+# A question that sets things side by side, or asks of one what its history asked of
+# another ("Is that also true for senior engineers?", "Is it the same for stock grants?").
 _COMPARES = re.compile(
-    r"\b(?:vs\.?|versus|compared?|comparison|than|between|differ\w*)\b", re.IGNORECASE
+    r"\b(?:vs\.?|versus|compared?|comparison|than|between|differ\w*|also|too|same|similar"
+    r"|instead|as well)\b",
+    re.IGNORECASE,
 )
 
 
@@ -60,7 +65,7 @@ def siblings_not_asked(asked: str, sections: Sequence[Section]) -> set[int]:
     source and a parent heading. Where the question's words name the heading of one,
     a sibling is passed over when neither its heading nor its opening uses one of them
     that the named siblings' text doesn't, or when it uses no more of them than a
-    sibling whose heading adds fewer words ("Staff" before "Senior Staff" for "staff
+    sibling whose heading is within its own ("Staff" before "Senior Staff" for "staff
     engineers"). Asked of two ("take-home projects… the onsite"), both stay."""
     groups: dict[tuple[str, tuple[str, ...]], list[int]] = {}
     for i, section in enumerate(sections):
@@ -71,18 +76,27 @@ def siblings_not_asked(asked: str, sections: Sequence[Section]) -> set[int]:
     for (_, parent), members in groups.items():
         general = ROLE_WORDS | set(terms(" ".join([sections[members[0]].title, *parent])))
         words = set(terms(asked)) - general
-        labels = {i: set(terms(sections[i].heading[-1])) - general for i in members}
+        ordered = {
+            i: [t for t in terms(sections[i].heading[-1]) if t not in general] for i in members
+        }
+        labels = {i: set(ordered[i]) for i in members}
         if len({frozenset(label) for label in labels.values()}) < 2:
             continue  # one section's passages, no siblings
         for i in members:  # "Software Engineer": named as written, as a word of its own
-            if not labels[i] and _writes_alone(asked, sections[i].heading[-1], labels):
-                labels[i] = {sections[i].heading[-1].lower()}
-                words.add(sections[i].heading[-1].lower())
-        named = [i for i in members if labels[i] & words]
+            if not labels[i] and _writes_alone(asked, sections[i].heading[-1]):
+                ordered[i] = [sections[i].heading[-1].lower()]
+                labels[i] = set(ordered[i])
+                words.add(ordered[i][0])
+        # Named: by its last word ("Staff" in "Senior Staff"), or by all of them; "high"
+        # alone does not name "High demand".
+        named = [
+            i for i in members if ordered[i] and (ordered[i][-1] in words or labels[i] <= words)
+        ]
         if not named:
             continue  # no heading named: the question asks of them all
         passed = _passed_over(words, members, labels, named, sections)
-        if _COMPARES.search(asked) and len(set(named) - passed) < 2:
+        kept = {sections[i].heading for i in named if i not in passed}
+        if _COMPARES.search(asked) and len(kept) < 2:
             continue  # one sibling set beside another its history names
         out.update(passed)
     return out
@@ -100,19 +114,24 @@ def _passed_over(
         i: (labels[i] & words) | (set(terms(sections[i].opening)) & words - said) for i in members
     }
     extra = {i: len(labels[i] - words) for i in members}
-    return {
-        i
-        for i in members
-        if not fit[i] or any(fit[j] >= fit[i] and extra[j] < extra[i] for j in members if j != i)
-    }
+
+    def beaten(i: int, j: int) -> bool:
+        # "Staff" beats "Senior Staff" (its words within the other's); a heading the
+        # question names none of loses to one that says less besides.
+        return fit[j] >= fit[i] and (
+            labels[j] < labels[i] or (not labels[i] & words and extra[j] < extra[i])
+        )
+
+    return {i for i in members if not fit[i] or any(beaten(i, j) for j in members if j != i)}
 
 
-def _writes_alone(asked: str, heading: str, labels: dict[int, set[str]]) -> bool:
-    """Whether ``asked`` writes ``heading`` not as the end of a sibling's heading: "a
-    software engineer", not "a senior software engineer"."""
-    others = set().union(*labels.values())
-    for m in re.finditer(rf"(\w+)?\W*\b{re.escape(heading)}s?\b", asked, re.IGNORECASE):
+def _writes_alone(asked: str, heading: str) -> bool:
+    """Whether ``asked`` writes ``heading`` as a word of its own: at its start or after a
+    word such as "a" or "the" ("a software engineer"), not after another ("a senior
+    software engineer", "a lead software engineer")."""
+    written = r"\s+".join(map(re.escape, heading.split()))
+    for m in re.finditer(rf"(?:(\w+)\W+)?(?<!\w){written}s?(?!\w)", asked, re.IGNORECASE):
         before = m.group(1)
-        if not before or not set(terms(before)) & others:
+        if not before or not terms(before):
             return True
     return False
