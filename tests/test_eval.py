@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from assistant.apps.cli import main
+from assistant.domain import Chunk, SearchHit
 from assistant.evaluation.dataset import Item, load_dataset, topic_switches
+from assistant.evaluation.evaluate import Evaluator
 from assistant.evaluation.metrics import aggregate, bootstrap_ci, compare
+from assistant.search import Retrieved
 from eval.check_dataset import check, near_duplicates
 from tests.conftest import REPO, SHARED, needs_shared
 
@@ -221,3 +225,25 @@ def test_an_eval_index_holding_the_essays_from_another_folder_says_so(settings, 
     prepare(settings, tmp_path / "first", baseline=False)
     with pytest.raises(ValueError, match=r"same name 'negotiation\.md'"):
         prepare(settings, tmp_path / "second", baseline=False)
+
+
+def test_the_first_k_scored_are_the_passages_the_answer_was_drafted_from(tmp_path):
+    """A question read one way: its top k keeps the passage that leads by meaning
+    (search/fusion.py, ``with_leads``), which a deeper retrieval may rank below k. The
+    scored list starts with the top k, then the deeper list's rest (pure logic)."""
+
+    def chunk(n: int) -> Chunk:
+        return Chunk("a.md", "A", "A", (f"part {n}",), f"text {n}", n * 10, n * 10 + 9, n)
+
+    deeper = [SearchHit(chunk(n), 0.5) for n in range(10)]
+    top = [*deeper[:4], deeper[7]]  # the lead by meaning, seventh in the deeper list
+
+    class Retriever:
+        def retrieve_all(self, readings, k=None, *, asks=None):
+            return Retrieved(query=readings[0], hits=deeper[: k or 5], dense_best=0.5)
+
+    evaluator = Evaluator(SimpleNamespace(retriever=Retriever()), tmp_path)
+    found = Retrieved(query="q", hits=top, dense_best=0.5)
+    scored = evaluator._read(("q",), 10, found, "q")
+    assert scored[:5] == top
+    assert [h.chunk.ordinal for h in scored[5:]] == [4, 5, 6, 8, 9]

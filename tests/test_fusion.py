@@ -5,7 +5,7 @@ from __future__ import annotations
 from assistant.config import Settings
 from assistant.domain import Chunk, SearchHit
 from assistant.search import Retrieved
-from assistant.search.fusion import fuse_readings
+from assistant.search.fusion import cap_per_essay, fuse_readings, with_leads
 
 
 def chunk(source: str, n: int) -> Chunk:
@@ -43,3 +43,40 @@ def test_the_per_essay_cap_holds_across_readings() -> None:
 def test_one_reading_is_returned_as_it_is() -> None:
     ours = found("q", A[:2], 0.5)
     assert fuse_readings([ours], ALL, 5, Settings()) is ours
+
+
+def ids(fused: list[tuple[str, float]], k: int) -> list[str]:
+    return [cid for cid, _ in fused[:k]]
+
+
+FUSED = [(f"p{i}", 1.0 / (i + 1)) for i in range(8)]
+
+
+def test_a_lead_by_meaning_takes_the_place_of_the_last_passage() -> None:
+    # The dense ranking's first two, p6 and p1: p6 takes p4's place, p4 comes next.
+    assert ids(with_leads(FUSED, ["p6", "p1"], 5), 6) == ["p0", "p1", "p2", "p3", "p6", "p4"]
+    # Two leads below k take the two last places, in the fusion's order.
+    assert ids(with_leads(FUSED, ["p7", "p5"], 5), 5) == ["p0", "p1", "p2", "p5", "p7"]
+    # Leads already in the first k change nothing; nothing is lost or repeated.
+    assert with_leads(FUSED, ["p0", "p2"], 5) == FUSED
+    assert sorted(with_leads(FUSED, ["p7", "p5"], 5)) == sorted(FUSED)
+
+
+def test_leads_never_take_more_than_k_places() -> None:
+    assert ids(with_leads(FUSED, ["p5", "p6"], 1), 2) == ["p5", "p0"]
+    # A lead the fusion never ranked (a passage gone from the index) is not added.
+    assert with_leads(FUSED, ["gone"], 3) == FUSED
+
+
+def test_a_lead_already_in_the_first_k_is_not_the_one_that_leaves() -> None:
+    # p2 is a lead and last of the three: p1, not p2, makes room for the other lead.
+    assert ids(with_leads(FUSED, ["p2", "p4"], 3), 3) == ["p0", "p2", "p4"]
+
+
+def test_the_per_essay_cap_holds_over_a_lead() -> None:
+    chunks = {c.id: c for c in [*A, *B]}
+    fused = [(c.id, 1.0 / (n + 1)) for n, c in enumerate([A[0], A[1], B[0], B[1], A[2]])]
+    # A[2] leads by meaning; its essay already has two of the first three.
+    led = with_leads(fused, [A[2].id], 3)
+    assert cap_per_essay(led, chunks, 3, 2) == [A[0].id, A[1].id, B[0].id]
+    assert cap_per_essay(led, chunks, 3, 3) == [A[0].id, A[1].id, A[2].id]

@@ -227,6 +227,29 @@ def test_a_section_sharing_no_word_must_be_close_in_meaning():
     assert got.why == CLOSE_IN_MEANING
 
 
+def test_a_sibling_section_the_answer_passed_over_is_not_offered():
+    """The levels are sibling sections (search/siblings.py): asked about a junior
+    engineer's next level, the answer passes over Senior, and so does "Read more", though
+    Senior's text names juniors; asked of all levels, each is offered."""
+
+    def level(name: str, text: str, n: int) -> Chunk:
+        return chunk("levels.md", ("Career levels", name), text, n)
+
+    junior = level("Junior Software Engineer", "Entry-level role. Learns from seniors.", 0)
+    mid = level("Software Engineer", "Mid-level role. Typically 2-5 years.", 1)
+    senior = level("Senior Software Engineer", "Experienced. Mentors junior engineers.", 2)
+    hits = [hit(junior, 0.6), hit(mid, 0.55), hit(senior, 0.5)]
+    asked = "How long until a junior software engineer makes mid-level?"
+    got = read_more(hits, [cite(junior, junior.text)], asked, refused=False)
+    assert [r.chunk_id for r in got] == [mid.id]
+    everyone = read_more(hits, [], "How are engineering levels defined?", refused=False)
+    assert [r.chunk_id for r in everyone] == [junior.id, mid.id, senior.id]
+    # The user's own words name the siblings, not the query read with the conversation.
+    joined = f"What does a senior engineer do? {asked}"
+    got = read_more(hits, [cite(junior, junior.text)], joined, refused=False, question=asked)
+    assert [r.chunk_id for r in got] == [mid.id]
+
+
 def test_why_names_heading_words_first_and_rare_words_before_common_ones():
     asked = dict.fromkeys(terms(QUERY), 0.01)
     c = chunk("x.md", ("Startup offers",), "Negotiate equity. Negotiate it twice.", 1)

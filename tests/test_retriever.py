@@ -17,6 +17,7 @@ from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 from assistant.config import Settings
 from assistant.ingest.pipeline import Ingester
 from assistant.search.embeddings import LocalEmbeddings
+from assistant.search.fusion import MEANING_LEADS
 from assistant.search.retrieval import PassageRetriever
 from assistant.search.units import split_units
 from tests.conftest import CORPUS
@@ -254,3 +255,21 @@ def test_abbreviations_are_read_as_the_essays_spell_them(retriever: PassageRetri
     spelled = retriever.retrieve("Should I build machine learning projects?")
     assert [h.chunk.id for h in typed.hits] == [h.chunk.id for h in spelled.hits]
     assert typed.query == "Should I build ML projects?"
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Do I need a PhD to work in AI?", "How do I get my first AI job without experience?"],
+)
+def test_the_passage_that_means_most_stays_in_the_top_k(
+    retriever: PassageRetriever, question: str
+) -> None:
+    """However loud BM25's vote, the first passage by meaning is among the k returned
+    (``with_leads``): at lexical_weight 10, without that, passages sharing the question's
+    words pushed it out of the top three for each of these questions."""
+    emb = retriever.index.embeddings
+    by_meaning = PassageRetriever.from_settings(retriever.settings.replace(lexical_weight=0.0), emb)
+    loud = PassageRetriever.from_settings(retriever.settings.replace(lexical_weight=10.0), emb)
+    leads = [h.chunk.id for h in by_meaning.retrieve(question, MEANING_LEADS).hits]
+    hits = loud.retrieve(question, 3).hits
+    assert set(leads) <= {h.chunk.id for h in hits}

@@ -8,6 +8,11 @@ LEVELS = "levels.md"
 PARENT = ("Career levels",)
 
 
+def sibling(heading: str, opening: str = "", *, source: str, title: str, parent: str) -> Section:
+    """A passage of the section ``heading`` under ``parent``, its text its opening."""
+    return Section(source, title, (parent, heading), opening, opening)
+
+
 def level(name: str, opening: str, years: str = "") -> Section:
     text = f"{opening}\nExperience: Typically {years or 'some'} years of experience."
     return Section(LEVELS, "Engineering levels", (*PARENT, name), opening, text)
@@ -52,7 +57,7 @@ def test_a_question_naming_no_heading_asks_of_them_all():
 
 def test_long_headings_are_rules_not_labels():
     def rule(heading: str, opening: str) -> Section:
-        return Section("rules.md", "Negotiation", ("Ten rules", heading), opening, opening)
+        return sibling(heading, opening, source="rules.md", title="Negotiation", parent="Ten rules")
 
     rules = [
         rule("Get the offer in writing first", "Write it down."),
@@ -84,7 +89,7 @@ def test_passages_of_one_section_or_of_other_essays_are_not_siblings():
 
 def test_a_question_asking_of_two_siblings_keeps_both():
     def stage(heading: str, opening: str) -> Section:
-        return Section("guide.md", "Interviews", ("Stages", heading), opening, opening)
+        return sibling(heading, opening, source="guide.md", title="Interviews", parent="Stages")
 
     stages = [
         stage("Take-home assignment", "Some companies send a project."),
@@ -97,8 +102,8 @@ def test_a_question_asking_of_two_siblings_keeps_both():
 
 def test_words_of_the_parent_heading_or_the_title_name_no_sibling():
     def stage(heading: str, opening: str) -> Section:
-        parent = ("Find out the interview format",)
-        return Section("guide.md", "Interview guide", (*parent, heading), opening, opening)
+        parent = "Find out the interview format"
+        return sibling(heading, opening, source="guide.md", title="Interview guide", parent=parent)
 
     stages = [
         stage("3. Take-home assignment", "Some companies send a project."),
@@ -125,8 +130,8 @@ def test_a_comparison_naming_one_sibling_compares_it_with_the_history():
 
 def test_a_word_a_heading_only_starts_with_names_nothing():
     def prospect(heading: str, opening: str) -> Section:
-        parent = ("Career prospects as a Software Engineer",)
-        return Section("landscape.md", "Landscape", (*parent, heading), opening, opening)
+        parent = "Career prospects as a Software Engineer"
+        return sibling(heading, opening, source="landscape.md", title="Landscape", parent=parent)
 
     prospects = [
         prospect("High demand", "Engineers are in demand."),
@@ -139,7 +144,7 @@ def test_a_word_a_heading_only_starts_with_names_nothing():
 
 def test_siblings_named_alike_both_stay_unless_one_heading_holds_the_other():
     def skill(heading: str) -> Section:
-        return Section("growth.md", "Career growth", ("Getting better", heading), "", "")
+        return sibling(heading, source="growth.md", title="Career growth", parent="Getting better")
 
     skills = [skill("Learn people skills"), skill("Improve existing skills"), skill("Be proactive")]
     assert siblings_not_asked("What skills can I learn at work?", skills) == {2}

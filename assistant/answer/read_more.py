@@ -18,7 +18,9 @@ What is never offered:
 - a passage that is mostly sentences the answer quoted (a duplicate elsewhere);
 - a passage whose cosine to the query is below :data:`MIN_SCORE`, or one that shares
   no word with the question unless it is at least :data:`MEANING_ONLY_MIN` close;
-- a passage flagged at ingest for giving orders to an AI assistant.
+- a passage flagged at ingest for giving orders to an AI assistant;
+- a sibling section the answer passed over as not asked (``search/siblings.py``: the
+  junior-to-mid question is not offered Senior and Senior Staff "also about: levels").
 
 The words a "why" names are the question's terms (stemmed, as BM25 reads them) that the
 section uses, spelled as the section spells them; a word that more than
@@ -33,7 +35,15 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
 from assistant.domain import Chunk, Citation, ReadMore, SearchHit, normalise_text
-from assistant.search import INSTRUCTIONS_FLAG, STOPWORDS, plain_words, terms
+from assistant.search import (
+    INSTRUCTIONS_FLAG,
+    STOPWORDS,
+    Section,
+    plain_words,
+    siblings_not_asked,
+    split_units,
+    terms,
+)
 
 READ_MORE_MAX = 3
 # Cosine of passage to query. On the gold questions (all-MiniLM-L6-v2), uncited
@@ -66,14 +76,18 @@ def read_more(
     *,
     refused: bool,
     term_share: Mapping[str, float] | None = None,
+    question: str | None = None,
 ) -> tuple[ReadMore, ...]:
     """Up to three uncited sections among ``hits`` worth reading on ``query``.
 
     ``term_share`` gives, for terms of the query, the share of all passages that use
     them (see :data:`COMMON_SHARE`); without it every shared word may be named.
+    ``question``: the user's own words, which name the siblings asked (``query`` may
+    read them with the conversation, and a history names no sibling).
     """
     if refused:
         return ()
+    passed = _siblings_passed(question if question is not None else query, hits)
     seen = {(c.source, c.heading) for c in citations}
     quotes = [normalise_text(c.quote) for c in citations if c.quote.strip()]
     share = dict(term_share or {})
@@ -84,7 +98,7 @@ def read_more(
         key = (chunk.source, chunk.heading_path)
         if hit.score < MIN_SCORE or len(picked) == READ_MORE_MAX:
             break
-        if key in seen or INSTRUCTIONS_FLAG in chunk.flags:
+        if key in seen or INSTRUCTIONS_FLAG in chunk.flags or chunk.id in passed:
             continue
         if quoted_share(chunk.text, quotes) > QUOTED_MAX:
             continue
@@ -105,6 +119,22 @@ def read_more(
             )
         )
     return tuple(picked)
+
+
+def _siblings_passed(question: str, hits: Sequence[SearchHit]) -> set[str]:
+    """Ids of the passages the answer passed over as sibling sections not asked, read as
+    the extractive answer reads them (``answer/passage_units.py``)."""
+    sections = [
+        Section(
+            h.chunk.source,
+            h.chunk.title,
+            h.chunk.heading,
+            " ".join(u.text for u in split_units(h.chunk.text)[:2]),
+            h.chunk.text,
+        )
+        for h in hits
+    ]
+    return {hits[i].chunk.id for i in siblings_not_asked(question, sections)}
 
 
 def quoted_share(text: str, quotes: Iterable[str]) -> float:

@@ -190,7 +190,12 @@ def build_answer(state: Mapping[str, Any], checked: Verified, written: str, used
         hits=hits,
         best_score=retrieved.dense_best if retrieved else 0.0,
         read_more=read_more(
-            hits, citations, state["query"], refused=refused, term_share=state.get("term_share")
+            hits,
+            citations,
+            state["query"],
+            refused=refused,
+            term_share=state.get("term_share"),
+            question=state.get("question"),
         ),
     )
 

@@ -177,8 +177,9 @@ class Evaluator:
         question the readings read (see :meth:`PassageRetriever.retrieve`)."""
         retriever = self.assistant.retriever
         deeper = retriever.retrieve_all(readings, depth, asks=asks).hits
-        if len(readings) == 1:
-            return deeper
+        # Not the first k of the deeper list, even for one reading: the top k keeps the
+        # passage that leads by meaning (search/fusion.py, ``with_leads``), which the
+        # deeper list need not rank among its first k.
         top = (found or retriever.retrieve_all(readings, asks=asks)).hits
         seen = {h.chunk.id for h in top}
         return [*top, *(h for h in deeper if h.chunk.id not in seen)][:depth]

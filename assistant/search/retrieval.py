@@ -1,8 +1,9 @@
 """Retrieval: from a question to the passages most likely to answer it.
 
 Hybrid: dense candidates from the Chroma index and lexical candidates from BM25
-are fused (reciprocal rank fusion by default, or a weighted score sum), then a
-per-essay cap keeps one long essay from crowding out another that also answers.
+are fused (reciprocal rank fusion by default, or a weighted score sum), the passage
+that means most is kept among the first k, then a per-essay cap keeps one long essay
+from crowding out another that also answers.
 Exposed as plain :class:`SearchHit` lists and as a LangChain ``BaseRetriever``.
 """
 
@@ -22,7 +23,7 @@ from pydantic import ConfigDict, PrivateAttr
 from assistant.config import Settings
 from assistant.domain import Chunk, SearchHit
 from assistant.search.embeddings import LocalEmbeddings
-from assistant.search.fusion import cap_per_essay, fuse, fuse_readings
+from assistant.search.fusion import MEANING_LEADS, cap_per_essay, fuse, fuse_readings, with_leads
 from assistant.search.index import ChunkIndex
 from assistant.search.lexical import (
     LexicalIndex,
@@ -153,6 +154,8 @@ class PassageRetriever(BaseRetriever):
         fused = fuse(
             ranking, [i for i, _ in lexical], cosines, bm25, self.settings, stating=stating
         )
+        if mode == "hybrid" and self.settings.fusion == "rrf":
+            fused = with_leads(fused, ranking[:MEANING_LEADS], k)
         chosen = cap_per_essay(fused, self._chunks, k, self.settings.max_per_essay)
         self._add_cosines([i for i in chosen if i not in cosines], qvec, cosines)
         fused_score = dict(fused)
