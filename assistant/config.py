@@ -120,6 +120,19 @@ class Settings:
     # the tune sets, below refuse_below: the one answerable question 0.62, every
     # unanswerable one 0.42 or less (off-topic "read tarot cards?" 0.46: a thin margin).
     answer_unit_above: float = 0.5
+    # In a collection of at least LARGE_COLLECTION passages (search/retrieval.py), also
+    # refuse when the best passage is below refuse_near_below and no sentence matches above
+    # near_unit_above: the more passages, the higher the best of their cosines to a
+    # question they don't cover. Set on the tune sets (dev-tune, refusal-tune,
+    # followup-tune, gold.jsonl; corpus/ + ../shared/corpora, 400 passages): 0.40 and 0.44
+    # refused 4 more of 70 unanswerable questions ("How should I explain a two-year
+    # employment gap on my resume?", "…'What's your biggest weakness?'…") and none of 212
+    # answerable ones; 0.43 alike, 0.46 refused "drop a link in every subreddit?". On the
+    # bundled essay alone (12 passages) they refused 3 of 12 answerable seed-tune ones.
+    # refuse_near_below 0 turns this off; without sentence vectors (unit_weight 0) no
+    # sentence rescues, as for refuse_below.
+    refuse_near_below: float = 0.40
+    near_unit_above: float = 0.44
     # Also refuse below this similarity when the question has this many terms the
     # collection (almost) never uses ("H-1B visa", "payroll tax in Germany").
     refuse_unknown_below: float = 0.47
@@ -258,6 +271,8 @@ def _validate(settings: Settings) -> Settings:
         )
     if settings.fusion not in {"rrf", "weighted"}:
         raise ConfigError(f"fusion must be rrf or weighted, not {settings.fusion!r}.")
+    if not 0.0 <= settings.refuse_near_below <= 1.0 or not 0.0 <= settings.near_unit_above <= 1.0:
+        raise ConfigError("refuse_near_below and near_unit_above must be between 0 and 1.")
     if not 0.0 <= settings.unit_weight <= 1.0:
         raise ConfigError("unit_weight must be between 0 (off) and 1.")
     if not 0.0 <= settings.lexical_weight <= 10.0:

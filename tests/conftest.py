@@ -96,6 +96,20 @@ def handbook_settings(tmp_path_factory, embeddings) -> Settings:
     return settings
 
 
+@pytest.fixture(scope="session")
+def shared_index(tmp_path_factory, embeddings) -> tuple[Settings, Any]:
+    """corpus/ and every essay of ../shared/corpora (about 400 passages), ingested once
+    per run: the settings and the first ingest's report."""
+    from assistant.ingest.pipeline import Ingester
+
+    if not SHARED_CORPORA.is_dir():
+        pytest.skip(f"{SHARED_CORPORA} is absent: the shared essay corpora live beside the repo")
+    top = tmp_path_factory.mktemp("shared-index")
+    settings = Settings(data_dir=top / "data", corpus=(CORPUS, SHARED_CORPORA))
+    report = Ingester(settings, embeddings=embeddings).run([CORPUS, SHARED_CORPORA])
+    return settings, report
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data", corpus=(CORPUS,))

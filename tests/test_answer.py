@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from assistant.answer.chain import Assistant
+from assistant.answer.followup import nearly_matched, weak_evidence
 from assistant.answer.llm import ContextOverflowError, LLMGenerator, make_chat_model
 from assistant.answer.prompting import (
     answer_messages,
@@ -23,6 +25,7 @@ from assistant.config import Settings
 from assistant.domain import Answer, Chunk, SearchHit
 from assistant.errors import AssistantError
 from assistant.ingest.pipeline import Ingester
+from assistant.search import LARGE_COLLECTION, Retrieved
 from assistant.search.retrieval import PassageRetriever
 from tests.conftest import CORPUS, SHARED, needs_shared
 
@@ -135,6 +138,44 @@ def test_a_sentence_that_answers_is_not_lost_in_its_long_passage(seed_assistant)
     # After an unrelated turn it is still a question of its own, not read with that turn.
     after = seed_assistant.ask(question, ["How do I negotiate my salary offer?"])
     assert not after.refused and after.query == question
+
+
+@needs_shared
+def test_a_large_collection_refuses_what_it_only_nearly_covers(shared_index, embeddings):
+    """Among the 400 passages of corpus/ and ../shared/corpora a question the essays don't
+    cover finds a closer match by chance: "being fired" matched at 0.34, its best
+    sentence 0.41, above ``refuse_below`` but below the near bar (``refuse_near_below``),
+    and is refused, also after an unrelated turn (read with it, it had been answered
+    with that turn's licence checklist); a covered question as weak as a whole but with
+    a sentence that answers is not. Without the near bar (0) it was answered."""
+    settings, _ = shared_index
+    bot = Assistant(settings, embeddings, PassageRetriever.from_settings(settings, embeddings))
+    fired = "How should I explain being fired from my last job in an interview?"
+    retrieved = bot.retriever.retrieve(fired)
+    assert retrieved.passages >= LARGE_COLLECTION
+    assert settings.refuse_below < retrieved.dense_best < settings.refuse_near_below
+    assert bot.ask(fired).reason == "weak-evidence"
+    after = bot.ask(fired, ["Which license should I pick for my open source project?"])
+    assert after.reason == "weak-evidence" and after.query == fired
+    notes = "Is it worth taking notes during recruiter calls? They feel like mostly small talk."
+    found = bot.retriever.retrieve(notes)
+    assert found.dense_best < settings.refuse_near_below
+    assert found.unit_best > settings.near_unit_above
+    covered = bot.ask(notes)
+    assert not covered.refused, covered.text
+    lenient = Assistant(settings.replace(refuse_near_below=0.0), embeddings, bot.retriever)
+    assert not lenient.ask(fired).refused
+
+
+def test_the_near_bar_holds_only_in_a_large_collection():
+    """Pure logic: the same weak match is nearly a match among 400 passages, not among 12,
+    and a sentence above ``near_unit_above`` rescues it."""
+    s = Settings()
+    weak = Retrieved(query="q", hits=[], dense_best=0.35, unit_best=0.42, passages=400)
+    assert nearly_matched(weak, s) and not weak_evidence(weak, s)
+    assert not nearly_matched(replace(weak, passages=12), s)
+    assert not nearly_matched(replace(weak, unit_best=s.near_unit_above + 0.01), s)
+    assert not nearly_matched(weak, s.replace(refuse_near_below=0.0))
 
 
 @pytest.mark.parametrize(

@@ -246,8 +246,8 @@ def test_unreadable_file_is_skipped_by_the_real_cli(tmp_path):
 
 
 @needs_shared
-def test_shared_corpora_ingest_fully(settings, embeddings):
-    report = run(settings, embeddings, CORPUS, SHARED_CORPORA)
+def test_shared_corpora_ingest_fully(shared_index, embeddings):
+    settings, report = shared_index
     assert report.ok and report.problems == []
     assert report.added == 1 + len(shared_essays())
     assert report.chunks_in_index > 300

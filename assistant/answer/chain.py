@@ -33,6 +33,7 @@ from assistant.answer.followup import (
     borrows_an_uncovered_topic,
     joined,
     leans_on_history,
+    nearly_matched,
     told_situation,
     user_turns,
     weak_evidence,
@@ -313,7 +314,7 @@ class Assistant:
         # Not a follow-up: "What are the drawbacks?" after a question on RSUs asks about them.
         term = "" if state.get("leans") else asked_term(state["question"])
         usage = self.terms.usage(term)
-        barely = barely_matched(retrieved, s)
+        barely = barely_matched(retrieved, s) or nearly_matched(retrieved, s)
         lead = definition(term, retrieved.hits, usage, beyond=barely) if usage else None
         weak = weak_evidence(retrieved, s) or not retrieved.hits
         off = weak and retrieved.dense_best < OFF_TOPIC_BELOW

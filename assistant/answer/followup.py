@@ -26,7 +26,7 @@ from assistant.answer.pointers import (
     sets_scene,
 )
 from assistant.config import Settings
-from assistant.search import PassageRetriever, Retrieved, terms
+from assistant.search import LARGE_COLLECTION, PassageRetriever, Retrieved, terms
 
 # A question is on the previous turn's topic when their top passages share an essay,
 # among this many each (see :func:`same_topic`).
@@ -325,6 +325,21 @@ def weak_evidence(retrieved: Retrieved, settings: Settings) -> bool:
     return (
         retrieved.dense_best < settings.refuse_below
         and retrieved.unit_best <= settings.answer_unit_above
+    )
+
+
+def nearly_matched(retrieved: Retrieved, settings: Settings) -> bool:
+    """Among the passages of a large collection (``LARGE_COLLECTION``), the best match is
+    one chance gives a question they don't cover: no passage reaches
+    ``refuse_near_below`` and no sentence exceeds ``near_unit_above``.
+
+    Only the answer is refused for it, never the reading: a question that weak alone is
+    not read with the conversation for it (:func:`leans_on_history`), or "How should I
+    explain being fired…?" after a question on licences got the licence checklist."""
+    return (
+        retrieved.passages >= LARGE_COLLECTION
+        and retrieved.dense_best < settings.refuse_near_below
+        and retrieved.unit_best <= settings.near_unit_above
     )
 
 

@@ -329,6 +329,8 @@ def score(
             "support_min": s.support_min,
             "refuse_below": s.refuse_below,
             "answer_unit_above": s.answer_unit_above,
+            "refuse_near_below": s.refuse_near_below,
+            "near_unit_above": s.near_unit_above,
             "model": assistant.embeddings.name,
             "dtype": assistant.embeddings.dtype,
             "chunks": len(assistant.retriever.chunks),

@@ -19,7 +19,7 @@ from assistant.search.lexical import (
 )
 from assistant.search.outline import asks_for_advice, weighs_options
 from assistant.search.quantities import asked_quantity, measure_words, states_quantity
-from assistant.search.retrieval import PassageRetriever
+from assistant.search.retrieval import LARGE_COLLECTION, PassageRetriever
 from assistant.search.retrieved import Retrieved, TermUsage
 from assistant.search.screening import INSTRUCTIONS_FLAG, instructs_assistant, without_instructions
 from assistant.search.siblings import Section, siblings_not_asked
@@ -46,6 +46,7 @@ from assistant.search.units import (
 
 __all__ = [
     "INSTRUCTIONS_FLAG",
+    "LARGE_COLLECTION",
     "STOPWORDS",
     "TABLE_ROW",
     "TABLE_RULE",

@@ -42,12 +42,13 @@ MODES = ("hybrid", "dense", "lexical")
 # An essay's outline answers a question this close to the essay's title. Set from a dozen
 # questions written for it (broad ones 0.41–0.94, ones about a single point 0.04–0.35).
 OUTLINE_TITLE_MIN = 0.38
-# A word the collection never uses says a question is off its subject only in a
-# collection large enough to use common words: the bundled essay's 12 passages never
-# say "much" or "thing" (so "How much theory should I learn before building things?"
-# was refused), while 22 essays' 391 passages use each about 30 times. A word found in
-# 3% of passages is missing from 200 of them with odds under 2%.
-UNKNOWN_TERMS_MIN_PASSAGES = 200
+# A collection this large (in passages) is read as a large one. A word it never uses
+# says a question is off its subject only in a collection large enough to use common
+# words: the bundled essay's 12 passages never say "much" or "thing" (so "How much theory
+# should I learn before building things?" was refused), while 22 essays' 391 passages use
+# each about 30 times. A word found in 3% of passages is missing from 200 of them with
+# odds under 2%. And only there is a question held to ``Settings.refuse_near_below``.
+LARGE_COLLECTION = 200
 # A stem in at most this many passages counts for a word only where one writes that word
 # (``LexicalIndex.writes``): "sever" is in five passages here, all "several", none
 # "severance". A commoner stem is taken as written: its words are one word in other
@@ -170,6 +171,7 @@ class PassageRetriever(BaseRetriever):
             dense_best=max(cosines.values(), default=0.0),
             unit_best=self._best_sentence(hits, qvec) if units else 0.0,
             unknown_terms=self._unknown_terms(text, hits),
+            passages=len(self._lexical),
             query_vector=qvec,
         )
 
@@ -344,7 +346,7 @@ class PassageRetriever(BaseRetriever):
 
     def _unknown_terms(self, query: str, hits: list[SearchHit]) -> tuple[str, ...]:
         assert self._lexical is not None
-        if len(self._lexical) < UNKNOWN_TERMS_MIN_PASSAGES:
+        if len(self._lexical) < LARGE_COLLECTION:
             return ()
         lexical = self._lexical
         # Words as written: the stemmer's "sever" is "several" in a passage, not "severance".

@@ -36,6 +36,9 @@ class Retrieved:
     # The term that passage says what it is (with ``definition``): where it was read,
     # so the answer quotes the sentence defining the very term the passage was chosen for.
     term: str = ""
+    # How many passages the collection holds: in a large one the best match of a question
+    # it doesn't cover is higher by chance (``Settings.refuse_near_below``).
+    passages: int = 0
     query_vector: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
