@@ -120,7 +120,7 @@ class Settings:
     # the tune sets, below refuse_below: the one answerable question 0.62, every
     # unanswerable one 0.42 or less (off-topic "read tarot cards?" 0.46: a thin margin).
     answer_unit_above: float = 0.5
-    # In a collection of at least LARGE_COLLECTION passages (search/retrieval.py), also
+    # In a collection of at least LARGE_COLLECTION passages (search/vocabulary.py), also
     # refuse when the best passage is below refuse_near_below and no sentence matches above
     # near_unit_above: the more passages, the higher the best of their cosines to a
     # question they don't cover. Set on the tune sets (dev-tune, refusal-tune,

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from assistant.answer.chain import Assistant
-from assistant.answer.followup import nearly_matched, weak_evidence
 from assistant.answer.llm import ContextOverflowError, LLMGenerator, make_chat_model
+from assistant.answer.match_strength import nearly_matched, weak_evidence
 from assistant.answer.prompting import (
     answer_messages,
     condense_messages,

@@ -8,7 +8,8 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from assistant.answer.chain import Assistant
-from assistant.answer.followup import user_turns, with_context, without_told_terms
+from assistant.answer.conversation import user_turns, with_context
+from assistant.answer.followup import without_told_terms
 from assistant.answer.pointers import (
     looks_like_followup,
     names_no_subject,

@@ -18,6 +18,7 @@ from typing import Any
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda, RunnableSequence
 
 from assistant.answer.composing import lowercase_vocabulary
+from assistant.answer.conversation import joined, user_turns, with_context
 from assistant.answer.coverage import (
     definition,
     name_words,
@@ -29,19 +30,14 @@ from assistant.answer.drafting import Drafter
 from assistant.answer.extractive import ExtractiveGenerator
 from assistant.answer.followup import (
     Reading,
-    barely_matched,
     borrows_an_uncovered_topic,
-    joined,
     leans_on_history,
-    nearly_matched,
     told_situation,
-    user_turns,
-    weak_evidence,
     widened,
-    with_context,
 )
 from assistant.answer.guard import screen
 from assistant.answer.llm import LLMGenerator, describe_failure, llm_errors, make_chat_model
+from assistant.answer.match_strength import barely_matched, nearly_matched, weak_evidence
 from assistant.answer.pointers import looks_like_followup
 from assistant.answer.repeats import said_before
 from assistant.answer.support import SupportScorer

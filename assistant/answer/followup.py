@@ -14,19 +14,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
 
+from assistant.answer.conversation import TOPIC_TURNS, topic_turns, with_context
+from assistant.answer.match_strength import barely_matched, weak_evidence
 from assistant.answer.pointers import (
     looks_like_followup,
     names_no_subject,
     own_pointers,
     points_back,
     points_back_strongly,
-    says_little,
     sets_scene,
 )
 from assistant.config import Settings
-from assistant.search import LARGE_COLLECTION, PassageRetriever, Retrieved, terms
+from assistant.search import PassageRetriever, Retrieved, terms
 
 # A question is on the previous turn's topic when their top passages share an essay,
 # among this many each (see :func:`same_topic`).
@@ -44,9 +44,6 @@ SCENE_GAIN = 0.04
 # 0.69; on those fourteen conversations the question read with the turn fell at most
 # 0.09 below it.
 SCENE_DILUTION = 0.10
-# How many earlier user turns back the topic is looked for (see :func:`same_topic`),
-# and how many a chain of follow-ups brings before the previous one (:func:`with_context`).
-TOPIC_TURNS = 3
 
 
 @dataclass
@@ -56,7 +53,7 @@ class Reading:
     :func:`told_situation`, :func:`same_topic` and :func:`widened` alike, and the
     question read with it by :func:`told_situation` and then by the chain's retrieval.
 
-    ``turns`` are the earlier user turns (:func:`user_turns`), oldest first."""
+    ``turns`` are the earlier user turns (``conversation.user_turns``), oldest first."""
 
     retriever: PassageRetriever
     settings: Settings
@@ -88,74 +85,6 @@ class Reading:
         return self.retriever.fused([first, *map(self.retrieve, variants)], self.k)
 
 
-def turn(item: Any) -> tuple[str, Any]:
-    """(role, content) of one history item: a string (a user turn), a {"role", "content"}
-    message (role "user" when missing), or a LangChain message ("human" read as "user")."""
-    if isinstance(item, str):
-        return "user", item
-    if isinstance(item, dict):
-        return str(item.get("role", "user")), item.get("content")
-    role = getattr(item, "type", getattr(item, "role", ""))
-    return ("user" if role == "human" else str(role)), getattr(item, "content", None)
-
-
-def user_turns(history: Sequence[Any]) -> list[str]:
-    """Earlier user questions from a history of strings or {"role", "content"} messages."""
-    turns = [content for role, content in map(turn, history) if role == "user"]
-    return [t for t in turns if isinstance(t, str) and t.strip()]
-
-
-def with_context(question: str, history: Sequence[Any]) -> str:
-    """The deterministic standalone query: the question, then the previous user turn,
-    and the turns before it that the previous one pointed back at.
-
-    The question comes first so its own words lead the embedding, and the previous
-    turn supplies the topic a follow-up points back at. On dev-tune's follow-ups this
-    ranked the right essay first 12 times out of 12, against 11 for history and
-    question naively joined and 8 for the earlier blend of topic words.
-
-    In a chain of follow-ups ("How do I get paid for open source?", "What if my company
-    doesn't use the project?", "And if my boss still isn't into it?") the previous turn
-    holds no topic of its own: while a turn leans back (:func:`leans_back`), the one
-    before it comes too, up to ``TOPIC_TURNS`` turns before the previous one. On
-    followup-tune's eleven such chains the right essay came first 9 times, against 8
-    with the previous turn alone (10 naively joined), key points 0.33 → 0.45. Following
-    any pointer word ("it", "this year") did better there (10, evidence recall@5 0.68 →
-    0.86) but brought unrelated turns along ("Is it worth doing a PhD?").
-    """
-    turns = user_turns(history)
-    if not turns:
-        return question
-    return " ".join([question, *topic_turns(turns)])
-
-
-def joined(question: str, history: Sequence[Any]) -> str:
-    """The conversation as it was said: the earlier user turns in reach (``TOPIC_TURNS``
-    before the previous one) and the question, oldest first. A follow-up said as one is
-    retrieved this way too, beside :func:`with_context`, and the two fused: each finds the
-    right essay first where the other does not (see
-    :func:`~assistant.search.fusion.fuse_readings`).
-
-    Every turn in reach, not only the topic turns :func:`with_context` follows: on
-    followup-tune, "Besides money, what else can I push for?" after "What does BATNA
-    mean?" and "What are the main rules for negotiating a job offer?" needed the first
-    turn too (right essay first 58 of 64 against 56). An older turn on another subject
-    comes along as well ("What if they say no?" after a turn on licenses and one on
-    salary brought a passage on licenses)."""
-    return " ".join([*user_turns(history)[-TOPIC_TURNS - 1 :], question])
-
-
-def topic_turns(turns: Sequence[str]) -> list[str]:
-    """The turns a follow-up takes its topic from (see :func:`with_context`): the
-    previous user turn, and while a turn leans back, the one before it, latest first."""
-    context = [turns[-1]]
-    for earlier in reversed(turns[-TOPIC_TURNS - 1 : -1]):
-        if not leans_back(context[-1]):
-            break
-        context.append(earlier)
-    return context
-
-
 def topic_of(reading: Reading) -> Retrieved | None:
     """What the turns the question would take its topic from (:func:`topic_turns`)
     retrieve, read together; None without earlier turns."""
@@ -179,21 +108,6 @@ def borrows_an_uncovered_topic(reading: Reading) -> bool:
     context = list(reversed(turns[-TOPIC_TURNS - 1 :]))
     found = without_told_terms(reading.retrieve(" ".join(context)), question, turns)
     return barely_matched(found, reading.settings)
-
-
-def leans_back(text: str) -> bool:
-    """A turn that meant something only after the one before it: it points back for
-    sure ("What if…", "And…", "those"), or by a weaker pointer ("it", "that") with
-    next to nothing of its own ("Is that normal?", "Is it worth it?"). "Is it worth
-    doing a PhD?" and "Is it rude to ask about work-life balance…?" point back by their
-    "it" alone, and are questions of their own. A turn with no subject at all ("Any
-    tips?") leans back too."""
-    pointers = own_pointers(text)
-    return (
-        points_back_strongly(pointers)
-        or (points_back(pointers) and says_little(text))
-        or names_no_subject(text)  # "Any tips?": tips on the turn before it
-    )
 
 
 def leans_on_history(reading: Reading, *, off_topic_below: float, scene: bool = False) -> bool:
@@ -233,11 +147,11 @@ def leans_on_history(reading: Reading, *, off_topic_below: float, scene: bool = 
 
 
 def told_situation(reading: Reading) -> Retrieved | None:
-    """What the question read with its context (:func:`with_context`) retrieves, when the
-    last turn told the situation it is asked in (:func:`sets_scene`) and the essays match
-    the question better so, by ``SCENE_GAIN`` or more in the best passage's cosine, and
-    the two read together about as well as the situation alone (``SCENE_DILUTION``). The
-    caller answers from it rather than retrieving the same query twice.
+    """What the question read with its context (``conversation.with_context``)
+    retrieves, when the last turn told the situation it is asked in (:func:`sets_scene`)
+    and the essays match the question better so, by ``SCENE_GAIN`` or more in the best
+    passage's cosine, and the two read together about as well as the situation alone
+    (``SCENE_DILUTION``). The caller answers from it rather than retrieving the same query twice.
 
     followup-tune f-053: "I'm planning to quit the mid-size startup I've been at for three
     years, and I still have a bunch of stock options I never bought." then "Is there
@@ -304,43 +218,6 @@ def without_told_terms(retrieved: Retrieved, question: str, turns: Sequence[str]
         return retrieved
     kept = tuple(t for t in retrieved.unknown_terms if t not in told)
     return replace(retrieved, unknown_terms=kept)
-
-
-def barely_matched(retrieved: Retrieved, settings: Settings) -> bool:
-    """The essays barely match the query, as the chain refuses it for: nothing found, weak
-    evidence, or words the essays never use with a match too weak to outweigh them."""
-    return (
-        not retrieved.hits
-        or weak_evidence(retrieved, settings)
-        or (
-            len(retrieved.unknown_terms) >= settings.refuse_unknown_terms
-            and retrieved.dense_best < settings.refuse_unknown_below
-        )
-    )
-
-
-def weak_evidence(retrieved: Retrieved, settings: Settings) -> bool:
-    """The essays barely match the query: no passage reaches ``refuse_below`` and no
-    sentence of the passages found (``Retrieved.unit_best``) exceeds ``answer_unit_above``."""
-    return (
-        retrieved.dense_best < settings.refuse_below
-        and retrieved.unit_best <= settings.answer_unit_above
-    )
-
-
-def nearly_matched(retrieved: Retrieved, settings: Settings) -> bool:
-    """Among the passages of a large collection (``LARGE_COLLECTION``), the best match is
-    one chance gives a question they don't cover: no passage reaches
-    ``refuse_near_below`` and no sentence exceeds ``near_unit_above``.
-
-    Only the answer is refused for it, never the reading: a question that weak alone is
-    not read with the conversation for it (:func:`leans_on_history`), or "How should I
-    explain being fired…?" after a question on licences got the licence checklist."""
-    return (
-        retrieved.passages >= LARGE_COLLECTION
-        and retrieved.dense_best < settings.refuse_near_below
-        and retrieved.unit_best <= settings.near_unit_above
-    )
 
 
 def same_topic(reading: Reading) -> bool:

@@ -15,10 +15,10 @@ from assistant.answer.reading_lists import asks_for_resources, reading_lists
 from assistant.domain import Chunk, SearchHit
 from assistant.search import (
     Retrieved,
-    Section,
     Unit,
     list_runs,
     read_tables,
+    section_of,
     siblings_not_asked,
     split_units,
 )
@@ -61,14 +61,7 @@ def passage_units(
     )
     # Sections of one kind (the levels, the kinds of stock) the question names some of.
     sections = [
-        Section(
-            h.chunk.source,
-            h.chunk.title,
-            h.chunk.heading,
-            " ".join(u.text for u in split[:2]),
-            h.chunk.text,
-        )
-        for h, split in zip(ranked, read, strict=True)
+        section_of(h.chunk, [u.text for u in split]) for h, split in zip(ranked, read, strict=True)
     ]
     for i in siblings_not_asked(question, sections):
         out.passed.update((i + 1, pos) for pos in range(len(read[i])))

@@ -38,8 +38,8 @@ from assistant.domain import Chunk, Citation, ReadMore, SearchHit, normalise_tex
 from assistant.search import (
     INSTRUCTIONS_FLAG,
     STOPWORDS,
-    Section,
     plain_words,
+    section_of,
     siblings_not_asked,
     split_units,
     terms,
@@ -124,16 +124,7 @@ def read_more(
 def _siblings_passed(question: str, hits: Sequence[SearchHit]) -> set[str]:
     """Ids of the passages the answer passed over as sibling sections not asked, read as
     the extractive answer reads them (``answer/passage_units.py``)."""
-    sections = [
-        Section(
-            h.chunk.source,
-            h.chunk.title,
-            h.chunk.heading,
-            " ".join(u.text for u in split_units(h.chunk.text)[:2]),
-            h.chunk.text,
-        )
-        for h in hits
-    ]
+    sections = [section_of(h.chunk, [u.text for u in split_units(h.chunk.text)]) for h in hits]
     return {hits[i].chunk.id for i in siblings_not_asked(question, sections)}
 
 

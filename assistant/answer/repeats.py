@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from assistant.answer.followup import turn
+from assistant.answer.conversation import turn
 
 # The previous answer is read up to this many characters (its newest end): more than any
 # answer the assistant gives, and a bound on what a client may send as one.

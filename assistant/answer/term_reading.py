@@ -18,7 +18,8 @@ from assistant.answer.coverage import (
     unwritten,
 )
 from assistant.answer.definitions import asked_term
-from assistant.answer.followup import Reading, barely_matched, topic_of
+from assistant.answer.followup import Reading, topic_of
+from assistant.answer.match_strength import barely_matched
 from assistant.answer.pointers import names_no_subject, points_back_strongly
 from assistant.config import Settings
 from assistant.domain import Chunk

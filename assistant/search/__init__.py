@@ -19,10 +19,10 @@ from assistant.search.lexical import (
 )
 from assistant.search.outline import asks_for_advice, weighs_options
 from assistant.search.quantities import asked_quantity, measure_words, states_quantity
-from assistant.search.retrieval import LARGE_COLLECTION, PassageRetriever
+from assistant.search.retrieval import PassageRetriever
 from assistant.search.retrieved import Retrieved, TermUsage
 from assistant.search.screening import INSTRUCTIONS_FLAG, instructs_assistant, without_instructions
-from assistant.search.siblings import Section, siblings_not_asked
+from assistant.search.siblings import Section, section_of, siblings_not_asked
 from assistant.search.tables import (
     TABLE_ROW,
     TABLE_RULE,
@@ -43,6 +43,7 @@ from assistant.search.units import (
     split_units,
     unit_cache_file,
 )
+from assistant.search.vocabulary import LARGE_COLLECTION
 
 __all__ = [
     "INSTRUCTIONS_FLAG",
@@ -74,6 +75,7 @@ __all__ = [
     "plain_words",
     "read_tables",
     "row_of_reading",
+    "section_of",
     "siblings_not_asked",
     "split_sentences",
     "split_units",

@@ -27,33 +27,19 @@ from assistant.search.fusion import MEANING_LEADS, cap_per_essay, fuse, fuse_rea
 from assistant.search.index import ChunkIndex
 from assistant.search.lexical import (
     LexicalIndex,
-    same_word,
     spelled_out,
-    stem,
-    term_words,
     terms,
 )
 from assistant.search.outline import is_rule_list, outline_items, section_heads
 from assistant.search.quantities import asked_quantity, of_closest_essay, quantity_ranking
 from assistant.search.retrieved import Retrieved, TermUsage
 from assistant.search.units import UnitVectors, split_units, unit_cache_file
+from assistant.search.vocabulary import lexical_text, term_usage, unknown_terms
 
 MODES = ("hybrid", "dense", "lexical")
 # An essay's outline answers a question this close to the essay's title. Set from a dozen
 # questions written for it (broad ones 0.41–0.94, ones about a single point 0.04–0.35).
 OUTLINE_TITLE_MIN = 0.38
-# A collection this large (in passages) is read as a large one. A word it never uses
-# says a question is off its subject only in a collection large enough to use common
-# words: the bundled essay's 12 passages never say "much" or "thing" (so "How much theory
-# should I learn before building things?" was refused), while 22 essays' 391 passages use
-# each about 30 times. A word found in 3% of passages is missing from 200 of them with
-# odds under 2%. And only there is a question held to ``Settings.refuse_near_below``.
-LARGE_COLLECTION = 200
-# A stem in at most this many passages counts for a word only where one writes that word
-# (``LexicalIndex.writes``): "sever" is in five passages here, all "several", none
-# "severance". A commoner stem is taken as written: its words are one word in other
-# forms far more often ("deductible" for "deduction") than another word.
-WRITTEN_CHECK_MAX = 5
 # Candidate passages whose unit vectors small-to-big keeps at hand (about 9 KB each).
 UNIT_VECTORS_KEPT = 2048
 
@@ -114,7 +100,7 @@ class PassageRetriever(BaseRetriever):
                 return
             self._chunks = {c.id: c for c in chunks}
             self._unit_vecs = {}
-            self._lexical = LexicalIndex([c.id for c in chunks], [_lexical_text(c) for c in chunks])
+            self._lexical = LexicalIndex([c.id for c in chunks], [lexical_text(c) for c in chunks])
             self._loaded = generation
 
     def hits(self, query: str, k: int | None = None, mode: str | None = None) -> list[SearchHit]:
@@ -170,7 +156,7 @@ class PassageRetriever(BaseRetriever):
             hits=hits,
             dense_best=max(cosines.values(), default=0.0),
             unit_best=self._best_sentence(hits, qvec) if units else 0.0,
-            unknown_terms=self._unknown_terms(text, hits),
+            unknown_terms=unknown_terms(self._lexical, text, [h.chunk for h in hits]),
             passages=len(self._lexical),
             query_vector=qvec,
         )
@@ -327,41 +313,11 @@ class PassageRetriever(BaseRetriever):
         return len(self._lexical), {t: self._lexical.doc_freq(t) for t in terms_}
 
     def term_usage(self, words: Sequence[str], keep: int) -> TermUsage:
-        """How the passages use ``words`` (as :func:`term_words` reads them): each
-        word's count by its stem, and the passages using all of them (at most ``keep``
-        returned), from one look at the index. A word no passage writes counts 0, though
-        its stem is another word's ("severance" is not the essays' "several"), when the
-        stem is rare (``WRITTEN_CHECK_MAX``)."""
+        """How the passages use ``words`` (:func:`~assistant.search.vocabulary.term_usage`),
+        from one look at the index."""
         self._refresh()
         assert self._lexical is not None
-        lexical = self._lexical
-        stems = [stem(w) for w in words]
-        ids = lexical.using_all(stems)
-        counts = {}
-        for w, s in zip(words, stems, strict=True):
-            n = lexical.doc_freq(s)
-            counts[s] = n if n > WRITTEN_CHECK_MAX or lexical.writes(w) else 0
-        kept = tuple(self._chunks[i] for i in ids[:keep] if i in self._chunks)
-        return TermUsage(counts, len(ids), kept, tuple(words))
-
-    def _unknown_terms(self, query: str, hits: list[SearchHit]) -> tuple[str, ...]:
-        assert self._lexical is not None
-        if len(self._lexical) < LARGE_COLLECTION:
-            return ()
-        lexical = self._lexical
-        # Words as written: the stemmer's "sever" is "several" in a passage, not "severance".
-        shown: dict[str, set[str]] = {}
-        for word in term_words(" ".join(_lexical_text(h.chunk) for h in hits[:3])):
-            shown.setdefault(stem(word), set()).add(word)
-        unknown = set()
-        for word in term_words(query):
-            t, n = stem(word), lexical.doc_freq(stem(word))
-            rare = n <= WRITTEN_CHECK_MAX
-            if t in shown and (not rare or any(same_word(word, w) for w in shown[t])):
-                continue
-            if n <= 1 or (rare and not lexical.writes(word)):
-                unknown.add(t)
-        return tuple(sorted(unknown))
+        return term_usage(self._lexical, self._chunks, words, keep)
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any
@@ -371,8 +327,3 @@ class PassageRetriever(BaseRetriever):
             meta = {**hit.chunk.to_metadata(), "score": hit.score, "lexical": hit.lexical}
             docs.append(Document(page_content=hit.chunk.text, metadata=meta, id=hit.chunk.id))
         return docs
-
-
-def _lexical_text(chunk: Chunk) -> str:
-    # Section titles carry terms a question often uses ("negotiation", "burnout").
-    return f"{chunk.title}\n{chunk.heading_path}\n{chunk.text}"

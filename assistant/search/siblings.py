@@ -33,6 +33,7 @@ import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from assistant.domain import Chunk
 from assistant.search.lexical import terms
 from assistant.search.tables import ROLE_WORDS
 
@@ -49,6 +50,12 @@ class Section(NamedTuple):
     heading: tuple[str, ...]  # its heading path
     opening: str  # its first sentences (a passage may open with its heading as one)
     text: str
+
+
+def section_of(chunk: Chunk, units: Sequence[str]) -> Section:
+    """``chunk`` as a section, opening with its first two ``units`` (its sentences as
+    the answer reads them: a table row with its header)."""
+    return Section(chunk.source, chunk.title, chunk.heading, " ".join(units[:2]), chunk.text)
 
 
 # A question that sets things side by side, or asks of one what its history asked of
