@@ -77,6 +77,7 @@ eval: $(VENV)/.stamp-eval
 	$(CA) eval --dataset eval/datasets/dev-tune.jsonl --dataset eval/datasets/dev-test.jsonl \
 		--dataset eval/datasets/refusal-tune.jsonl --dataset eval/datasets/followup-tune.jsonl \
 		--dataset eval/datasets/terms-test.jsonl --dataset eval/datasets/broad-test.jsonl \
+		--dataset eval/datasets/followup-tune2.jsonl --dataset eval/datasets/followup-test.jsonl \
 		--root ../shared
 	$(CA) eval --dataset eval/datasets/seed-tune.jsonl --dataset eval/datasets/seed-test.jsonl \
 		--root corpus --data-dir .data/seed-eval --no-baseline

@@ -37,7 +37,17 @@ def test_seed_sets_are_valid_against_the_bundled_corpus(name):
 
 @needs_shared
 @pytest.mark.parametrize(
-    "name", ["dev-tune", "dev-test", "refusal-tune", "followup-tune", "terms-test", "broad-test"]
+    "name",
+    [
+        "dev-tune",
+        "dev-test",
+        "refusal-tune",
+        "followup-tune",
+        "terms-test",
+        "broad-test",
+        "followup-test",
+        "followup-tune2",
+    ],
 )
 def test_dev_sets_are_valid(name):
     assert check(REPO / f"eval/datasets/{name}.jsonl", SHARED) == []
@@ -59,6 +69,14 @@ def test_dev_sets_are_valid(name):
         ("refusal-tune", "broad-test"),
         ("followup-tune", "broad-test"),
         ("gold", "broad-test"),
+        ("dev-tune", "followup-test"),
+        ("refusal-tune", "followup-test"),
+        ("followup-tune", "followup-test"),
+        ("gold", "followup-test"),
+        ("followup-tune2", "dev-test"),
+        ("followup-tune2", "terms-test"),
+        ("followup-tune2", "broad-test"),
+        ("followup-tune2", "followup-test"),
     ],
 )
 def test_no_tune_set_repeats_a_test_question_in_other_words(tune, test):
