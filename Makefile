@@ -70,8 +70,9 @@ eval-gate: dev
 
 test: lint typecheck unit eval-gate
 
-# The dev sets (tune, test, refusal-tune, followup-tune, terms-test and broad-test) on one index, with
-# the LangChain-tutorial baseline beside ours; then the seed sets on the bundled essay
+# The dev sets (tune, test, refusal-tune, followup-tune, terms-test, broad-test,
+# followup-tune2 and followup-test) on one index, with the LangChain-tutorial baseline
+# beside ours; then the seed sets on the bundled essay
 # alone (what `make run` serves), in their own index.
 eval: $(VENV)/.stamp-eval
 	$(CA) eval --dataset eval/datasets/dev-tune.jsonl --dataset eval/datasets/dev-test.jsonl \

@@ -73,10 +73,31 @@ def test_a_lead_already_in_the_first_k_is_not_the_one_that_leaves() -> None:
     assert ids(with_leads(FUSED, ["p2", "p4"], 3), 3) == ["p0", "p2", "p4"]
 
 
-def test_the_per_essay_cap_holds_over_a_lead() -> None:
+def test_the_per_essay_cap_holds_and_the_lead_stays() -> None:
     chunks = {c.id: c for c in [*A, *B]}
     fused = [(c.id, 1.0 / (n + 1)) for n, c in enumerate([A[0], A[1], B[0], B[1], A[2]])]
     # A[2] leads by meaning; its essay already has two of the first three.
     led = with_leads(fused, [A[2].id], 3)
+    # At a cap of 2 its essay's lower passage above it yields, not the lead.
+    assert cap_per_essay(led, chunks, 3, 2, keep=[A[2].id]) == [A[0].id, A[2].id, B[0].id]
+    assert cap_per_essay(led, chunks, 3, 3, keep=[A[2].id]) == [A[0].id, A[1].id, A[2].id]
+    # Without leads to keep, the cap takes passages in order, as before.
     assert cap_per_essay(led, chunks, 3, 2) == [A[0].id, A[1].id, B[0].id]
-    assert cap_per_essay(led, chunks, 3, 3) == [A[0].id, A[1].id, A[2].id]
+
+
+def test_a_lead_at_a_cap_of_one_takes_its_essays_place() -> None:
+    chunks = {c.id: c for c in [*A, *B]}
+    fused = [(c.id, 1.0 / (n + 1)) for n, c in enumerate([A[0], B[0], B[1], A[1]])]
+    led = with_leads(fused, [A[1].id], 2)
+    assert cap_per_essay(led, chunks, 2, 1, keep=[A[1].id]) == [A[1].id, B[0].id]
+
+
+def test_only_leads_in_the_first_k_keep_a_place_and_the_cap_still_holds() -> None:
+    chunks = {c.id: c for c in [*A, *B]}
+    fused = [(c.id, 1.0 / (n + 1)) for n, c in enumerate([A[0], B[0], B[1], A[1], A[2]])]
+    # A lead below the first k (not moved there) or gone from the fusion keeps no place.
+    assert cap_per_essay(fused, chunks, 3, 2, keep=[A[2].id]) == [A[0].id, B[0].id, B[1].id]
+    assert cap_per_essay(fused[:4], chunks, 4, 2, keep=[A[2].id]) == ids(fused[:4], 4)
+    # Two leads of one essay at a cap of 1: the first is kept, the cap holds.
+    led = [(c.id, 1.0) for c in [A[1], A[2], B[0]]]
+    assert cap_per_essay(led, chunks, 2, 1, keep=[A[1].id, A[2].id]) == [A[1].id, B[0].id]

@@ -273,3 +273,22 @@ def test_the_passage_that_means_most_stays_in_the_top_k(
     leads = [h.chunk.id for h in by_meaning.retrieve(question, MEANING_LEADS).hits]
     hits = loud.retrieve(question, 3).hits
     assert set(leads) <= {h.chunk.id for h in hits}
+
+
+def test_a_lead_whose_essay_is_at_the_cap_stays(shared_index, embeddings) -> None:
+    """Asked why someone would turn down money, the passage that says why ("There are
+    many reasons why a person would not want to be paid…") leads by meaning, and every
+    passage fusion ranks above it is from its essay. At a per-essay cap of 2 the lead
+    stays and the essay's other passage above it yields; it had been dropped."""
+    settings, _ = shared_index
+    question = (
+        "A friend of mine refuses any sponsorship money for her open source project. "
+        "Why would someone turn down money?"
+    )
+    capped = PassageRetriever.from_settings(settings.replace(max_per_essay=2), embeddings)
+    by_meaning = capped.retrieve(question, MEANING_LEADS, mode="dense").hits
+    assert by_meaning[0].chunk.text.startswith("There are many reasons why a person")
+    hits = capped.retrieve(question).hits
+    assert by_meaning[0].chunk.id in {h.chunk.id for h in hits}
+    essays = [h.chunk.source for h in hits]
+    assert max(essays.count(e) for e in essays) <= 2

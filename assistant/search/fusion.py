@@ -10,6 +10,7 @@ cap keeps one long essay from crowding out another that also answers.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -18,9 +19,10 @@ from assistant.domain import Chunk, SearchHit
 from assistant.search.retrieved import Retrieved
 
 # The passage that means most what the question asks (the first of the dense ranking)
-# stays in the top k though BM25 finds none of its words, in the last place, unless its
-# essay is already at the per-essay cap (a question read two ways fuses the readings'
-# lists after, by rank, and keeps it only if it ranks there). Reciprocal rank fusion is
+# stays in the top k though BM25 finds none of its words, in the last place; where its
+# essay is already at the per-essay cap, that essay's lowest passage above it yields (a
+# question read two ways fuses the readings' lists after, by rank, and keeps it only if
+# it ranks there). Reciprocal rank fusion is
 # flat at rrf_k=60: passages both rankings found a little lower outrank the dense
 # ranking's first ("Why would someone turn down sponsorship money?" lost the essay's
 # "There are many reasons why a person would not want to be paid…" to five passages of
@@ -70,9 +72,26 @@ def reciprocal_ranks(
 
 
 def cap_per_essay(
-    fused: list[tuple[str, float]], chunks: dict[str, Chunk], k: int, cap: int
+    fused: list[tuple[str, float]],
+    chunks: dict[str, Chunk],
+    k: int,
+    cap: int,
+    keep: Sequence[str] = (),
 ) -> list[str]:
-    """Top-k ids with at most ``cap`` per essay; the cap yields when nothing else is left."""
+    """Top-k ids with at most ``cap`` per essay; the cap yields when nothing else is left.
+    Each of ``keep`` (the leads :func:`with_leads` moved into the first k) holds its place:
+    its essay's places are kept for it, so a passage of that essay ranked above it yields
+    instead (with a cap of 2, two passages of one essay above its lead: the second goes).
+    Only a lead among the first k of ``fused`` is kept, and no more of them per essay than
+    the cap allows, so a kept place is always used and the cap still holds."""
+    head = {cid for cid, _ in fused[:k]}
+    held: Counter[str] = Counter()  # places kept for leads still to come, by essay
+    kept: set[str] = set()
+    for cid in dict.fromkeys(keep):
+        chunk = chunks.get(cid)
+        if chunk is not None and cid in head and held[chunk.source] < cap:
+            held[chunk.source] += 1
+            kept.add(cid)
     chosen: list[str] = []
     overflow: list[str] = []
     per_essay: dict[str, int] = {}
@@ -80,10 +99,13 @@ def cap_per_essay(
         chunk = chunks.get(cid)
         if chunk is None:
             continue
-        if per_essay.get(chunk.source, 0) >= cap:
+        source = chunk.source
+        if cid in kept:
+            held[source] -= 1
+        elif per_essay.get(source, 0) + held[source] >= cap:
             overflow.append(cid)
             continue
-        per_essay[chunk.source] = per_essay.get(chunk.source, 0) + 1
+        per_essay[source] = per_essay.get(source, 0) + 1
         chosen.append(cid)
         if len(chosen) == k:
             return chosen
@@ -95,8 +117,9 @@ def with_leads(
 ) -> list[tuple[str, float]]:
     """``fused`` (best first) with each of ``leads`` that ranks below the first ``k``
     moved up to the last of them, in the place of the last passage that is not a lead
-    (which moves down to just after them). Applied before the per-essay cap, so the cap
-    still holds: a lead whose essay is full stays out."""
+    (which moves down to just after them). Applied before the per-essay cap, which keeps
+    the leads (``cap_per_essay(..., keep=leads)``): where a lead's essay is full, its
+    lowest passage above the lead yields instead, so the cap holds and the lead stays."""
     position = {cid: n for n, (cid, _) in enumerate(fused)}
     leading = [cid for cid in dict.fromkeys(leads) if cid in position][:k]
     low = [cid for cid in leading if position[cid] >= k]
@@ -119,8 +142,8 @@ def fuse_readings(
     and capped per essay. Every signal but the passages (``dense_best``, ``unit_best``,
     the query and its vector) stays the first reading's: refusal was tuned on it.
 
-    A follow-up read with its topic turns (``followup.with_context``) and with the
-    conversation joined as it was said (``followup.joined``) found the right essay first
+    A follow-up read with its topic turns (``conversation.with_context``) and with the
+    conversation joined as it was said (``conversation.joined``) found the right essay first
     for different questions: on followup-tune each found it for five or six the other
     missed, 54 of 64 each. Fused, for questions said as follow-ups, 58 (gold.jsonl: 7 of
     8, against 6 ours and 7 joined; dev-tune 12 of 12 as before)."""

@@ -141,9 +141,10 @@ class PassageRetriever(BaseRetriever):
         fused = fuse(
             ranking, [i for i, _ in lexical], cosines, bm25, self.settings, stating=stating
         )
-        if mode == "hybrid" and self.settings.fusion == "rrf":
-            fused = with_leads(fused, ranking[:MEANING_LEADS], k)
-        chosen = cap_per_essay(fused, self._chunks, k, self.settings.max_per_essay)
+        rank_fused = mode == "hybrid" and self.settings.fusion == "rrf"
+        leads = ranking[:MEANING_LEADS] if rank_fused else []
+        fused = with_leads(fused, leads, k)
+        chosen = cap_per_essay(fused, self._chunks, k, self.settings.max_per_essay, keep=leads)
         self._add_cosines([i for i in chosen if i not in cosines], qvec, cosines)
         fused_score = dict(fused)
         hits = [
