@@ -57,6 +57,10 @@ from assistant.search import Unit
         "The following article was written in a collaboration with a recruiter.",
         "(See more detailed instructions here.)",
         "See also the section on licenses.",
+        # More elsewhere, and the page's type (the interview guides' own sentences).
+        "We also have in-depth guides about negotiation strategies and compensation.",
+        "The ones in **bold** are the ones that tend to make the interviewer go \"That's a"
+        ' good question".',
     ],
 )
 def test_navigation_captions_and_questions_are_not_claims(text: str) -> None:
@@ -91,6 +95,8 @@ def test_navigation_captions_and_questions_are_not_claims(text: str) -> None:
         "Get paid more.",
         'Just say "no."',
         'Ask "why?"',
+        "Write it in plain English, not in bold capitals.",
+        "We have found that short READMEs get read.",
         "Never accept immediately…",
         # Abbreviations end on "a", "or" without breaking anything off.
         "Expect around $120,000 p.a.",

@@ -102,6 +102,9 @@ def test_questions_and_boilerplate_sections_are_not_items() -> None:
         ("Any tips for a first open source PR?", True),
         ("Who wrote the negotiation essay?", False),
         ("Meta bonus multipliers", False),
+        # A quantity asked wants a figure, not the essay's outline.
+        ("How long should my resume be if I have 10 years of experience?", False),
+        ("How many projects should my portfolio have?", False),
     ],
 )
 def test_advice_questions(question: str, advice: bool) -> None:

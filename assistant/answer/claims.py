@@ -50,6 +50,12 @@ _NOT_A_CLAIM = re.compile(
     # "The Understanding Compensation section goes into more detail": a pointer elsewhere
     # ("be ready to go into more detail on your projects" is advice).
     r"|\b(?:section|guide|page|post|article|chapter) goes into (?:more|further|greater) detail\b"
+    # "We also have in-depth guides about negotiation strategies…": more, elsewhere.
+    r"|\bwe (?:also )?have (?:[\w-]+ ){0,2}(?:guides?|articles?|posts?|write-?ups?) (?:about|on)\b"
+    # "The ones in **bold** are…": the page's type, which a quoted sentence loses ("Write
+    # it in plain English, not in bold capitals" is advice).
+    r"|\b(?:ones|those|items|questions|words|parts?|points?|(?:marked|shown|highlighted|set))"
+    r" in (?:\*\*|__)?(?:bold|italics?)\b"
     # Credit lines: where the essay's content came from, not what it says.
     r"|^(?:key points|excerpts?) (?:extracted |taken )?from\b|^(?:adapted|summari[sz]ed) from\b"
     r"|^originally (?:published|posted)\b|^(?:via|credits?|source):"

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable
 
 from assistant.domain import Chunk
+from assistant.search.quantities import asked_quantity
 
 # A title that announces a list: "Ten rules of…", "Best practices for…", "Lessons from…".
 _LIST_TITLE = re.compile(
@@ -63,7 +64,13 @@ _WEIGHING = re.compile(
 
 
 def asks_for_advice(question: str) -> bool:
-    """A "how / what should / should I / tips" question, or one weighing options."""
+    """A "how / what should / should I / tips" question, or one weighing options. Not one
+    asking for a quantity ("How long should my resume be if I have 10 years of
+    experience?", "How many projects should my portfolio have?"): it wants a figure, and
+    the resume guide's outline ("how to set up an ATS-friendly resume; … crafting the
+    perfect cover letter; and final tips") had answered it with the guide's contents."""
+    if asked_quantity(question) is not None:
+        return False
     return bool(_ADVICE.search(question)) or weighs_options(question)
 
 
