@@ -158,22 +158,23 @@ def test_sections_about_resources_or_contributors_still_hold_claims(
 def test_an_items_sentence_that_points_elsewhere_is_left_out() -> None:
     """A list item is a claim though one of its sentences only points elsewhere: the
     answer quotes the item without it."""
-    from assistant.answer.composing import _as_clause, _cited_clause
+    from assistant.answer.clauses import as_clause
+    from assistant.answer.composing import _cited_clause
 
     item = (
         'Pull in changes from "upstream" often so that you stay up to date. '
         "(See more detailed instructions here.)"
     )
     assert is_claim(Unit(item, 0, True))
-    clause = _as_clause(item, frozenset({"pull"}))
+    clause = as_clause(item, frozenset({"pull"}))
     assert _cited_clause(clause, 4) == (
         'pull in changes from "upstream" often so that you stay up to date [4]'
     )
     # An item of one sentence is quoted as it is.
-    assert _as_clause("See more here.", frozenset()) == "See more here"
+    assert as_clause("See more here.", frozenset()) == "See more here"
     # A caption's or a summary's words inside an item are advice, not navigation.
     for advice in (
         "Sketch the high-level components first. Diagram the data flow before details.",
         "Keep your resume short. Summary sections should be one or two lines.",
     ):
-        assert _as_clause(advice, frozenset()) == advice.rstrip(".")
+        assert as_clause(advice, frozenset()) == advice.rstrip(".")

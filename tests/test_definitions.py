@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from assistant.answer import Assistant, chain
+from assistant.answer import Assistant, question_reading
 from assistant.answer.coverage import (
     JARGON_IN,
     defines,
@@ -467,7 +467,7 @@ def test_a_term_question_the_rules_read_as_a_follow_up_is_still_read_alone(
     """Whatever made the rules read it with the conversation (on all the corpora,
     "batna meaning?" after "whats pramp" is barely matched and shares their essays),
     the term decides: the chain reads it alone and answers from its definition."""
-    monkeypatch.setattr(chain, "leans_on_history", lambda *args, **kwargs: True)
+    monkeypatch.setattr(question_reading, "leans_on_history", lambda *args, **kwargs: True)
     answer = bot.ask("batna meaning?", ["whats pramp"])
     assert answer.query == "batna meaning?"
     assert "Best Alternative To a Negotiated Agreement" in answer.text, answer.text

@@ -234,7 +234,7 @@ def test_each_standalone_question_switches_from_the_next_one_on_other_essays():
 def test_an_eval_index_holding_the_essays_from_another_folder_says_so(settings, tmp_path):
     """The eval index keeps one essay per file name: the same essays from another folder
     are skipped by name, and the error says so rather than "nothing could be indexed"."""
-    from assistant.evaluation.evaluate import prepare
+    from assistant.evaluation.run import prepare
 
     essay = "---\ntitle: Negotiation\n---\n\n# Negotiation\n\nAlways negotiate an offer.\n"
     for name in ("first", "second"):

@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 from assistant.answer.citations import split_claims, verify
-from assistant.answer.composing import _as_clause, _voiced, lowercase_vocabulary
+from assistant.answer.clauses import as_clause, lowercase_vocabulary
+from assistant.answer.composing import _voiced
 from assistant.answer.extractive import ExtractiveGenerator
 from assistant.answer.support import SupportScorer
 from assistant.config import Settings
@@ -333,7 +334,7 @@ def test_sentences_are_grouped_by_essay() -> None:
 
 
 def test_names_at_the_start_of_a_list_item_keep_their_capitals() -> None:
-    from assistant.answer.composing import _lower_first
+    from assistant.answer.clauses import _lower_first
 
     vocab = frozenset(["github", "open", "up", "help"])
     for name in ["GitHub Explore", "Open Source Friday", "Up For Grabs", "CodeTriage"]:
@@ -359,7 +360,7 @@ def test_a_list_counts_as_relevant_as_a_whole(
 def test_question_items_read_as_clauses_of_their_lead_in() -> None:
     """ "Try to answer the following questions: what does this project do [1]; …" — not
     "do [1]?;", which is what a question mark left inside the clause became."""
-    assert _as_clause("What does this project do?", frozenset({"what"})) == (
+    assert as_clause("What does this project do?", frozenset({"what"})) == (
         "what does this project do"
     )
 
@@ -506,7 +507,7 @@ def test_a_list_without_a_lead_in_is_introduced_by_its_heading() -> None:
 
 
 def test_a_person_named_at_the_start_of_an_item_keeps_their_capital() -> None:
-    from assistant.answer.composing import _lower_first
+    from assistant.answer.clauses import _lower_first
 
     vocab = frozenset(["omar", "building"])
     assert _lower_first("Omar Halabieh 90-day career blueprint", vocab).startswith("Omar")
@@ -536,7 +537,7 @@ def test_two_passages_of_one_section_read_as_one_list_under_its_heading() -> Non
 
 
 def test_an_exclaimed_item_is_a_clause_without_its_exclamation() -> None:
-    assert _as_clause("Creator of GreatFrontEnd (me)!", frozenset()) == (
+    assert as_clause("Creator of GreatFrontEnd (me)!", frozenset()) == (
         "Creator of GreatFrontEnd (me)"
     )
 

@@ -594,12 +594,12 @@ def test_a_question_naming_no_subject_after_an_uncovered_topic_is_refused(
     bot: Assistant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The chain refuses what :func:`borrows_an_uncovered_topic` finds, as weak evidence."""
-    from assistant.answer import chain
+    from assistant.answer import question_reading
 
-    monkeypatch.setattr(chain, "borrows_an_uncovered_topic", lambda reading: True)
+    monkeypatch.setattr(question_reading, "borrows_an_uncovered_topic", lambda reading: True)
     answer = bot.ask("Any tips?", ["How do I negotiate my offer?"])
     assert answer.refused and answer.reason == "weak-evidence", answer.text
-    monkeypatch.setattr(chain, "borrows_an_uncovered_topic", lambda reading: False)
+    monkeypatch.setattr(question_reading, "borrows_an_uncovered_topic", lambda reading: False)
     assert not bot.ask("Any tips?", ["How do I negotiate my offer?"]).refused
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from assistant.answer import Assistant
 from assistant.answer.citations import verify
-from assistant.answer.composing import heading_clause
+from assistant.answer.clauses import heading_clause
 from assistant.config import Settings
 from assistant.domain import Chunk
 from assistant.ingest import Ingester

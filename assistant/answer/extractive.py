@@ -13,7 +13,8 @@ import numpy as np
 from assistant.answer.antecedents import Antecedents
 from assistant.answer.citations import OUTLINE_PREFIX
 from assistant.answer.claims import in_reference_section, is_claim
-from assistant.answer.composing import Candidate, compose, heading_clause
+from assistant.answer.clauses import heading_clause
+from assistant.answer.composing import Candidate, compose
 from assistant.answer.definitions import definition_first
 from assistant.answer.list_quoting import expand_lists, words_of
 from assistant.answer.neighbours import lifted

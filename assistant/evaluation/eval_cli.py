@@ -12,9 +12,9 @@ from typing import Any
 
 from assistant.config import Settings
 from assistant.errors import AssistantError
-from assistant.evaluation.evaluate import prepare, score
 from assistant.evaluation.metrics import compare
 from assistant.evaluation.report import markdown, write_reports
+from assistant.evaluation.run import prepare, score
 
 
 def eval_command(settings: Settings, args: argparse.Namespace) -> int:

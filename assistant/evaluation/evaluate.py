@@ -1,20 +1,22 @@
 """Offline evaluation: how good are the answers, and did a change make them worse?
 
-Runs a gold question set (``eval/datasets/*.jsonl``) through retrieval (BM25 only,
+Puts each question of a gold set (``eval/datasets/*.jsonl``) through retrieval (BM25 only,
 dense only and the configured hybrid, so every number has a reference beside it)
 and through the full assistant, and scores retrieval, citations (ALCE-style, with
 our support score in place of an NLI model), answers, refusals and latency. Every
 rate comes with a bootstrap 95% confidence interval: with ~60 questions, a
 difference inside it is noise. No hosted judge, no network.
+
+This module scores one gold question at a time; :mod:`assistant.evaluation.run`
+indexes the corpus and runs a whole set through it.
 """
 
 from __future__ import annotations
 
 import math
 import re
-import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +31,11 @@ from assistant.answer import (
     supporting_text,
     without_attribution,
 )
-from assistant.config import Settings
 from assistant.domain import Answer, Chunk, SearchHit
 from assistant.evaluation.baseline import TutorialRetriever
-from assistant.evaluation.dataset import Item, load_dataset, topic_switches
-from assistant.evaluation.metrics import MODES, aggregate, mean
-from assistant.ingest import Ingester
-from assistant.search import LocalEmbeddings, PassageRetriever, Retrieved, terms
+from assistant.evaluation.dataset import Item
+from assistant.evaluation.metrics import MODES, mean
+from assistant.search import Retrieved, terms
 
 CUTOFFS = (1, 3, 5, 10)
 
@@ -80,7 +80,8 @@ def repeated_share(answer: Answer, said: str) -> float:
 
 
 class Evaluator:
-    """Scores one dataset against one assistant; see :func:`run_eval`."""
+    """Scores one dataset against one assistant, a question at a time; the run over a
+    whole set is :func:`assistant.evaluation.run.score`."""
 
     def __init__(
         self, assistant: Assistant, corpus_root: Path, baseline: TutorialRetriever | None = None
@@ -266,90 +267,3 @@ class Evaluator:
 
         covered = [float(sims[i].max() >= 0.55 or lexically(p)) for i, p in enumerate(points)]
         return sum(covered) / len(covered)
-
-
-def git_commit() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except OSError:
-        return ""
-    return out.stdout.strip()
-
-
-def prepare(
-    settings: Settings, corpus_root: Path, generator: str | None = None, *, baseline: bool = True
-) -> Evaluator:
-    """Index ``corpus_root`` (incrementally, in its own data dir) and, unless told not to,
-    build the tutorial baseline beside it; one evaluator then scores any dataset."""
-    s = settings.replace(
-        data_dir=settings.data_dir / "eval-index",
-        collection="eval",
-        generator=generator or settings.generator,
-    )
-    embeddings = LocalEmbeddings(s)
-    report = Ingester(s, embeddings=embeddings).run([corpus_root])
-    if not report.ok:
-        # Say why: an index that already holds these essays from another folder skips
-        # them by name, and "nothing could be indexed" alone left that to guess.
-        why = "; ".join(f"{p.path}: {p.reason}" for p in report.problems[:3])
-        raise ValueError(
-            f"Nothing could be indexed from {corpus_root}" + (f" ({why})." if why else ".")
-        )
-    assistant = Assistant(s, embeddings, PassageRetriever.from_settings(s, embeddings))
-    assistant.vectors.warm(assistant.retriever.chunks.values())
-    tutorial = TutorialRetriever(corpus_root, embeddings) if baseline else None
-    return Evaluator(assistant, corpus_root, tutorial)
-
-
-def score(
-    evaluator: Evaluator, dataset: Path, progress: Callable[[int, int], None] | None = None
-) -> dict[str, Any]:
-    """Every question of ``dataset`` through ``evaluator``: config, metrics and rows."""
-    items = load_dataset(dataset)
-    assistant, s = evaluator.assistant, evaluator.assistant.settings
-    rows = []
-    switches = topic_switches(items)
-    for n, item in enumerate(items, 1):
-        rows.append(evaluator.question(item, switches.get(item.id, "")))
-        if progress:
-            progress(n, len(items))
-    return {
-        "config": {
-            "dataset": str(dataset),
-            "corpus": str(evaluator.root),
-            "generator": s.generator,
-            "k": s.k,
-            "fusion": s.fusion,
-            "support_min": s.support_min,
-            "refuse_below": s.refuse_below,
-            "answer_unit_above": s.answer_unit_above,
-            "refuse_near_below": s.refuse_near_below,
-            "near_unit_above": s.near_unit_above,
-            "model": assistant.embeddings.name,
-            "dtype": assistant.embeddings.dtype,
-            "chunks": len(assistant.retriever.chunks),
-            "git_commit": git_commit(),
-            "date": time.strftime("%Y-%m-%d %H:%M"),
-        },
-        "metrics": aggregate(rows, s.k),
-        "rows": rows,
-    }
-
-
-def run_eval(
-    settings: Settings,
-    dataset: Path,
-    corpus_root: Path,
-    generator: str | None = None,
-    progress: Callable[[int, int], None] | None = None,
-    *,
-    baseline: bool = True,
-) -> dict[str, Any]:
-    """Index ``corpus_root`` and score one ``dataset`` (see :func:`prepare`, :func:`score`)."""
-    return score(prepare(settings, corpus_root, generator, baseline=baseline), dataset, progress)
