@@ -45,6 +45,9 @@ FLOOR = 0.25
         "A corollary of this rule is that you keep your current salary to yourself.",
         "The reason for that is simple: reviewers are busy.",
         "An example of this is a project with a code of conduct.",
+        # "The same" of what was said before.
+        "Now do the same for the project's pull requests.",
+        "The same applies to a user who wants a feature you can't build.",
     ],
 )
 def test_openers_that_point_back(text: str) -> None:
@@ -159,6 +162,11 @@ def test_a_sentence_naming_what_was_said_is_never_quoted_without_it() -> None:
     assert _leans(first).orphaned(0)
     fragment = _paragraph("They do.")
     assert _leans(fragment + corollary).orphaned(1)
+    # "The same" of a checklist in another paragraph ("Now do the same for the
+    # project's pull requests." opened an answer on getting a pull request merged).
+    same = _paragraph("Now do the same for the project's pull requests.")
+    assert _leans(same).orphaned(0)
+    assert not _leans(rule + _paragraph("Do the same for pull requests.", start=1)).orphaned(1)
     # Brought by a sentence pointing at it, a corollary without its rule stays out too.
     chain = _paragraph(
         "They do.",

@@ -16,10 +16,13 @@ from assistant.answer.composing import Candidate
 from assistant.search import terms
 
 # A noun of what was said before: "A corollary of this rule…", "The reason for that…";
-# not "The rest of this guide…", the essay's own. Alone, such a sentence says nothing.
+# not "The rest of this guide…", the essay's own. Or "the same" of it: "Now do the same
+# for the project's pull requests." (after a checklist for its issues), "The same applies
+# to a user who…". Alone, such a sentence says nothing.
 _NAMES_WHAT_WAS_SAID = (
-    r"(?:a|an|the)\s+\w+\s+(?:of|for|to|behind)\s+(?:this|that|these|those)"
+    r"(?:(?:a|an|the)\s+\w+\s+(?:of|for|to|behind)\s+(?:this|that|these|those)"
     r"(?!\s+(?:guide|section|page|article|post|chapter|year|week|month|day|time)s?\b)"
+    r"|(?:now,?\s+)?do\s+the\s+same\b|the\s+same\s+(?:goes|applies|is\s+true|holds)\b)"
 )
 _NAMES_SAID = re.compile(_NAMES_WHAT_WAS_SAID, re.IGNORECASE)
 # Openers that stand for what the sentence before said ("It's great for…", "This means…",
